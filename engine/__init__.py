@@ -1,0 +1,79 @@
+"""nnbench's engine: tensors, reverse-mode autograd, and array backends.
+
+    import nnbench.engine as ne
+    a = ne.tensor(2.0, requires_grad=True)
+
+The names and semantics follow PyTorch. torch itself is imported only when a torch
+backend (``"cuda"``, ``"torch:cpu"``) or the PyTorch oracle is used.
+"""
+
+import warnings as _warnings
+
+from . import autograd
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backends import Device, cpu_backend, cuda_status, device, set_cpu_backend
+from .dtypes import DType, float32, float64, int64
+from .dtypes import bool_ as bool  # noqa: A001 - torch's name for it
+from .errors import AnomalyError, AutogradError, DeviceError, DTypeError, EngineError, ShapeError
+from .tensor import (
+    Size,
+    Tensor,
+    allclose,
+    arange,
+    cat,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    gather,
+    manual_seed,
+    matmul,
+    maximum,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    stack,
+    tensor,
+    where,
+    zeros,
+    zeros_like,
+)
+from .trace import Trace, trace
+
+float = float32  # noqa: A001
+double = float64
+long = int64
+
+# numpy warns on overflow or 0/0 in our ops; PyTorch does not, and NaN is found with
+# detect_anomaly() instead.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"nnbench\.engine\..*")
+
+
+def _method(name):
+    def function(t, *args, **kwargs):
+        return getattr(t, name)(*args, **kwargs)
+
+    function.__name__ = name
+    function.__doc__ = f"ne.{name}(t, ...) is t.{name}(...)"
+    return function
+
+
+exp, log, sqrt, abs, tanh, sigmoid, relu, clamp = (  # noqa: A001
+    _method(n) for n in ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp")
+)
+argmax, argmin, softmax, log_softmax, topk = (
+    _method(n) for n in ("argmax", "argmin", "softmax", "log_softmax", "topk")
+)
+sum, mean, prod, var, std, reshape, flatten = (  # noqa: A001
+    _method(n) for n in ("sum", "mean", "prod", "var", "std", "reshape", "flatten")
+)
+squeeze, unsqueeze, transpose, permute, masked_fill, clone, numel = (
+    _method(n)
+    for n in ("squeeze", "unsqueeze", "transpose", "permute", "masked_fill", "clone", "numel")
+)
+
+__version__ = "0.1.0"

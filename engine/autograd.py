@@ -1,0 +1,577 @@
+"""Reverse-mode autograd you can step through.
+
+Every differentiable op is a :class:`Function`: ``forward`` computes the value from
+arrays and saves what ``backward`` needs; ``backward`` turns the gradient of the output
+into one gradient per input. Calling an op creates one Function instance, which is the
+output's ``grad_fn`` node, named as in PyTorch (``MulBackward0``).
+
+:func:`backward_steps` walks the graph in reverse creation order, one node per
+``next()``, and yields a :class:`Step` record for each; ``Tensor.backward()`` is that
+generator run to the end. The Graph pane walks the very same generator.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import os
+import sys
+import threading
+import warnings
+import weakref
+
+from .errors import AnomalyError, AutogradError, DeviceError, describe, shape_str
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.grad_enabled = True
+        self.tracer = None
+        self.anomaly = None
+        self.module_stack = []
+
+
+STATE = _State()
+_sequence = itertools.count()
+Tensor = None  # set by tensor.py, which imports this module
+
+
+# ---------------------------------------------------------------------------
+# Grad mode
+# ---------------------------------------------------------------------------
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn graph recording on or off inside a ``with`` block or a decorated function."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self.previous = STATE.grad_enabled
+        STATE.grad_enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        STATE.grad_enabled = self.previous
+        return False
+
+
+class no_grad(set_grad_enabled):
+    """Record nothing: no graph, no grad_fn. Use it for updates and evaluation."""
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    def __init__(self):
+        super().__init__(True)
+
+
+def is_grad_enabled() -> bool:
+    return STATE.grad_enabled
+
+
+# ---------------------------------------------------------------------------
+# Nodes
+# ---------------------------------------------------------------------------
+class Node:
+    """A node of the backward graph: what ``t.grad_fn`` holds."""
+
+    grad_name = "Node"
+    next_functions: tuple = ()
+
+    def name(self) -> str:
+        return self.grad_name
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+class AccumulateGrad(Node):
+    """The node that adds a leaf's incoming gradient into ``leaf.grad``."""
+
+    grad_name = "AccumulateGrad"
+
+    def __init__(self, leaf):
+        self._variable = weakref.ref(leaf)
+        self.sequence = next(_sequence)
+
+    @property
+    def variable(self):
+        return self._variable()
+
+
+def accumulator(leaf) -> AccumulateGrad:
+    node = leaf._accumulator
+    if node is None:
+        node = leaf._accumulator = AccumulateGrad(leaf)
+    return node
+
+
+class Function(Node):
+    """A differentiable op: subclass it with ``forward`` and ``backward`` on arrays.
+
+    Class attributes:
+      op        the op's name in the forward trace (``"mul"``)
+      grad_name PyTorch's node name (``"MulBackward0"``); ``forward`` may refine it
+      rules     one formula per input, in words, for the stepper (``"grad * b"``)
+      saves     indices of inputs whose values backward reads (checked for in-place edits)
+      saves_output  True if backward reads the output
+    """
+
+    op = "function"
+    rules: tuple[str, ...] = ()
+    saves: tuple[int, ...] = ()
+    saves_output = False
+    differentiable = True
+    extra_outputs = 0  # outputs after the first, returned as tensors that need no grad
+    saved: tuple | None = ()
+    released = False
+
+    def save(self, *arrays):
+        self.saved = arrays
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    def named_values(self) -> dict:
+        """The values a rule's words refer to; by default the saved arrays a, b, ..."""
+        return dict(zip(("a", "b", "c"), self.saved or ()))
+
+    @classmethod
+    def apply(cls, *operands, **params):
+        node = object.__new__(cls)
+        arrays = []
+        device = None
+        requires_grad = False
+        for x in operands:
+            if isinstance(x, Tensor):
+                if device is None:
+                    device = x.device
+                elif x.device is not device:
+                    raise _device_mismatch(cls, operands)
+                arrays.append(x.array)
+                requires_grad = requires_grad or x.requires_grad
+            else:
+                arrays.append(x)
+        node.xp = xp = device.backend
+        result = node.forward(*arrays, **params)
+        extras = ()
+        if cls.extra_outputs:
+            result, *extras = result
+        needs_grad = requires_grad and STATE.grad_enabled and cls.differentiable
+        out = Tensor._make(result, device, needs_grad)
+        if needs_grad:
+            node._link(operands, out)
+        if extras:
+            extras = tuple(Tensor._make(e, device, False) for e in extras)
+        if STATE.tracer is not None:
+            STATE.tracer._record(cls, node, operands, params, out, extras)
+        if STATE.anomaly is not None:
+            STATE.anomaly._check_forward(cls, node, operands, out, xp)
+        return (out, *extras) if extras else out
+
+    def _link(self, operands, out):
+        nexts = []
+        needs = []
+        shapes = []
+        for x in operands:
+            if isinstance(x, Tensor) and x.requires_grad:
+                fn = x.grad_fn
+                nexts.append((fn if fn is not None else accumulator(x), 0))
+                needs.append(True)
+                shapes.append(x.array.shape)
+            else:
+                nexts.append((None, 0))
+                needs.append(False)
+                shapes.append(None)
+        self.next_functions = tuple(nexts)
+        self.needs_input_grad = tuple(needs)
+        self.input_shapes = tuple(shapes)
+        self.sequence = next(_sequence)
+        if self.saves or self.saves_output:
+            watched = [(i, operands[i]) for i in self.saves if isinstance(operands[i], Tensor)]
+            if self.saves_output:
+                watched.append((-1, out))
+            self.saved_versions = tuple((i, t._vc, t._vc[0], t.array.shape) for i, t in watched)
+        out.grad_fn = self
+
+
+def _device_mismatch(cls, operands) -> DeviceError:
+    roles = "abcdefgh"
+    lines = [
+        f"{cls.op}: expected all tensors on the same device, but got:",
+        *(
+            f"  {describe(roles[i], x)} ({x.device.backend_name} backend)"
+            for i, x in enumerate(operands)
+            if isinstance(x, Tensor)
+        ),
+        "Hint: move them together first, e.g. b = b.to(a.device).",
+    ]
+    return DeviceError("\n".join(lines))
+
+
+# ---------------------------------------------------------------------------
+# The backward pass, one node at a time
+# ---------------------------------------------------------------------------
+class Step:
+    """What one node's backward did: the record the stepper shows.
+
+    ``grad_inputs[i]`` is the gradient sent to input ``i`` (already summed back to the
+    input's shape where the forward broadcast it; ``reduced[i]`` then holds the shape it
+    had before). ``accumulated[i]`` is True where it was added (``+=``) to a gradient
+    that another node had already sent to the same tensor.
+    """
+
+    __slots__ = (
+        "index",
+        "node",
+        "grad_output",
+        "grad_inputs",
+        "accumulated",
+        "reduced",
+        "_values",
+    )
+
+    def __init__(self, index, node, grad_output, grad_inputs, accumulated, reduced, values):
+        self.index = index
+        self.node = node
+        self.grad_output = grad_output
+        self.grad_inputs = grad_inputs
+        self.accumulated = accumulated
+        self.reduced = reduced
+        self._values = values
+
+    @property
+    def rule(self) -> str:
+        return "; ".join(_rule_lines(self, with_numbers=False))
+
+    @property
+    def words(self) -> str:
+        """The rule in words with the numbers, one line per input."""
+        return "\n".join(_rule_lines(self, with_numbers=True))
+
+    def __repr__(self) -> str:
+        return f"<Step {self.index}: {self.node.name()}>"
+
+
+def _rule_lines(step: Step, with_numbers: bool) -> list[str]:
+    from .formatting import rule_lines
+
+    return rule_lines(step, with_numbers)
+
+
+def _topological_nodes(root: Node) -> list[Node]:
+    """Every node reachable from root, latest-created first (PyTorch's engine order)."""
+    seen = {root}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for child, _ in node.next_functions:
+            if child is not None and child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return sorted(seen, key=_sequence_of, reverse=True)
+
+
+def _sequence_of(node) -> int:
+    return node.sequence
+
+
+@functools.lru_cache(maxsize=4096)
+def _sum_axes(grad_shape: tuple, shape: tuple) -> tuple[int, ...]:
+    lead = len(grad_shape) - len(shape)
+    axes = list(range(lead))
+    axes += [lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1]
+    return tuple(axes)
+
+
+def sum_to_shape(xp, grad, shape):
+    """Sum a broadcast gradient back to the shape of the input it flows to."""
+    if grad.shape == shape:
+        return grad
+    axes = _sum_axes(tuple(grad.shape), tuple(shape))
+    if axes:
+        grad = xp.sum(grad, axis=axes, keepdims=True)
+    return xp.reshape(grad, shape)
+
+
+def _check_root(tensor, gradient):
+    if not tensor.requires_grad:
+        raise AutogradError(
+            "backward: this tensor does not require grad and has no grad_fn, so there is "
+            "nothing to differentiate. Create the leaves with requires_grad=True (or call "
+            "x.requires_grad_()) before computing it, and don't compute it under no_grad()."
+        )
+    if gradient is None:
+        if tensor.numel() != 1:
+            raise AutogradError(
+                f"backward: grad can be implicitly created only for scalar outputs, but "
+                f"this tensor has shape {shape_str(tensor.shape)} ({tensor.numel()} "
+                "elements). Reduce it first (loss = out.sum() or out.mean()), or pass "
+                "the gradient: out.backward(gradient=ne.ones_like(out))."
+            )
+        return tensor.device.backend.ones(tuple(tensor.shape), tensor.dtype)
+    if hasattr(gradient, "data") and hasattr(gradient, "grad_fn"):
+        if gradient.device is not tensor.device:
+            raise DeviceError(
+                f"backward: gradient is on {gradient.device} but the tensor is on "
+                f"{tensor.device}; move it with gradient.to(tensor.device)."
+            )
+        gradient = gradient.array
+    else:
+        gradient = tensor.device.backend.asarray(gradient, tensor.dtype)
+    if tuple(gradient.shape) != tuple(tensor.shape):
+        raise AutogradError(
+            f"backward: gradient has shape {shape_str(tuple(gradient.shape))} but the tensor "
+            f"has shape {shape_str(tuple(tensor.shape))}; they must match."
+        )
+    return gradient
+
+
+def backward_steps(tensor, gradient=None, retain_graph=False, _capture=None):
+    """Run backward one node at a time, yielding a :class:`Step` after each node."""
+    grad = _check_root(tensor, gradient)
+    root = tensor.grad_fn
+    if root is None:  # a leaf: its gradient is the seed itself
+        root = accumulator(tensor)
+    xp = tensor.device.backend
+    pending = {root: grad}
+    anomaly = STATE.anomaly
+    for index, node in enumerate(_topological_nodes(root)):
+        grad = pending.pop(node, None)
+        if grad is None:
+            continue
+        if _capture is not None and node in _capture:
+            _capture[node] = grad
+        if type(node) is AccumulateGrad:
+            if _capture is None:
+                _accumulate_into_leaf(node, grad)
+            yield Step(index, node, grad, (), (), (), {})
+            continue
+        step = _run_node(node, grad, xp, pending)
+        step.index = index
+        if anomaly is not None:
+            anomaly._check_backward(node, step.grad_inputs, xp)
+        yield step
+        if not retain_graph:
+            node.saved = None
+            node.released = True
+
+
+def _run_node(node: Function, grad, xp, pending) -> Step:
+    if node.released and node.saved is None and (node.saves or node.saves_output):
+        raise AutogradError(
+            f"backward: trying to backward through the graph a second time. {node.name()} "
+            "freed its saved values after the first backward(). Call the first "
+            "backward(retain_graph=True) if you need to go through the graph twice, or "
+            "recompute the forward."
+        )
+    if node.saves or node.saves_output:
+        _check_versions(node)
+    values = node.named_values()
+    raw = node.backward(grad)
+    if not isinstance(raw, tuple):
+        raw = (raw,)
+    sent, accumulated, reduced = [], [], []
+    for i, (child, _) in enumerate(node.next_functions):
+        g = raw[i] if i < len(raw) else None
+        if child is None or g is None:
+            sent.append(None)
+            accumulated.append(False)
+            reduced.append(None)
+            continue
+        shape = node.input_shapes[i]
+        reduced.append(tuple(g.shape) if tuple(g.shape) != tuple(shape) else None)
+        g = sum_to_shape(xp, g, shape)
+        sent.append(g)
+        if child in pending:
+            pending[child] = pending[child] + g
+            accumulated.append(True)
+        else:
+            pending[child] = g
+            accumulated.append(False)
+    retained = getattr(node, "_retained", None)
+    if retained is not None and retained() is not None:
+        _store_grad(retained(), grad)
+    return Step(0, node, grad, tuple(sent), tuple(accumulated), tuple(reduced), values)
+
+
+def _check_versions(node: Function) -> None:
+    for index, counter, version, shape in node.saved_versions:
+        if counter[0] != version:
+            role = "its output" if index < 0 else f"its input {'abcdefgh'[index]}"
+            raise AutogradError(
+                f"backward: one of the tensors needed for gradient computation has been "
+                f"modified by an in-place operation: {node.name()} saved {role} (shape "
+                f"{shape_str(shape)}) at version {version}, and it is at version "
+                f"{counter[0]} now. Use an out-of-place op (y = y * 2 instead of y *= 2), "
+                "or .clone() the tensor before changing it."
+            )
+
+
+def _accumulate_into_leaf(node: AccumulateGrad, grad) -> None:
+    leaf = node.variable
+    if leaf is not None:
+        _store_grad(leaf, grad)
+
+
+def _store_grad(tensor, grad) -> None:
+    if tensor.grad is None:
+        # Copy: the same gradient array may be sent to several tensors.
+        tensor.grad = Tensor._make(tensor.device.backend.copy(grad), tensor.device, False)
+    else:
+        tensor.grad.array = tensor.grad.array + grad
+
+
+def backward(tensor, gradient=None, retain_graph=False) -> None:
+    """``tensor.backward()``: :func:`backward_steps` run to the end."""
+    for _ in backward_steps(tensor, gradient, retain_graph):
+        pass
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned rather than stored."""
+    single = hasattr(outputs, "grad_fn")
+    if not single and len(outputs) != 1:
+        raise AutogradError("autograd.grad: pass one output tensor (sum several into one)")
+    output = outputs if single else outputs[0]
+    if isinstance(grad_outputs, (list, tuple)) and len(grad_outputs) == 1:
+        grad_outputs = grad_outputs[0]
+    inputs = (inputs,) if hasattr(inputs, "grad_fn") else tuple(inputs)
+    targets = []
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise AutogradError(
+                f"autograd.grad: input {i} (shape {shape_str(t.shape)}) does not require grad"
+            )
+        targets.append(t.grad_fn if t.grad_fn is not None else accumulator(t))
+    capture = dict.fromkeys(targets)
+    for _ in backward_steps(output, grad_outputs, bool(retain_graph), _capture=capture):
+        pass
+    results = []
+    for i, node in enumerate(targets):
+        g = capture[node]
+        if g is None and not allow_unused:
+            raise AutogradError(
+                f"autograd.grad: input {i} was not used to compute the output; pass "
+                "allow_unused=True to get None for it."
+            )
+        results.append(None if g is None else Tensor._make(g, inputs[i].device, False))
+    return tuple(results)
+
+
+# ---------------------------------------------------------------------------
+# Anomaly detection
+# ---------------------------------------------------------------------------
+_ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_location() -> tuple[str, int]:
+    """The innermost (file, line) on the stack that is not the engine's own code."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_ENGINE_DIR + os.sep):
+            return filename, frame.f_lineno
+        frame = frame.f_back
+    return "<unknown>", 0
+
+
+class Anomaly:
+    """Where a NaN or Inf first appeared: the op, its shapes, and the user's line."""
+
+    def __init__(self, phase, op, grad_name, input_shapes, output_shape, nan, inf, location):
+        self.phase = phase
+        self.op = op
+        self.grad_name = grad_name
+        self.input_shapes = input_shapes
+        self.output_shape = output_shape
+        self.nan = nan
+        self.inf = inf
+        self.location = location
+
+    def __str__(self) -> str:
+        what = " and ".join(
+            f"{n} {kind}" for n, kind in ((self.nan, "NaN"), (self.inf, "Inf")) if n
+        )
+        shapes = ", ".join(shape_str(s) for s in self.input_shapes)
+        file, line = self.location
+        return (
+            f"{self.phase}: {self.op} ({self.grad_name}) produced {what} in its output of "
+            f"shape {shape_str(self.output_shape)} from inputs {shapes}; "
+            f"called at {file}:{line}"
+        )
+
+    __repr__ = __str__
+
+
+class detect_anomaly:
+    """Find the first op (forward order) and the first backward node that made NaN/Inf.
+
+    ``anomaly.forward`` and ``anomaly.backward`` hold :class:`Anomaly` records. A NaN or
+    Inf in the forward warns; one in the backward raises :class:`AnomalyError`, naming
+    the node and the line of user code whose forward created it.
+    """
+
+    def __init__(self, check_nan: bool = True):
+        self.check_nan = check_nan
+        self.forward: Anomaly | None = None
+        self.backward: Anomaly | None = None
+
+    def __enter__(self):
+        self.previous = STATE.anomaly
+        STATE.anomaly = self
+        return self
+
+    def __exit__(self, *exc):
+        STATE.anomaly = self.previous
+        return False
+
+    @staticmethod
+    def _bad_counts(xp, array) -> tuple[int, int]:
+        if not str(array.dtype).endswith(("float32", "float64")):
+            return 0, 0
+        return xp.count_nonzero(xp.isnan(array)), xp.count_nonzero(xp.isinf(array))
+
+    def _check_forward(self, cls, node, operands, out, xp):
+        node.created_at = location = user_location()
+        if self.forward is not None:
+            return
+        nan, inf = self._bad_counts(xp, out.array)
+        if nan or inf:
+            shapes = [tuple(x.shape) for x in operands if isinstance(x, Tensor)]
+            self.forward = Anomaly(
+                "forward", cls.op, node.name(), shapes, tuple(out.shape), nan, inf, location
+            )
+            warnings.warn(str(self.forward), RuntimeWarning, stacklevel=4)
+
+    def _check_backward(self, node, grads, xp):
+        for g in grads:
+            if g is None:
+                continue
+            nan, inf = self._bad_counts(xp, g)
+            if nan or inf:
+                if self.backward is None:
+                    shapes = [s for s in node.input_shapes if s is not None]
+                    self.backward = Anomaly(
+                        "backward",
+                        node.op,
+                        node.name(),
+                        shapes,
+                        tuple(g.shape),
+                        nan,
+                        inf,
+                        getattr(node, "created_at", ("<unknown>", 0)),
+                    )
+                if self.check_nan:
+                    raise AnomalyError(
+                        f"detect_anomaly: {node.name()} returned NaN or Inf gradients. "
+                        f"{self.backward}. Its forward ran at the line above; look at the "
+                        "values that reach it."
+                    )
+                return

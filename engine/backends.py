@@ -1,0 +1,458 @@
+"""Array backends: the few dozen array functions the ops are written against.
+
+Two implementations: numpy (device ``cpu``) and torch tensors used as plain arrays,
+with torch's own autograd never involved (devices ``cpu`` and ``cuda``). Each op is
+written once: it uses Python operators on arrays (``a * b``) and ``xp.fn(...)`` for the
+rest, where ``xp`` is one of the backends below. torch is imported only when a torch
+backend is first asked for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes
+from .errors import DeviceError
+
+
+class Device:
+    """Where a tensor lives: ``cpu`` or ``cuda:N``, and which backend holds its arrays."""
+
+    __slots__ = ("type", "index", "backend_name", "_backend")
+
+    def __init__(self, type: str, index: int | None, backend_name: str):
+        self.type = type
+        self.index = index
+        self.backend_name = backend_name
+        self._backend = None
+
+    @property
+    def backend(self):
+        if self._backend is None:
+            if self.backend_name == "numpy":
+                self._backend = NUMPY
+            else:
+                self._backend = TorchBackend(self)
+        return self._backend
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}'" + (
+            f", index={self.index})" if self.index is not None else ")"
+        )
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            return str(self) == other or self.type == other
+        return self is other
+
+    __hash__ = object.__hash__
+
+    @property
+    def torch(self):
+        import torch
+
+        return torch.device(str(self))
+
+
+_DEVICES: dict[tuple, Device] = {}
+_cpu_backend = ["numpy"]
+
+
+def _interned(type: str, index: int | None, backend_name: str) -> Device:
+    key = (type, index, backend_name)
+    found = _DEVICES.get(key)
+    if found is None:
+        found = _DEVICES[key] = Device(type, index, backend_name)
+    return found
+
+
+def device(spec="cpu") -> Device:
+    """Parse ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"torch:cpu"`` or ``"numpy"`` into a Device.
+
+    ``"cpu"`` means the default CPU backend (numpy unless :func:`set_cpu_backend` chose
+    torch); ``"torch:cpu"`` and ``"numpy"`` name a backend explicitly.
+    """
+    if isinstance(spec, Device):
+        return spec
+    text = str(spec).strip().lower()
+    if text in ("cpu", ""):
+        return _interned("cpu", None, _cpu_backend[0])
+    if text == "numpy":
+        return _interned("cpu", None, "numpy")
+    if text == "torch:cpu":
+        return _interned("cpu", None, "torch")
+    if text.startswith("cuda"):
+        index = 0
+        if text != "cuda":
+            try:
+                index = int(text.split(":", 1)[1])
+            except ValueError:
+                index = -1
+            if not text.startswith("cuda:") or index < 0:
+                raise DeviceError(f"unknown device {spec!r}: use 'cpu', 'cuda' or 'cuda:N'")
+        _require_cuda(index)
+        return _interned("cuda", index, "torch")
+    raise DeviceError(f"unknown device {spec!r}: use 'cpu', 'cuda' or 'cuda:N'")
+
+
+def cuda_status() -> tuple[bool, str]:
+    """(available, why not): whether CUDA can be used here, and the reason when it can't."""
+    try:
+        import torch
+    except ImportError:
+        return False, "torch is not installed, and the engine's CUDA backend is torch"
+    if not torch.cuda.is_available():
+        return False, (
+            f"torch.cuda.is_available() is False (torch {torch.__version__}, "
+            f"built for CUDA {torch.version.cuda or 'none: a CPU-only build'})"
+        )
+    return True, ""
+
+
+def _require_cuda(index: int) -> None:
+    available, why = cuda_status()
+    if not available:
+        raise DeviceError(f"cannot use device 'cuda:{index}': {why}. Stay on 'cpu'.")
+    import torch
+
+    if index >= torch.cuda.device_count():
+        raise DeviceError(
+            f"cannot use device 'cuda:{index}': only {torch.cuda.device_count()} CUDA device(s)"
+        )
+
+
+def set_cpu_backend(name: str) -> None:
+    """Choose which backend ``"cpu"`` means from now on: ``"numpy"`` or ``"torch"``."""
+    if name not in ("numpy", "torch"):
+        raise ValueError(f"cpu backend must be 'numpy' or 'torch', not {name!r}")
+    _cpu_backend[0] = name
+
+
+def cpu_backend() -> str:
+    return _cpu_backend[0]
+
+
+class NumpyBackend:
+    """numpy arrays on the CPU."""
+
+    name = "numpy"
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    tanh = staticmethod(np.tanh)
+    abs = staticmethod(np.abs)
+    sign = staticmethod(np.sign)
+    maximum = staticmethod(np.maximum)
+    minimum = staticmethod(np.minimum)
+    where = staticmethod(np.where)
+    matmul = staticmethod(np.matmul)
+    isnan = staticmethod(np.isnan)
+    isinf = staticmethod(np.isinf)
+    isfinite = staticmethod(np.isfinite)
+    logical_not = staticmethod(np.logical_not)
+
+    def __init__(self):
+        self.device = _interned("cpu", None, "numpy")
+
+    def asarray(self, data, dtype: dtypes.DType):
+        return np.asarray(data, dtype=dtype.numpy)
+
+    def from_numpy(self, array: np.ndarray):
+        return array
+
+    def to_numpy(self, array) -> np.ndarray:
+        return array
+
+    def zeros(self, shape, dtype: dtypes.DType):
+        return np.zeros(shape, dtype.numpy)
+
+    def ones(self, shape, dtype: dtypes.DType):
+        return np.ones(shape, dtype.numpy)
+
+    def full(self, shape, value, dtype: dtypes.DType):
+        return np.full(shape, value, dtype.numpy)
+
+    def arange(self, start, end, step, dtype: dtypes.DType):
+        return np.arange(start, end, step, dtype=dtype.numpy)
+
+    def eye(self, n, m, dtype: dtypes.DType):
+        return np.eye(n, m, dtype=dtype.numpy)
+
+    def astype(self, x, dtype: dtypes.DType):
+        return x.astype(dtype.numpy)
+
+    def copy(self, x):
+        return x.copy()
+
+    def matrix_transpose(self, x):
+        return np.swapaxes(x, -1, -2)
+
+    def cumprod(self, x, axis):
+        return np.cumprod(x, axis=axis)
+
+    def flip(self, x, axis):
+        return np.flip(x, axis=axis)
+
+    def relu(self, x):
+        return np.maximum(x, 0)
+
+    def sigmoid(self, x):
+        # exp of a negative number only, so neither branch overflows.
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+    def clip(self, x, low, high):
+        return np.clip(x, low, high)
+
+    def sum(self, x, axis=None, keepdims=False):
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    def prod(self, x, axis=None, keepdims=False):
+        return np.prod(x, axis=axis, keepdims=keepdims)
+
+    def max(self, x, axis=None, keepdims=False):
+        return np.max(x, axis=axis, keepdims=keepdims)
+
+    def min(self, x, axis=None, keepdims=False):
+        return np.min(x, axis=axis, keepdims=keepdims)
+
+    def argmax(self, x, axis=None, keepdims=False):
+        return np.argmax(x, axis=axis, keepdims=keepdims)
+
+    def argmin(self, x, axis=None, keepdims=False):
+        return np.argmin(x, axis=axis, keepdims=keepdims)
+
+    def reshape(self, x, shape):
+        return np.reshape(x, shape)
+
+    def permute(self, x, axes):
+        return np.transpose(x, axes)
+
+    def broadcast_to(self, x, shape):
+        return np.broadcast_to(x, shape)
+
+    def concatenate(self, arrays, axis):
+        return np.concatenate(arrays, axis=axis)
+
+    def stack(self, arrays, axis):
+        return np.stack(arrays, axis=axis)
+
+    def take_along_axis(self, x, index, axis):
+        return np.take_along_axis(x, index, axis=axis)
+
+    def scatter_add(self, shape, dtype, axis, index, src):
+        out = np.zeros(shape, dtype.numpy)
+        grid = list(np.ogrid[tuple(slice(n) for n in index.shape)])
+        grid[axis] = index
+        np.add.at(out, tuple(grid), src)
+        return out
+
+    def index_add_flat(self, numel, dtype, positions, values):
+        out = np.zeros(numel, dtype.numpy)
+        np.add.at(out, positions.reshape(-1), values.reshape(-1))
+        return out
+
+    def topk(self, x, k, axis, largest):
+        keys = -x if largest else x
+        order = np.argsort(keys, axis=axis, kind="stable")
+        index = np.take(order, np.arange(k), axis=axis)
+        return np.take_along_axis(x, index, axis=axis), index
+
+    def any(self, x) -> bool:
+        return bool(np.any(x))
+
+    def count_nonzero(self, x) -> int:
+        return int(np.count_nonzero(x))
+
+    def item(self, x):
+        return x.item()
+
+    def tolist(self, x):
+        return x.tolist()
+
+    def is_contiguous(self, x) -> bool:
+        return x.flags.c_contiguous
+
+    def randn(self, generator, shape, dtype):
+        return generator.standard_normal(shape, dtype=np.float64).astype(dtype.numpy)
+
+
+NUMPY = NumpyBackend()
+
+
+class TorchBackend:
+    """torch tensors used as plain arrays (never requiring grad), on CPU or CUDA."""
+
+    name = "torch"
+
+    def __init__(self, device: Device):
+        import torch
+
+        self.torch = torch
+        self.device = device
+        self.torch_device = torch.device(str(device))
+        for fn in (
+            "exp",
+            "log",
+            "sqrt",
+            "tanh",
+            "abs",
+            "sign",
+            "sigmoid",
+            "relu",
+            "isnan",
+            "isinf",
+            "isfinite",
+            "logical_not",
+        ):
+            setattr(self, fn, getattr(torch, fn))
+        self.matmul = torch.matmul
+
+    def maximum(self, a, b):
+        return self.torch.maximum(*self._tensors(a, b))
+
+    def minimum(self, a, b):
+        return self.torch.minimum(*self._tensors(a, b))
+
+    def _tensors(self, a, b):
+        torch = self.torch
+        if not isinstance(a, torch.Tensor):
+            a = torch.tensor(a, dtype=b.dtype, device=self.torch_device)
+        if not isinstance(b, torch.Tensor):
+            b = torch.tensor(b, dtype=a.dtype, device=self.torch_device)
+        return a, b
+
+    def where(self, condition, a, b):
+        torch = self.torch
+        if not isinstance(a, torch.Tensor):
+            a = torch.tensor(a, device=self.torch_device)
+        if not isinstance(b, torch.Tensor):
+            b = torch.tensor(b, device=self.torch_device)
+        return torch.where(condition, a, b)
+
+    def asarray(self, data, dtype: dtypes.DType):
+        if isinstance(data, self.torch.Tensor):
+            return data.to(device=self.torch_device, dtype=dtype.torch)
+        return self.torch.as_tensor(np.asarray(data, dtype=dtype.numpy), device=self.torch_device)
+
+    def from_numpy(self, array: np.ndarray):
+        array = np.asarray(array)
+        if not (array.flags.writeable and array.flags.c_contiguous):
+            array = array.copy()  # np.ascontiguousarray would turn 0-d into 1-d
+        return self.torch.from_numpy(array).to(self.torch_device)
+
+    def to_numpy(self, array) -> np.ndarray:
+        return array.detach().cpu().numpy()
+
+    def zeros(self, shape, dtype: dtypes.DType):
+        return self.torch.zeros(shape, dtype=dtype.torch, device=self.torch_device)
+
+    def ones(self, shape, dtype: dtypes.DType):
+        return self.torch.ones(shape, dtype=dtype.torch, device=self.torch_device)
+
+    def full(self, shape, value, dtype: dtypes.DType):
+        return self.torch.full(shape, value, dtype=dtype.torch, device=self.torch_device)
+
+    def arange(self, start, end, step, dtype: dtypes.DType):
+        return self.torch.arange(start, end, step, dtype=dtype.torch, device=self.torch_device)
+
+    def eye(self, n, m, dtype: dtypes.DType):
+        return self.torch.eye(n, m, dtype=dtype.torch, device=self.torch_device)
+
+    def astype(self, x, dtype: dtypes.DType):
+        return x.to(dtype.torch)
+
+    def copy(self, x):
+        return x.clone()
+
+    def clip(self, x, low, high):
+        return self.torch.clamp(x, low, high)
+
+    def matrix_transpose(self, x):
+        return x.transpose(-1, -2)
+
+    def cumprod(self, x, axis):
+        return self.torch.cumprod(x, dim=axis)
+
+    def flip(self, x, axis):
+        return self.torch.flip(x, dims=(axis,))
+
+    def _reduce(self, fn, x, axis, keepdims):
+        if axis is None:
+            out = fn(x)
+            return out.reshape((1,) * x.ndim) if keepdims else out
+        return fn(x, dim=axis, keepdim=keepdims)
+
+    def sum(self, x, axis=None, keepdims=False):
+        return self._reduce(self.torch.sum, x, axis, keepdims)
+
+    def prod(self, x, axis=None, keepdims=False):
+        if isinstance(axis, tuple):
+            for a in sorted(axis, reverse=True):
+                x = self.torch.prod(x, dim=a, keepdim=keepdims)
+            return x
+        return self._reduce(self.torch.prod, x, axis, keepdims)
+
+    def max(self, x, axis=None, keepdims=False):
+        return self._reduce(self.torch.amax, x, axis, keepdims)
+
+    def min(self, x, axis=None, keepdims=False):
+        return self._reduce(self.torch.amin, x, axis, keepdims)
+
+    def argmax(self, x, axis=None, keepdims=False):
+        return self._reduce(self.torch.argmax, x, axis, keepdims)
+
+    def argmin(self, x, axis=None, keepdims=False):
+        return self._reduce(self.torch.argmin, x, axis, keepdims)
+
+    def reshape(self, x, shape):
+        return x.reshape(shape)
+
+    def permute(self, x, axes):
+        return x.permute(axes)
+
+    def broadcast_to(self, x, shape):
+        return x.expand(shape)
+
+    def concatenate(self, arrays, axis):
+        return self.torch.cat(arrays, dim=axis)
+
+    def stack(self, arrays, axis):
+        return self.torch.stack(arrays, dim=axis)
+
+    def take_along_axis(self, x, index, axis):
+        return self.torch.gather(x, axis, index)
+
+    def scatter_add(self, shape, dtype, axis, index, src):
+        out = self.zeros(shape, dtype)
+        return out.scatter_add_(axis, index, src)
+
+    def index_add_flat(self, numel, dtype, positions, values):
+        out = self.zeros(numel, dtype)
+        return out.index_add_(0, positions.reshape(-1), values.reshape(-1))
+
+    def topk(self, x, k, axis, largest):
+        # A stable sort, so ties resolve the same way as the numpy backend.
+        values, index = self.torch.sort(x, dim=axis, descending=largest, stable=True)
+        return values.narrow(axis, 0, k), index.narrow(axis, 0, k)
+
+    def any(self, x) -> bool:
+        return bool(x.any())
+
+    def count_nonzero(self, x) -> int:
+        return int(self.torch.count_nonzero(x))
+
+    def item(self, x):
+        return x.item()
+
+    def tolist(self, x):
+        return x.tolist()
+
+    def is_contiguous(self, x) -> bool:
+        return x.is_contiguous()
+
+    def randn(self, generator, shape, dtype):
+        return self.from_numpy(NUMPY.randn(generator, shape, dtype))

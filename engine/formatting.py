@@ -1,0 +1,115 @@
+"""Numbers as a learner reads them: tensor reprs and backward rules with their values."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .errors import shape_str
+
+SMALL = 6  # arrays with at most this many elements are shown in full
+
+
+def to_numpy(value) -> np.ndarray:
+    if hasattr(value, "detach"):  # a torch tensor
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def number(x) -> str:
+    """One number, short: 20, 0.5, -1.25e-05, nan."""
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    text = f"{float(x):.4g}"
+    return text
+
+
+def value(x) -> str:
+    """A value in a rule: the number itself, a short list, or a summary of a big array."""
+    if x is None:
+        return "None"
+    if isinstance(x, (int, float, bool, np.generic)) and not hasattr(x, "ndim"):
+        return number(x)
+    array = to_numpy(x)
+    if array.ndim == 0:
+        return number(array.item())
+    if array.size <= SMALL:
+        return _nested(array.tolist())
+    if array.dtype == np.bool_:
+        return f"<{shape_str(array.shape)} bool, {int(array.sum())} true>"
+    finite = array[np.isfinite(array)] if array.dtype.kind == "f" else array
+    mean = number(finite.mean()) if finite.size else "nan"
+    return f"<{shape_str(array.shape)} mean {mean}>"
+
+
+def _nested(items) -> str:
+    if isinstance(items, list):
+        return "[" + ", ".join(_nested(i) for i in items) + "]"
+    return number(items)
+
+
+def rule_lines(step, with_numbers: bool) -> list[str]:
+    """One line per input that received a gradient, e.g. ``grad_a = grad * b = 1 * 4 = 4``."""
+    node = step.node
+    if node.name() == "AccumulateGrad":
+        sign = "+=" if step.accumulated and step.accumulated[0] else "="
+        text = f"leaf.grad {sign} grad"
+        return [text + (f" = {value(step.grad_output)}" if with_numbers else "")]
+    lines = []
+    names = "abcdefgh"
+    for i, sent in enumerate(step.grad_inputs):
+        if sent is None:
+            continue
+        rule = node.rules[min(i, len(node.rules) - 1)] if node.rules else "grad"
+        role = names[i]
+        sign = "+=" if step.accumulated[i] else "="
+        line = f"grad_{role} {sign} {rule}"
+        if with_numbers:
+            values = {"grad": step.grad_output, **step._values}
+            substituted = _substitute(rule, values)
+            result = value(sent)
+            if substituted not in (rule, result):
+                line += f" = {substituted}"
+            line += f" = {result}"
+        if step.reduced[i] is not None:
+            line += (
+                f"  (broadcast: summed from {shape_str(step.reduced[i])} "
+                f"back to {shape_str(tuple(sent.shape))})"
+            )
+        lines.append(line)
+    return lines
+
+
+def _substitute(rule: str, values: dict) -> str:
+    names = sorted(values, key=len, reverse=True)
+    if not names:
+        return rule
+    pattern = re.compile("|".join(rf"(?<![A-Za-z_]){re.escape(n)}(?![A-Za-z_(])" for n in names))
+    return pattern.sub(lambda m: value(values[m.group(0)]), rule)
+
+
+def tensor_repr(tensor) -> str:
+    array = to_numpy(tensor.array)
+    options = {"precision": 4, "separator": ", ", "suppress_small": False}
+    if array.size > 1000:
+        options["threshold"] = 1000
+        options["edgeitems"] = 3
+    body = np.array2string(array, prefix="tensor(", **options)
+    if array.dtype.kind == "f" and array.size:
+        body = re.sub(r"(?<![\d.e])(-?\d+)\.(?![\d])", r"\1.", body)
+    extras = []
+    default_dtypes = ("float32", "int64", "bool")
+    if tensor.dtype.name not in default_dtypes or array.size == 0:
+        extras.append(f"dtype={tensor.dtype}")
+    if tensor.device.type != "cpu":
+        extras.append(f"device='{tensor.device}'")
+    if tensor.grad_fn is not None:
+        extras.append(f"grad_fn=<{tensor.grad_fn.name()}>")
+    elif tensor.requires_grad:
+        extras.append("requires_grad=True")
+    if array.size == 0:
+        body = f"[], size={shape_str(array.shape)}" if array.ndim > 1 else "[]"
+    return "tensor(" + ", ".join([body, *extras]) + ")"

@@ -1,0 +1,462 @@
+"""The PyTorch oracle: every op, its sample inputs, and the comparison with PyTorch.
+
+``OPS`` is a table in the spirit of PyTorch's OpInfo. Each entry's function takes the
+library as its first argument (``nnbench.engine`` or ``torch``) and is written once,
+since the engine shares PyTorch's names: ``lambda m, a, b: m.where(a > b, a, b)``.
+
+``compare(op, sample, device)`` runs a sample through both and reports the largest
+forward and gradient differences; ``gradcheck`` checks the engine's gradients against
+float64 central differences. ``nnbench check`` and the test suite both use them.
+torch is imported inside the functions that need it, never at import time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Tolerances, stated once: float32 against PyTorch, and float64 finite differences.
+FORWARD_TOL = (1e-6, 1e-3)  # (atol, rtol)
+GRAD_TOL = (1e-4, 1e-3)
+SOFTMAX_TOL = (1e-7, 1e-3)
+GRADCHECK_EPS = 1e-6
+GRADCHECK_TOL = (1e-5, 1e-3)
+
+
+@dataclass
+class Sample:
+    """Inputs for one call: arrays (float ones require grad), and how to view them first."""
+
+    arrays: tuple
+    view: str | None = None  # "T" or "step": pass a non-contiguous view of each input
+    label: str = ""
+
+    def describe(self) -> str:
+        shapes = " ".join(str(tuple(a.shape)) for a in self.arrays)
+        return self.label or (shapes + (f" .{self.view}" if self.view else ""))
+
+
+@dataclass
+class OpInfo:
+    name: str
+    fn: Callable  # fn(lib, *tensors) -> tensor or (tensor, ...)
+    shapes: list  # list of tuples of shapes, one tuple per sample
+    domain: tuple = (-2.0, 2.0)
+    kinks: tuple = ()  # values inputs must stay away from (where the derivative jumps)
+    differentiable: bool = True
+    tol: tuple = FORWARD_TOL
+    views: bool = True  # also try non-contiguous views of the inputs
+    extra: list = field(default_factory=list)  # hand-made Samples
+
+    def samples(self, seed: int = 0) -> list[Sample]:
+        rng = np.random.default_rng(seed)
+        out = [Sample(tuple(self._array(rng, s) for s in shapes)) for shapes in self.shapes]
+        if self.views:
+            for shapes in self.shapes:
+                if all(len(s) == 2 for s in shapes):
+                    flipped = tuple(self._array(rng, (s[1], s[0])) for s in shapes)
+                    out.append(Sample(flipped, view="T"))
+                    doubled = tuple(self._array(rng, (2 * s[0], s[1])) for s in shapes)
+                    out.append(Sample(doubled, view="step"))
+                    break
+        return out + list(self.extra)
+
+    def _array(self, rng, shape) -> np.ndarray:
+        low, high = self.domain
+        values = rng.uniform(low, high, size=shape)
+        for _ in range(100):  # push values off the kinks, so derivatives are defined
+            near = np.zeros(values.shape, bool)
+            for k in self.kinks:
+                near |= np.abs(values - k) < 0.05
+            if not near.any():
+                break
+            values[near] = rng.uniform(low, high, size=int(near.sum()))
+        return values
+
+
+def _idx(m, like, data):
+    return m.tensor(data, device=like.device)
+
+
+def _unary(name, fn, **kw):
+    shapes = [((),), ((0,),), ((1, 0, 3),), ((3, 4),), ((2, 3, 4),)]
+    return OpInfo(name, fn, kw.pop("shapes", shapes), **kw)
+
+
+_BINARY_SHAPES = [
+    ((), ()),
+    ((3, 4), (3, 4)),
+    ((0,), (0,)),
+    ((1, 0, 3), (1, 0, 3)),
+    ((2, 1), (2,)),
+    ((1, 3, 2), (3, 2)),
+    ((3, 1, 2), (1, 3, 2)),
+    ((), (3,)),
+    ((0,), (1,)),
+]
+
+
+def _binary(name, fn, **kw):
+    return OpInfo(name, fn, kw.pop("shapes", _BINARY_SHAPES), **kw)
+
+
+_REDUCE_SHAPES = [((),), ((4,),), ((3, 4),), ((2, 3, 4),), ((1, 0, 3),), ((0,),)]
+_NONEMPTY = [((),), ((4,),), ((3, 4),), ((2, 3, 4),)]
+_DIM_SHAPES = [((3, 4),), ((2, 3, 4),), ((1, 0, 3),)]
+
+OPS: list[OpInfo] = [
+    # elementwise
+    _unary("neg", lambda m, a: -a),
+    _unary("exp", lambda m, a: a.exp()),
+    _unary("log", lambda m, a: a.log(), domain=(0.1, 3.0)),
+    _unary("sqrt", lambda m, a: a.sqrt(), domain=(0.1, 3.0)),
+    _unary("abs", lambda m, a: a.abs(), kinks=(0.0,)),
+    _unary("tanh", lambda m, a: a.tanh()),
+    _unary("sigmoid", lambda m, a: a.sigmoid(), domain=(-6.0, 6.0)),
+    _unary("relu", lambda m, a: a.relu(), kinks=(0.0,)),
+    _unary("clamp", lambda m, a: a.clamp(min=-0.5, max=0.5), kinks=(-0.5, 0.5)),
+    _unary("clamp_min", lambda m, a: a.clamp(min=0.25), kinks=(0.25,)),
+    _unary("pow_2", lambda m, a: a**2),
+    _unary("pow_3", lambda m, a: a**3),
+    _unary("pow_half", lambda m, a: a**0.5, domain=(0.1, 3.0)),
+    _unary("pow_neg1", lambda m, a: a**-1, domain=(0.2, 3.0)),
+    _unary("square", lambda m, a: a.square()),
+    _unary("clone", lambda m, a: a.clone()),
+    _unary("to_float64", lambda m, a: a.double() * 3),
+    _unary("add_scalar", lambda m, a: a + 2.5),
+    _unary("radd_scalar", lambda m, a: 2.5 + a),
+    _unary("rsub_scalar", lambda m, a: 1.5 - a),
+    _unary("mul_scalar", lambda m, a: a * -3.0),
+    _unary("div_scalar", lambda m, a: a / 4.0),
+    _unary("rdiv_scalar", lambda m, a: 2.0 / a, domain=(0.2, 3.0)),
+    _unary("rpow_scalar", lambda m, a: 2.0**a),
+    _unary(
+        "softmax",
+        lambda m, a: a.softmax(-1),
+        tol=SOFTMAX_TOL,
+        shapes=[((4,),), ((3, 4),), ((2, 3, 4),), ((1, 0, 3),)],
+    ),
+    _unary(
+        "softmax_dim0",
+        lambda m, a: a.softmax(0),
+        tol=SOFTMAX_TOL,
+        shapes=[((4,),), ((3, 4),), ((2, 3, 4),)],
+    ),
+    _unary(
+        "log_softmax",
+        lambda m, a: a.log_softmax(-1),
+        tol=SOFTMAX_TOL,
+        shapes=[((4,),), ((3, 4),), ((2, 3, 4),), ((1, 0, 3),)],
+    ),
+    _unary(
+        "log_softmax_dim1",
+        lambda m, a: a.log_softmax(1),
+        tol=SOFTMAX_TOL,
+        shapes=[((3, 4),), ((2, 3, 4),)],
+    ),
+    # arithmetic with broadcasting
+    _binary("add", lambda m, a, b: a + b),
+    _binary("sub", lambda m, a, b: a - b),
+    _binary("mul", lambda m, a, b: a * b),
+    _binary("div", lambda m, a, b: a / b, domain=(0.2, 2.0)),
+    _binary("pow", lambda m, a, b: a**b, domain=(0.2, 2.0)),
+    _binary("maximum", lambda m, a, b: m.maximum(a, b)),
+    _binary("where", lambda m, a, b: m.where(a > b, a, b)),
+    _binary("eq", lambda m, a, b: a == b, differentiable=False),
+    _binary("lt", lambda m, a, b: a < b, differentiable=False),
+    _binary("ge", lambda m, a, b: a >= b, differentiable=False),
+    _binary("logical", lambda m, a, b: ~((a > 0) & (b < 0)) | (a > b), differentiable=False),
+    # reductions
+    OpInfo("sum", lambda m, a: a.sum(), _REDUCE_SHAPES),
+    OpInfo("sum_dim", lambda m, a: a.sum(dim=1), _DIM_SHAPES),
+    OpInfo("sum_dims_keepdim", lambda m, a: a.sum(dim=(0, -1), keepdim=True), _DIM_SHAPES),
+    OpInfo("mean", lambda m, a: a.mean(), _NONEMPTY),
+    OpInfo("mean_dim", lambda m, a: a.mean(dim=-1, keepdim=True), _DIM_SHAPES[:2]),
+    OpInfo("var", lambda m, a: a.var(), [((4,),), ((3, 4),)]),
+    OpInfo("var_dim", lambda m, a: a.var(dim=0), _DIM_SHAPES[:2]),
+    OpInfo("std_dim", lambda m, a: a.std(dim=1, keepdim=True), _DIM_SHAPES[:2]),
+    OpInfo("max", lambda m, a: a.max(), _NONEMPTY),
+    OpInfo("max_dim", lambda m, a: a.max(dim=1), _DIM_SHAPES[:2]),
+    OpInfo("min_dim_keepdim", lambda m, a: a.min(dim=0, keepdim=True), _DIM_SHAPES[:2]),
+    OpInfo("min", lambda m, a: a.min(), _NONEMPTY),
+    OpInfo("prod", lambda m, a: a.prod(), [((4,),), ((3, 4),)]),
+    OpInfo("prod_dim", lambda m, a: a.prod(dim=1), _DIM_SHAPES[:2]),
+    OpInfo("argmax", lambda m, a: a.argmax(dim=1), _DIM_SHAPES[:2], differentiable=False),
+    OpInfo("argmin", lambda m, a: a.argmin(), _NONEMPTY, differentiable=False),
+    OpInfo("topk", lambda m, a: a.topk(2, dim=-1), [((4,),), ((3, 4),), ((2, 3, 4),)]),
+    OpInfo("topk_smallest", lambda m, a: a.topk(3, dim=0, largest=False), [((3, 4),)]),
+    # linear algebra
+    OpInfo(
+        "matmul",
+        lambda m, a, b: a @ b,
+        [
+            ((3, 4), (4, 5)),
+            ((4,), (4,)),
+            ((3, 4), (4,)),
+            ((4,), (4, 5)),
+            ((2, 3, 4), (4, 5)),
+            ((2, 3, 4), (2, 4, 5)),
+            ((1, 3, 4), (2, 4, 5)),
+            ((2, 1, 3, 4), (3, 4, 2)),
+            ((4,), (2, 4, 5)),
+            ((0, 4), (4, 5)),
+            ((3, 0), (0, 5)),
+        ],
+        views=False,
+        extra=[],
+    ),
+    # shape and views
+    OpInfo("reshape", lambda m, a: a.reshape(4, -1), [((2, 6),), ((8,),), ((2, 2, 3),)]),
+    OpInfo("view_flat", lambda m, a: a.view(-1), [((),), ((3, 4),), ((1, 0, 3),)], views=False),
+    OpInfo("flatten", lambda m, a: a.flatten(1), [((2, 3, 4),), ((1, 0, 3),)]),
+    OpInfo("squeeze", lambda m, a: a.squeeze(), [((1, 3, 1),), ((3, 4),), ((),)]),
+    OpInfo("squeeze_dim", lambda m, a: a.squeeze(0), [((1, 3, 1),), ((3, 4),)]),
+    OpInfo("unsqueeze", lambda m, a: a.unsqueeze(-1), [((),), ((3, 4),), ((0,),)]),
+    OpInfo("transpose", lambda m, a: a.transpose(0, -1), [((3, 4),), ((2, 3, 4),)]),
+    OpInfo("permute", lambda m, a: a.permute(2, 0, 1), [((2, 3, 4),), ((1, 0, 3),)]),
+    OpInfo("T", lambda m, a: a.T, [((3, 4),), ((2, 5),)]),
+    OpInfo("expand", lambda m, a: a.expand(2, 3, 4), [((3, 1),), ((1, 4),), ((4,),), ((),)]),
+    OpInfo("getitem_int", lambda m, a: a[1], [((3, 4),), ((2, 3, 4),)]),
+    OpInfo("getitem_slice", lambda m, a: a[1:, ::2], [((3, 4),), ((2, 3, 4),)]),
+    OpInfo("getitem_none_ellipsis", lambda m, a: a[None, ..., 0], [((3, 4),), ((2, 3, 4),)]),
+    OpInfo("getitem_negative", lambda m, a: a[-1, -2:], [((3, 4),)]),
+    OpInfo("getitem_mask", lambda m, a: a[a > 0], [((3, 4),), ((5,),), ((0,),)]),
+    OpInfo(
+        "getitem_index_repeats",
+        lambda m, a: a[_idx(m, a, [0, 2, 0, 0])],
+        [((3, 4),), ((3,),)],
+    ),
+    OpInfo(
+        "getitem_index_2d",
+        lambda m, a: a[_idx(m, a, [[0, 1], [1, 1]]), 1:],
+        [((3, 4),), ((2, 3, 4),)],
+    ),
+    OpInfo(
+        "getitem_two_indices",
+        lambda m, a: a[_idx(m, a, [0, 2, 2]), _idx(m, a, [1, 1, 3])],
+        [((3, 4),)],
+    ),
+    OpInfo(
+        "gather",
+        lambda m, a: a.gather(1, _idx(m, a, [[0, 0], [2, 1], [3, 3]])),
+        [((3, 4),)],
+    ),
+    OpInfo(
+        "gather_dim0",
+        lambda m, a: a.gather(0, _idx(m, a, [[0, 1, 2, 0], [2, 2, 2, 2]])),
+        [((3, 4),)],
+    ),
+    OpInfo("cat", lambda m, a, b: m.cat([a, b, a], dim=0), [((2, 3), (4, 3)), ((0, 3), (2, 3))]),
+    OpInfo("cat_dim1", lambda m, a, b: m.cat([a, b], dim=-1), [((2, 3), (2, 1))]),
+    OpInfo("stack", lambda m, a, b: m.stack([a, b], dim=1), [((2, 3), (2, 3)), ((0,), (0,))]),
+    OpInfo("stack_scalars", lambda m, a, b: m.stack([a, b, a]), [((), ())], views=False),
+    OpInfo(
+        "masked_fill",
+        lambda m, a, b: a.masked_fill(b > 0, -1.5),
+        [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 3), (1, 3))],
+    ),
+    OpInfo("where_scalar", lambda m, a: m.where(a > 0, a, 0.0), [((3, 4),), ((),)]),
+]
+
+OPS_BY_NAME = {op.name: op for op in OPS}
+
+
+# ---------------------------------------------------------------------- running
+def _engine_inputs(sample: Sample, device, dtype="float32"):
+    import nnbench.engine as ne
+
+    tensors = []
+    for array in sample.arrays:
+        t = ne.tensor(array.astype(dtype), device=device, requires_grad=True)
+        tensors.append(t)
+    return tensors, [_view(t, sample.view) for t in tensors]
+
+
+def _torch_inputs(sample: Sample, dtype="float32"):
+    import torch
+
+    tensors = [torch.tensor(a.astype(dtype), requires_grad=True) for a in sample.arrays]
+    return tensors, [_view(t, sample.view) for t in tensors]
+
+
+def _view(t, view):
+    if view == "T":
+        return t.T
+    if view == "step":
+        return t[::2]
+    return t
+
+
+def _outputs(result) -> tuple:
+    return tuple(result) if isinstance(result, tuple) else (result,)
+
+
+def _np(value) -> np.ndarray:
+    if hasattr(value, "array"):  # an engine tensor
+        return value.detach().device.backend.to_numpy(value.array)
+    return value.detach().cpu().numpy()
+
+
+def _weights(shape, seed=1) -> np.ndarray:
+    """A fixed random upstream gradient, so no gradient is checked only through sums."""
+    return np.random.default_rng(seed).uniform(0.5, 1.5, size=shape)
+
+
+@dataclass
+class Comparison:
+    op: str
+    sample: str
+    forward_error: float
+    grad_error: float
+    passed: bool
+    message: str = ""
+
+
+def _max_error(x: np.ndarray, y: np.ndarray, tol) -> tuple[float, bool, str]:
+    if x.shape != y.shape:
+        return float("inf"), False, f"shape {x.shape} vs torch {y.shape}"
+    if x.dtype != y.dtype:
+        return float("inf"), False, f"dtype {x.dtype} vs torch {y.dtype}"
+    if x.size == 0:
+        return 0.0, True, ""
+    if x.dtype.kind in "biu":
+        ok = bool(np.array_equal(x, y))
+        return (0.0 if ok else float(np.max(np.abs(x.astype(float) - y)))), ok, ""
+    same_nan = np.isnan(x) == np.isnan(y)
+    xf, yf = np.nan_to_num(x.astype(np.float64)), np.nan_to_num(y.astype(np.float64))
+    error = float(np.max(np.abs(xf - yf)))
+    ok = bool(same_nan.all() and np.allclose(xf, yf, atol=tol[0], rtol=tol[1]))
+    return error, ok, ""
+
+
+def compare(op: OpInfo, sample: Sample, device="cpu") -> Comparison:
+    """Run one sample through the engine on ``device`` and through PyTorch; compare all."""
+    import torch
+
+    import nnbench.engine as ne
+
+    leaves, inputs = _engine_inputs(sample, device)
+    torch_leaves, torch_inputs = _torch_inputs(sample)
+    ours = _outputs(op.fn(ne, *inputs))
+    theirs = _outputs(op.fn(torch, *torch_inputs))
+    forward_error, passed, message = 0.0, True, ""
+    for o, t in zip(ours, theirs):
+        error, ok, why = _max_error(_np(o), _np(t), op.tol)
+        forward_error = max(forward_error, error)
+        passed, message = passed and ok, message or why
+    grad_error = 0.0
+    if op.differentiable and passed:
+        weights = _weights(tuple(theirs[0].shape))
+        (ours[0] * ne.tensor(weights.astype("float32"), device=device)).sum().backward()
+        (theirs[0] * torch.tensor(weights.astype("float32"))).sum().backward()
+        for mine, reference in zip(leaves, torch_leaves):
+            if reference.grad is None:
+                continue
+            if mine.grad is None:
+                passed, message = False, "the engine produced no gradient"
+                break
+            error, ok, why = _max_error(_np(mine.grad), _np(reference.grad), GRAD_TOL)
+            grad_error = max(grad_error, error)
+            passed, message = passed and ok, message or why
+    return Comparison(op.name, sample.describe(), forward_error, grad_error, passed, message)
+
+
+def gradcheck(fn: Callable, arrays, device="cpu", view=None) -> tuple[bool, float, str]:
+    """Compare the engine's gradients with float64 central differences.
+
+    Returns (passed, largest error, description of the worst element).
+    """
+    import nnbench.engine as ne
+
+    arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
+    sample = Sample(tuple(arrays), view=view)
+    leaves, inputs = _engine_inputs(sample, device, dtype="float64")
+    out = _outputs(fn(ne, *inputs))[0]
+    weights = _weights(tuple(out.shape))
+    (out * ne.tensor(weights, device=device)).sum().backward()
+
+    def objective(values):
+        _, views = _engine_inputs(Sample(tuple(values), view=view), device, dtype="float64")
+        with ne.no_grad():
+            result = _outputs(fn(ne, *views))[0]
+        return float((_np(result) * weights).sum())
+
+    worst, where = 0.0, ""
+    atol, rtol = GRADCHECK_TOL
+    passed = True
+    for i, array in enumerate(arrays):
+        analytic = np.zeros(array.shape) if leaves[i].grad is None else _np(leaves[i].grad)
+        for position in np.ndindex(array.shape):
+            values = [a.copy() for a in arrays]
+            values[i][position] += GRADCHECK_EPS
+            up = objective(values)
+            values[i][position] -= 2 * GRADCHECK_EPS
+            down = objective(values)
+            numeric = (up - down) / (2 * GRADCHECK_EPS)
+            error = abs(analytic[position] - numeric)
+            if error > worst:
+                worst = error
+                where = (
+                    f"input {i} at {position}: engine {analytic[position]:.6g}, "
+                    f"numeric {numeric:.6g}"
+                )
+            if error > atol + rtol * abs(numeric):
+                passed = False
+    return passed, worst, where
+
+
+def check_all(device="cpu", ops=None) -> list[Comparison]:
+    """Every op on every sample against PyTorch: what ``nnbench check`` prints."""
+    results = []
+    for op in OPS if ops is None else ops:
+        for sample in op.samples():
+            try:
+                results.append(compare(op, sample, device))
+            except Exception as error:  # a crash is a failed check, reported, not raised
+                first_line = f"{type(error).__name__}: {error}".splitlines()[0]
+                results.append(
+                    Comparison(op.name, sample.describe(), math.nan, math.nan, False, first_line)
+                )
+    return results
+
+
+def format_table(results: list[Comparison], per_sample: bool = False, device="cpu") -> str:
+    """One row per op (or per sample): the largest forward and gradient errors."""
+    rows = []
+    if per_sample:
+        for r in results:
+            rows.append(
+                (f"{r.op} {r.sample}", 1, r.forward_error, r.grad_error, r.passed, r.message)
+            )
+    else:
+        by_op: dict[str, list[Comparison]] = {}
+        for r in results:
+            by_op.setdefault(r.op, []).append(r)
+        for name, group in by_op.items():
+            failed = [r for r in group if not r.passed]
+            rows.append(
+                (
+                    name,
+                    len(group),
+                    max(r.forward_error for r in group),
+                    max(r.grad_error for r in group),
+                    not failed,
+                    failed[0].sample + ": " + failed[0].message if failed else "",
+                )
+            )
+    width = max(len(row[0]) for row in rows) if rows else 10
+    lines = [
+        f"nnbench check: the engine on {device} against PyTorch "
+        f"(forward atol {FORWARD_TOL[0]:g} rtol {FORWARD_TOL[1]:g}, "
+        f"gradients atol {GRAD_TOL[0]:g} rtol {GRAD_TOL[1]:g})",
+        f"{'op':<{width}}  samples  forward max err  grad max err  result",
+    ]
+    for name, count, forward, grad, passed, message in rows:
+        verdict = "pass" if passed else f"FAIL {message}"
+        lines.append(f"{name:<{width}}  {count:>7}  {forward:>15.3g}  {grad:>12.3g}  {verdict}")
+    failed = sum(1 for row in rows if not row[4])
+    lines.append(f"{len(rows) - failed} passed, {failed} failed")
+    return "\n".join(lines)

@@ -1,0 +1,95 @@
+"""Every op of the op table against PyTorch, and against float64 finite differences.
+
+The tolerances live in nnbench.engine.testing, stated once.
+"""
+
+import numpy as np
+import pytest
+
+from nnbench.engine import ops, testing
+
+CASES = [
+    pytest.param(op, sample, id=f"{op.name}-{sample.describe()}")
+    for op in testing.OPS
+    for sample in op.samples()
+]
+
+
+@pytest.mark.parametrize(("op", "sample"), CASES)
+def test_op_matches_pytorch(op, sample, device):
+    result = testing.compare(op, sample, device)
+    assert result.passed, (
+        f"{op.name} on {sample.describe()}: forward error {result.forward_error:.3g}, "
+        f"grad error {result.grad_error:.3g} {result.message}"
+    )
+
+
+def _gradcheck_cases():
+    for op in testing.OPS:
+        if not op.differentiable:
+            continue
+        samples = [s for s in op.samples() if all(a.size for a in s.arrays)]
+        for sample in samples[:3]:
+            yield pytest.param(op, sample, id=f"{op.name}-{sample.describe()}")
+
+
+@pytest.mark.parametrize(("op", "sample"), list(_gradcheck_cases()))
+def test_gradient_matches_finite_differences(op, sample):
+    passed, worst, where = testing.gradcheck(op.fn, sample.arrays, view=sample.view)
+    assert passed, f"{op.name}: largest difference {worst:.3g} at {where}"
+
+
+def test_every_differentiable_op_class_is_in_the_table():
+    """A new op class without an oracle entry fails here, not silently."""
+    import nnbench.engine as ne
+
+    seen = set()
+    for op in testing.OPS:
+        for sample in op.samples()[:1]:
+            with ne.trace() as recorded:
+                _, inputs = testing._engine_inputs(sample, "numpy")
+                op.fn(ne, *inputs)
+            seen.update(record.function for record in recorded)
+    functions = {
+        cls
+        for cls in vars(ops).values()
+        if isinstance(cls, type) and issubclass(cls, ops.Function) and cls is not ops.Function
+    }
+    assert functions - seen == set()
+
+
+def test_harness_catches_a_wrong_backward(monkeypatch):
+    """Break Mul's backward (grad * a instead of grad * b): both checks must fail."""
+
+    def wrong(self, grad):
+        a, b = self.saved
+        return grad * a, grad * a
+
+    monkeypatch.setattr(ops.Mul, "backward", wrong)
+    mul = testing.OPS_BY_NAME["mul"]
+    sample = mul.samples()[1]
+    assert not testing.compare(mul, sample, "numpy").passed
+    passed, worst, _ = testing.gradcheck(mul.fn, sample.arrays)
+    assert not passed and worst > 1e-3
+
+
+def test_harness_catches_a_wrong_forward(monkeypatch):
+    monkeypatch.setattr(ops.Exp, "forward", lambda self, a: self.xp.exp(a) * (1 + 1e-2))
+    exp = testing.OPS_BY_NAME["exp"]
+    assert not testing.compare(exp, exp.samples()[3], "numpy").passed
+
+
+def test_samples_cover_scalars_empties_broadcasts_and_views():
+    shapes = {tuple(tuple(a.shape) for a in s.arrays) for op in testing.OPS for s in op.samples()}
+    for needed in [((),), ((0,),), ((1, 0, 3),), ((2, 1), (2,)), ((1, 3, 2), (3, 2))]:
+        assert needed in shapes
+    assert ((3, 1, 2), (1, 3, 2)) in shapes
+    views = {s.view for op in testing.OPS for s in op.samples()}
+    assert {"T", "step"} <= views
+
+
+def test_samples_stay_away_from_kinks():
+    relu = testing.OPS_BY_NAME["relu"]
+    for sample in relu.samples():
+        for array in sample.arrays:
+            assert np.all(np.abs(array) >= 0.05)

@@ -1,0 +1,102 @@
+"""The ``nnbench`` command: the app, and the headless commands beside it.
+
+Exit codes: 0 ok, 1 the experiment or a check failed, 2 bad usage. Imports stay inside
+the commands so that ``nnbench --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+DESCRIPTION = "A terminal workbench for understanding and debugging neural networks."
+COMMANDS = {
+    "check": "every engine op against PyTorch, as a table with max errors",
+}
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("nnbench")
+    except Exception:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
+def _main_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nnbench",
+        description=DESCRIPTION,
+        epilog="commands:\n"
+        + "\n".join(f"  nnbench {name:<8} {text}" for name, text in COMMANDS.items())
+        + "\n\nRun 'nnbench COMMAND --help' for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"nnbench {_version()}")
+    parser.add_argument(
+        "experiment",
+        nargs="?",
+        help="a sample's name or the path of an experiment file",
+    )
+    return parser
+
+
+def _check_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nnbench check",
+        description="Run every engine op on sample inputs and compare values and gradients "
+        "with PyTorch. Exit code 1 if any op differs beyond its tolerance.",
+    )
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="cpu (numpy backend), torch:cpu (torch backend on the CPU) or cuda",
+    )
+    parser.add_argument("--op", action="append", help="check only this op (repeatable)")
+    parser.add_argument("--verbose", action="store_true", help="one row per sample, not per op")
+    return parser
+
+
+def check(argv: list[str]) -> int:
+    args = _check_parser().parse_args(argv)
+    try:
+        import torch  # noqa: F401 - the oracle needs it
+    except ImportError:
+        print("nnbench check compares the engine with PyTorch, which is not installed.")
+        print("Install it with: pip install torch")
+        return 1
+    from nnbench.engine import DeviceError, testing
+    from nnbench.engine import device as parse_device
+
+    try:
+        device = parse_device(args.device)
+    except DeviceError as error:
+        print(f"nnbench check: {error}", file=sys.stderr)
+        return 2
+    ops = testing.OPS
+    if args.op:
+        unknown = [name for name in args.op if name not in testing.OPS_BY_NAME]
+        if unknown:
+            print(f"nnbench check: unknown op(s) {', '.join(unknown)}", file=sys.stderr)
+            return 2
+        ops = [testing.OPS_BY_NAME[name] for name in args.op]
+    results = testing.check_all(device, ops)
+    print(testing.format_table(results, per_sample=args.verbose, device=str(args.device)))
+    return 0 if all(r.passed for r in results) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in COMMANDS:
+        return {"check": check}[argv[0]](argv[1:])
+    args = _main_parser().parse_args(argv)
+    print(
+        f"nnbench {_version()}: the workbench app arrives in a later release. "
+        "For now, 'nnbench check' verifies the engine against PyTorch."
+    )
+    return 0 if args.experiment is None else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
