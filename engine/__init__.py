@@ -77,3 +77,5 @@ squeeze, unsqueeze, transpose, permute, masked_fill, clone, numel = (
 )
 
 __version__ = "0.1.0"
+
+from . import nn, optim  # noqa: E402 - after the tensor API they are built on

@@ -754,3 +754,74 @@ class Logical(Function):
         if kind == "not":
             return self.xp.logical_not(a)
         return (a & b) if kind == "and" else (a | b) if kind == "or" else (a ^ b)
+
+
+# ----------------------------------------------------------------------------- fused for nn
+class Gelu(Function):
+    """x * Phi(x), exactly (with erf) or with PyTorch's tanh approximation."""
+
+    op, grad_name = "gelu", "GeluBackward0"
+    rules = ("grad * (Phi(a) + a * phi(a))",)
+    saves = (0,)
+
+    def forward(self, a, approximate="none"):
+        self.save(a)
+        self.approximate = approximate
+        xp = self.xp
+        if approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (a + 0.044715 * a * a * a)
+            return 0.5 * a * (1 + xp.tanh(inner))
+        return 0.5 * a * (1 + xp.erf(a * _SQRT_HALF))
+
+    def backward(self, grad):
+        xp, a = self.xp, self.saved[0]
+        if self.approximate == "tanh":
+            t = xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a * a * a))
+            slope = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
+            return (grad * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * slope),)
+        cdf = 0.5 * (1 + xp.erf(a * _SQRT_HALF))
+        pdf = xp.exp(-0.5 * a * a) * _INV_SQRT_2PI
+        return (grad * (cdf + a * pdf),)
+
+
+_SQRT_HALF = 0.7071067811865476
+_SQRT_2_OVER_PI = 0.7978845608028654
+_INV_SQRT_2PI = 0.3989422804014327
+
+
+class NllLoss(Function):
+    """-logp[target], averaged over the targets that are not ignore_index (or summed)."""
+
+    op, grad_name = "nll_loss", "NllLossBackward0"
+    rules = ("-grad / n at each target's class, 0 elsewhere",)
+
+    def forward(self, logp, target, ignore_index=-100, reduction="mean"):
+        xp = self.xp
+        single = logp.ndim == 1
+        if single:
+            logp, target = logp[None, :], xp.reshape(target, (1,))
+        valid = target != ignore_index
+        safe = xp.where(valid, target, 0)
+        rows = xp.arange(0, logp.shape[0], 1, _int64())
+        picked = -logp[rows, safe] * valid
+        self.shape, self.rows, self.safe, self.valid = logp.shape, rows, safe, valid
+        self.single, self.reduction = single, reduction
+        self.count = int(xp.sum(valid))
+        if reduction == "none":
+            return picked[0] if single else picked
+        total = xp.sum(picked)
+        return total / self.count if reduction == "mean" else total
+
+    def backward(self, grad):
+        xp = self.xp
+        if self.reduction == "none":
+            per_row = xp.reshape(grad, (-1,)) * self.valid
+        else:
+            scale = grad / self.count if self.reduction == "mean" else grad
+            per_row = scale * self.valid
+        out = xp.zeros(tuple(self.shape), _engine_dtype(grad))
+        out[self.rows, self.safe] = -per_row
+        return (out[0] if self.single else out), None
+
+    def named_values(self):
+        return {"n": self.count}

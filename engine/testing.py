@@ -259,6 +259,35 @@ OPS: list[OpInfo] = [
         [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 3), (1, 3))],
     ),
     OpInfo("where_scalar", lambda m, a: m.where(a > 0, a, 0.0), [((3, 4),), ((),)]),
+    # nn.functional
+    _unary("gelu", lambda m, a: m.nn.functional.gelu(a), domain=(-4.0, 4.0)),
+    _unary("gelu_tanh", lambda m, a: m.nn.functional.gelu(a, approximate="tanh")),
+    OpInfo(
+        "nll_loss",
+        lambda m, a: m.nn.functional.nll_loss(a.log_softmax(1), _idx(m, a, [0, 3, 1])),
+        [((3, 4),)],
+        tol=SOFTMAX_TOL,
+    ),
+    OpInfo(
+        "cross_entropy_smoothing",
+        lambda m, a: m.nn.functional.cross_entropy(
+            a, _idx(m, a, [0, 3, 1]), label_smoothing=0.1, ignore_index=3
+        ),
+        [((3, 4),)],
+    ),
+    OpInfo(
+        "cross_entropy_none",
+        lambda m, a: m.nn.functional.cross_entropy(a, _idx(m, a, [2, 0]), reduction="none"),
+        [((2, 4),)],
+    ),
+    OpInfo("layer_norm", lambda m, a: m.nn.functional.layer_norm(a, (4,)), [((3, 4),)]),
+    OpInfo(
+        "linear",
+        lambda m, a, w, b: m.nn.functional.linear(a, w, b),
+        [((3, 4), (5, 4), (5,)), ((2, 3, 4), (5, 4), (5,))],
+        views=False,
+    ),
+    OpInfo("mse_loss", lambda m, a, b: m.nn.functional.mse_loss(a, b), [((3, 4), (3, 4))]),
 ]
 
 OPS_BY_NAME = {op.name: op for op in OPS}

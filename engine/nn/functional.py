@@ -1,0 +1,191 @@
+"""nn.functional: activations, losses and layers as functions, composed from tensor ops.
+
+Only ``gelu`` and ``nll_loss`` are ops of their own (ops.Gelu, ops.NllLoss); the rest
+are a line or a few of ops a learner already knows, so their gradients come for free
+and the Graph pane shows them as those ops.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+from .. import dtypes
+from .. import ops as O
+from ..errors import DTypeError, ShapeError, describe, shape_str
+from ..tensor import Tensor, generator, tensor
+
+
+def relu(x: Tensor) -> Tensor:
+    return x.relu()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return x.sigmoid()
+
+
+def tanh(x: Tensor) -> Tensor:
+    return x.tanh()
+
+
+def softmax(x: Tensor, dim: int) -> Tensor:
+    return x.softmax(dim)
+
+
+def log_softmax(x: Tensor, dim: int) -> Tensor:
+    return x.log_softmax(dim)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
+    return O.Gelu.apply(x, approximate=approximate)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x @ W.T + b, with W of shape [out_features, in_features]."""
+    if x.shape[-1:] != weight.shape[1:]:
+        raise ShapeError(
+            f"linear: the input's last dim must equal in_features: {describe('input', x)}, "
+            f"{describe('weight', weight)} (weight is [out_features, in_features]). "
+            f"Hint: the layer expects {weight.shape[1]} features per sample."
+        )
+    out = x @ weight.T
+    return out if bias is None else out + bias
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0.0
+    keep = generator().random(tuple(x.shape)) >= p
+    mask = tensor(keep.astype(x.dtype.numpy) / (1 - p), device=x.device, dtype=x.dtype)
+    return x * mask
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    normalized_shape = (
+        (normalized_shape,)
+        if isinstance(normalized_shape, numbers.Integral)
+        else tuple(normalized_shape)
+    )
+    count = len(normalized_shape)
+    if tuple(x.shape[x.ndim - count :]) != normalized_shape:
+        raise ShapeError(
+            f"layer_norm: the input's last dims must be normalized_shape "
+            f"{shape_str(normalized_shape)}, but got {describe('input', x)}"
+        )
+    dims = tuple(range(x.ndim - count, x.ndim))
+    mean = x.mean(dims, keepdim=True)
+    centered = x - mean
+    variance = (centered * centered).mean(dims, keepdim=True)
+    out = centered / (variance + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def embedding(indices: Tensor, weight: Tensor) -> Tensor:
+    if not isinstance(indices, Tensor) or indices.dtype is not dtypes.int64:
+        got = indices.dtype.name if isinstance(indices, Tensor) else type(indices).__name__
+        raise DTypeError(f"embedding: indices must be an int64 tensor, got {got}; use .long()")
+    return weight[indices]
+
+
+def one_hot(indices: Tensor, num_classes: int = -1) -> Tensor:
+    if indices.dtype is not dtypes.int64:
+        raise DTypeError(f"one_hot: indices must be int64, got {indices.dtype.name}")
+    if num_classes < 0:
+        num_classes = int(indices.max().item()) + 1
+    classes = tensor(list(range(num_classes)), device=indices.device)
+    return (indices.unsqueeze(-1) == classes).long()
+
+
+def _check_target(op: str, logits: Tensor, target, ignore_index: int) -> Tensor:
+    """Class-index targets: int64, one per sample, each in 0..C-1 (or ignore_index)."""
+    if not isinstance(target, Tensor):
+        raise DTypeError(f"{op}: target must be a tensor of class indices")
+    if logits.ndim not in (1, 2):
+        raise ShapeError(
+            f"{op}: expects input of shape (N, C) or (C,), got {describe('input', logits)}. "
+            "Hint: for a sequence, flatten it: input.reshape(-1, C), target.reshape(-1)."
+        )
+    if target.dtype is not dtypes.int64:
+        raise DTypeError(
+            f"{op}: target must hold class indices as int64, but it is {target.dtype.name} "
+            f"({describe('target', target)}). Use target.long(); class probabilities as "
+            "targets are not supported."
+        )
+    expected = tuple(logits.shape[:1]) if logits.ndim == 2 else ()
+    if tuple(target.shape) != expected:
+        raise ShapeError(
+            f"{op}: target must have shape {shape_str(expected)}, one class index per sample, "
+            f"but got {describe('target', target)} for {describe('input', logits)}"
+        )
+    classes = logits.shape[-1]
+    values = target.device.backend.to_numpy(target.array).reshape(-1)
+    bad = (values != ignore_index) & ((values < 0) | (values >= classes))
+    if bad.any():
+        position = int(bad.nonzero()[0][0])
+        raise IndexError(
+            f"{op}: target {int(values[position])} at position {position} is out of range "
+            f"for {classes} classes; targets must be in 0..{classes - 1}"
+            + (f" (or ignore_index={ignore_index})" if ignore_index != -100 else "")
+        )
+    return target
+
+
+def nll_loss(logp, target, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    _check_reduction("nll_loss", reduction)
+    _check_target("nll_loss", logp, target, ignore_index)
+    return O.NllLoss.apply(logp, target, ignore_index=ignore_index, reduction=reduction)
+
+
+def cross_entropy(
+    logits, target, ignore_index: int = -100, reduction: str = "mean", label_smoothing=0.0
+) -> Tensor:
+    """nll_loss(log_softmax(logits)), with optional label smoothing as in PyTorch."""
+    _check_reduction("cross_entropy", reduction)
+    _check_target("cross_entropy", logits, target, ignore_index)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    logp = logits.log_softmax(-1)
+    loss = O.NllLoss.apply(logp, target, ignore_index=ignore_index, reduction=reduction)
+    if not label_smoothing:
+        return loss
+    valid = (target != ignore_index).to(logp.dtype)
+    uniform = -logp.sum(-1) * valid / logits.shape[-1]
+    if reduction == "mean":
+        uniform = uniform.sum() / valid.sum()
+    elif reduction == "sum":
+        uniform = uniform.sum()
+    return loss * (1 - label_smoothing) + uniform * label_smoothing
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    _check_reduction("mse_loss", reduction)
+    if tuple(input.shape) != tuple(target.shape):
+        # PyTorch warns and broadcasts; so do we, with the likely bug spelled out.
+        warnings.warn(
+            f"mse_loss: input and target shapes differ ({describe('input', input)}; "
+            f"{describe('target', target)}), so they broadcast against each other, which is "
+            "rarely what you want: (N, 1) and (N,) give an (N, N) loss. Reshape the target, "
+            "e.g. target.reshape(input.shape).",
+            UserWarning,
+            stacklevel=2,
+        )
+    squared = (input - target) ** 2
+    if reduction == "none":
+        return squared
+    return squared.mean() if reduction == "mean" else squared.sum()
+
+
+def _check_reduction(op: str, reduction: str) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")

@@ -1,0 +1,364 @@
+"""nn.Module and nn.Parameter: parameters registered by assignment, as in PyTorch."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from .. import autograd
+from ..autograd import STATE, Function
+from ..backends import device as parse_device
+from ..errors import ShapeError, shape_str
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that is a module's learnable weight: a leaf that requires grad."""
+
+    __slots__ = ()
+
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True):
+        if data is None:
+            from ..tensor import zeros
+
+            data = zeros(0)
+        return cls._make(data.array, data.device, requires_grad)
+
+    def __init__(self, data=None, requires_grad: bool = True):
+        pass
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of layers and models: assign Parameters and Modules as attributes."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", [])
+        object.__setattr__(self, "_backward_hooks", [])
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__}: call super().__init__() before assigning {name!r}"
+            )
+        if value is None and name in self._parameters:
+            self._parameters[name] = None  # a registered slot stays registered, as in PyTorch
+            return
+        for registry in (self._parameters, self._modules, self._buffers):
+            registry.pop(name, None)
+        if isinstance(value, Parameter):
+            self.__dict__.pop(name, None)
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self.__dict__.pop(name, None)
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str):
+        for registry in ("_parameters", "_modules", "_buffers"):
+            found = self.__dict__.get(registry, {})
+            if name in found:
+                return found[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self._parameters, self._modules, self._buffers):
+            if name in registry:
+                del registry[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, value: Tensor | None) -> None:
+        self._buffers[name] = value
+
+    def register_parameter(self, name: str, value: Parameter | None) -> None:
+        self._parameters[name] = value
+
+    def add_module(self, name: str, module: Module) -> None:
+        self._modules[name] = module
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(self, prefix: str = ""):
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        yield from ((n, m) for n, m in self._modules.items() if m is not None)
+
+    def children(self):
+        for _, module in self.named_children():
+            yield module
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True):
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, p in module._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), p
+
+    def parameters(self, recurse: bool = True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = ""):
+        for module_prefix, module in self.named_modules(prefix):
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{module_prefix}.{name}" if module_prefix else name), b
+
+    # ------------------------------------------------------------------ modes
+    def train(self, mode: bool = True) -> Module:
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.array = p.grad.array * 0
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
+    # ------------------------------------------------------------------ calling
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        hooked = bool(self._backward_hooks) and STATE.grad_enabled
+        if hooked:
+            args, state = _hook_inputs(self, args)
+        STATE.module_stack.append(self)
+        try:
+            output = self.forward(*args, **kwargs)
+        finally:
+            STATE.module_stack.pop()
+        for hook in self._forward_hooks:
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        if hooked and isinstance(output, Tensor) and output.requires_grad:
+            output = _HookOutput.apply(output, state=state)
+        return output
+
+    def register_forward_hook(self, hook):
+        """hook(module, inputs, output) runs after forward; a non-None result replaces it."""
+        self._forward_hooks.append(hook)
+        return _Handle(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook):
+        """hook(module, grad_input, grad_output) runs when the inputs' gradients are known."""
+        self._backward_hooks.append(hook)
+        return _Handle(self._backward_hooks, hook)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> OrderedDict:
+        out = OrderedDict()
+        for name, p in self.named_parameters():
+            out[name] = p.detach()
+        for name, b in self.named_buffers():
+            out[name] = b.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict: bool = True):
+        """Copy values in; every key and shape is checked first, so a bad dict changes nothing."""
+        own = dict(self.named_parameters())
+        own.update(self.named_buffers())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        wrong = [
+            f"{k}: checkpoint {shape_str(tuple(state_dict[k].shape))}, "
+            f"model {shape_str(tuple(own[k].shape))}"
+            for k in own
+            if k in state_dict and tuple(state_dict[k].shape) != tuple(own[k].shape)
+        ]
+        problems = []
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        if wrong:
+            problems.append("wrong shapes: " + "; ".join(wrong))
+        if problems:
+            raise ShapeError(
+                f"load_state_dict for {type(self).__name__}: "
+                + " | ".join(problems)
+                + ". Nothing was loaded. Check that the checkpoint matches this model "
+                "(or pass strict=False to skip missing and unexpected keys)."
+            )
+        with autograd.no_grad():
+            for name, target in own.items():
+                if name in state_dict:
+                    value = state_dict[name]
+                    if not isinstance(value, Tensor):
+                        from ..tensor import tensor
+
+                        value = tensor(value)
+                    target.copy_(value.to(target.dtype))
+        return _IncompatibleKeys(missing, unexpected)
+
+    def to(self, *args, **kwargs) -> Module:
+        """Move every parameter, gradient and buffer in place (to a device and/or dtype)."""
+        with autograd.no_grad():
+            for t in list(self.parameters()) + [b for _, b in self.named_buffers()]:
+                _move_in_place(t, args, kwargs)
+                if t.grad is not None:
+                    _move_in_place(t.grad, args, kwargs)
+        return self
+
+    def cpu(self) -> Module:
+        return self.to("cpu")
+
+    def cuda(self) -> Module:
+        return self.to("cuda")
+
+    def float(self) -> Module:
+        return self.to("float32")
+
+    def double(self) -> Module:
+        return self.to("float64")
+
+    # ------------------------------------------------------------------ interop
+    def to_torch(self):
+        """An equivalent torch.nn.Module with the same weights."""
+        from ..interop import to_torch
+
+        return to_torch(self)
+
+    @staticmethod
+    def from_torch(torch_module) -> Module:
+        from ..interop import from_torch
+
+        return from_torch(torch_module)
+
+    # ------------------------------------------------------------------ repr
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        children = [
+            f"({name}): " + repr(child).replace("\n", "\n  ")
+            for name, child in self._modules.items()
+        ]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not children:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(children) + "\n)"
+
+
+def _move_in_place(t: Tensor, args, kwargs) -> None:
+    moved = t.to(*args, **kwargs)
+    t.array, t.device = moved.array, moved.device
+
+
+class _IncompatibleKeys:
+    def __init__(self, missing, unexpected):
+        self.missing_keys, self.unexpected_keys = missing, unexpected
+
+    def __repr__(self) -> str:
+        if not (self.missing_keys or self.unexpected_keys):
+            return "<All keys matched successfully>"
+        return (
+            f"_IncompatibleKeys(missing_keys={self.missing_keys}, "
+            f"unexpected_keys={self.unexpected_keys})"
+        )
+
+
+class _Handle:
+    def __init__(self, hooks: list, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self) -> None:
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+# ---------------------------------------------------------------------- backward hooks
+class _HookState:
+    def __init__(self, module, count):
+        self.module, self.grad_output = module, None
+        self.grad_input = [None] * count
+        self.pending = 0
+
+
+def _hook_inputs(module, args):
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    state = _HookState(module, len(tensors))
+    wrapped, position = [], 0
+    for a in args:
+        if isinstance(a, Tensor):
+            if a.requires_grad:
+                state.pending += 1
+                a = _HookInput.apply(a, state=state, position=position)
+            position += 1
+        wrapped.append(a)
+    return tuple(wrapped), state
+
+
+def _fire(state: _HookState) -> None:
+    for hook in state.module._backward_hooks:
+        hook(state.module, tuple(state.grad_input), (state.grad_output,))
+
+
+class _HookOutput(Function):
+    """Identity that notes the module's output gradient (PyTorch's hook node)."""
+
+    op, grad_name = "backward_hook", "BackwardHookFunctionBackward"
+    rules = ("grad (seen by the module's backward hook)",)
+
+    def forward(self, a, state):
+        self.state = state
+        return a
+
+    def backward(self, grad):
+        self.state.grad_output = Tensor._make(grad, self.xp.device)
+        if self.state.pending == 0:  # no input needs a gradient: fire now, as PyTorch does
+            _fire(self.state)
+        return (grad,)
+
+
+class _HookInput(Function):
+    op, grad_name = "backward_hook", "BackwardHookFunctionBackward"
+    rules = ("grad (seen by the module's backward hook)",)
+
+    def forward(self, a, state, position):
+        self.state, self.position = state, position
+        return a
+
+    def backward(self, grad):
+        state = self.state
+        state.grad_input[self.position] = Tensor._make(grad, self.xp.device)
+        state.pending -= 1
+        if state.pending == 0:
+            _fire(state)
+        return (grad,)
+
+
+def device_of(module: Module):
+    """The device of a module's first parameter (cpu for a module without any)."""
+    for p in module.parameters():
+        return p.device
+    return parse_device("cpu")

@@ -1,0 +1,185 @@
+"""Optimizers against torch.optim: same start, same gradients, same trajectory."""
+
+import numpy as np
+import pytest
+import torch
+
+import nnbench.engine as ne
+from nnbench.engine import nn, optim
+
+OPTIMIZERS = [
+    ("sgd", optim.SGD, torch.optim.SGD, {"lr": 0.1}, 1e-6),
+    ("sgd_momentum", optim.SGD, torch.optim.SGD, {"lr": 0.05, "momentum": 0.9}, 1e-6),
+    (
+        "sgd_nesterov_wd",
+        optim.SGD,
+        torch.optim.SGD,
+        {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
+        1e-6,
+    ),
+    (
+        "sgd_dampening",
+        optim.SGD,
+        torch.optim.SGD,
+        {"lr": 0.05, "momentum": 0.5, "dampening": 0.3},
+        1e-6,
+    ),
+    ("rmsprop", optim.RMSprop, torch.optim.RMSprop, {"lr": 0.01}, 1e-5),
+    (
+        "rmsprop_centered_momentum",
+        optim.RMSprop,
+        torch.optim.RMSprop,
+        {"lr": 0.01, "centered": True, "momentum": 0.5, "weight_decay": 0.01},
+        1e-5,
+    ),
+    ("adam", optim.Adam, torch.optim.Adam, {"lr": 0.01}, 1e-5),
+    ("adam_wd", optim.Adam, torch.optim.Adam, {"lr": 0.01, "weight_decay": 0.1}, 1e-5),
+    ("adamw", optim.AdamW, torch.optim.AdamW, {"lr": 0.01, "weight_decay": 0.1}, 1e-5),
+]
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(16, 6)).astype(np.float32), rng.integers(0, 3, 16)
+
+
+@pytest.mark.parametrize(
+    ("name", "ours_cls", "theirs_cls", "kwargs", "tol"), OPTIMIZERS, ids=[o[0] for o in OPTIMIZERS]
+)
+def test_optimizer_tracks_torch_over_20_steps(name, ours_cls, theirs_cls, kwargs, tol, device):
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)).to(device)
+    twin = model.to_torch()
+    opt, twin_opt = ours_cls(model.parameters(), **kwargs), theirs_cls(twin.parameters(), **kwargs)
+    x, y = _data()
+    for _ in range(20):
+        opt.zero_grad()
+        twin_opt.zero_grad()
+        nn.functional.cross_entropy(
+            model(ne.tensor(x, device=device)), ne.tensor(y, device=device)
+        ).backward()
+        torch.nn.functional.cross_entropy(twin(torch.tensor(x)), torch.tensor(y)).backward()
+        opt.step()
+        twin_opt.step()
+    for p, tp in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_allclose(
+            p.detach().numpy() if device == "numpy" else p.detach().cpu().numpy(),
+            tp.detach().numpy(),
+            atol=tol,
+            rtol=0,
+        )
+
+
+def test_adam_state_is_readable_and_matches_torch():
+    w = ne.tensor([1.0, -2.0], requires_grad=True)
+    tw = torch.tensor([1.0, -2.0], requires_grad=True)
+    opt, twin = optim.Adam([w], lr=0.1), torch.optim.Adam([tw], lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        twin.zero_grad()
+        (w * w).sum().backward()
+        (tw * tw).sum().backward()
+        opt.step()
+        twin.step()
+    state, reference = opt.state[w], twin.state[tw]
+    assert state["step"] == 3 == int(reference["step"])
+    np.testing.assert_allclose(state["exp_avg"].numpy(), reference["exp_avg"].numpy(), rtol=1e-6)
+    np.testing.assert_allclose(
+        state["exp_avg_sq"].numpy(), reference["exp_avg_sq"].numpy(), rtol=1e-6
+    )
+    m_hat, v_hat = optim.Adam.corrected(state, opt.param_groups[0])
+    np.testing.assert_allclose(m_hat, state["exp_avg"].numpy() / (1 - 0.9**3))
+
+
+def test_zero_grad_sets_to_none_or_zero():
+    w = ne.ones(2, requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    (w * 2).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    assert w.grad.tolist() == [0.0, 0.0]
+    opt.zero_grad()
+    assert w.grad is None
+
+
+def test_optimizer_state_dict_round_trip():
+    model = nn.Linear(3, 2)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    model(ne.ones(1, 3)).sum().backward()
+    opt.step()
+    saved = opt.state_dict()
+    fresh = optim.Adam(model.parameters(), lr=0.5)
+    fresh.load_state_dict(saved)
+    assert fresh.param_groups[0]["lr"] == 0.01
+    assert fresh.state[model.weight]["step"] == 1
+    assert (
+        fresh.state[model.weight]["exp_avg"].tolist() == opt.state[model.weight]["exp_avg"].tolist()
+    )
+    with pytest.raises(ValueError, match="parameters per group"):
+        optim.Adam([model.weight], lr=0.1).load_state_dict(saved)
+
+
+def test_param_groups_can_have_their_own_lr():
+    a, b = ne.ones(1, requires_grad=True), ne.ones(1, requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)
+    (a + b).sum().backward()
+    opt.step()
+    assert a.item() == pytest.approx(0.9) and b.item() == pytest.approx(0.0)
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="invalid lr"):
+        optim.SGD([ne.ones(1, requires_grad=True)], lr=-1)
+    with pytest.raises(ValueError, match="requires grad"):
+        optim.Adam([ne.ones(1)])
+
+
+@pytest.mark.parametrize(
+    ("make", "make_torch"),
+    [
+        (
+            lambda o: optim.lr_scheduler.StepLR(o, 3, 0.5),
+            lambda o: torch.optim.lr_scheduler.StepLR(o, 3, 0.5),
+        ),
+        (
+            lambda o: optim.lr_scheduler.CosineAnnealingLR(o, 5, 0.01),
+            lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, 5, 0.01),
+        ),
+    ],
+)
+def test_schedulers_match_torch(make, make_torch):
+    opt = optim.SGD([ne.ones(1, requires_grad=True)], lr=0.1)
+    twin = torch.optim.SGD([torch.ones(1, requires_grad=True)], lr=0.1)
+    scheduler, reference = make(opt), make_torch(twin)
+    for _ in range(12):
+        opt.step()
+        twin.step()
+        scheduler.step()
+        reference.step()
+        assert scheduler.get_last_lr()[0] == pytest.approx(reference.get_last_lr()[0], abs=1e-12)
+
+
+def test_a_from_scratch_model_and_its_torch_twin_train_identically():
+    """The seed's claim: same weights, same batches, 100 steps of CE + Adam, losses within 1e-4."""
+    rng = np.random.default_rng(42)
+    x_all = rng.normal(size=(512, 20)).astype(np.float32)
+    y_all = (x_all[:, :3].sum(1) > 0).astype(np.int64) + (x_all[:, 3] > 1)
+    model = nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Linear(32, 3))
+    twin = model.to_torch()
+    opt, twin_opt = (
+        optim.Adam(model.parameters(), lr=1e-2),
+        torch.optim.Adam(twin.parameters(), lr=1e-2),
+    )
+    worst = 0.0
+    for _ in range(100):
+        index = rng.choice(512, size=32, replace=False)
+        x, y = x_all[index], y_all[index]
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(ne.tensor(x)), ne.tensor(y))
+        loss.backward()
+        opt.step()
+        twin_opt.zero_grad()
+        reference = torch.nn.functional.cross_entropy(twin(torch.tensor(x)), torch.tensor(y))
+        reference.backward()
+        twin_opt.step()
+        worst = max(worst, abs(loss.item() - reference.item()))
+    assert worst < 1e-4, f"largest loss difference {worst:.2e}"
+    assert loss.item() < 0.5
