@@ -78,4 +78,5 @@ squeeze, unsqueeze, transpose, permute, masked_fill, clone, numel = (
 
 __version__ = "0.1.0"
 
-from . import nn, optim  # noqa: E402 - after the tensor API they are built on
+from . import data, datasets, nn, optim  # noqa: E402 - built on the tensor API above
+from .checkpoint import CheckpointError, CheckpointWarning, load, save  # noqa: E402
