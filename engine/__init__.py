@@ -80,3 +80,4 @@ __version__ = "0.1.0"
 
 from . import data, datasets, nn, optim  # noqa: E402 - built on the tensor API above
 from .checkpoint import CheckpointError, CheckpointWarning, load, save  # noqa: E402
+from .experiment import Experiment, ExperimentError, load_experiment  # noqa: E402

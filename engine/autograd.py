@@ -341,6 +341,8 @@ def backward_steps(tensor, gradient=None, retain_graph=False, _capture=None):
         root = accumulator(tensor)
     xp = tensor.device.backend
     pending = {root: grad}
+    # ids of gradient arrays that something else also holds: a leaf must copy these
+    shared = set() if gradient is None else {id(grad)}
     anomaly = STATE.anomaly
     for index, node in enumerate(_topological_nodes(root)):
         grad = pending.pop(node, None)
@@ -349,11 +351,14 @@ def backward_steps(tensor, gradient=None, retain_graph=False, _capture=None):
         if _capture is not None and node in _capture:
             _capture[node] = grad
         if type(node) is AccumulateGrad:
-            if _capture is None:
-                _accumulate_into_leaf(node, grad)
-            yield Step(index, node, grad, (), (), (), {})
+            leaf = node.variable
+            fresh = leaf is None or leaf.grad is None
+            if _capture is None and leaf is not None:
+                owned = id(grad) not in shared and leaf.device.backend.owns(grad)
+                _store_grad(leaf, grad, owned)
+            yield Step(index, node, grad, (), (not fresh,), (), {})
             continue
-        step = _run_node(node, grad, xp, pending)
+        step = _run_node(node, grad, node.xp, pending, shared)
         step.index = index
         if anomaly is not None:
             anomaly._check_backward(node, step.grad_inputs, xp)
@@ -363,7 +368,7 @@ def backward_steps(tensor, gradient=None, retain_graph=False, _capture=None):
             node.released = True
 
 
-def _run_node(node: Function, grad, xp, pending) -> Step:
+def _run_node(node: Function, grad, xp, pending, shared: set) -> Step:
     if node.released and node.saved is None and (node.saves or node.saves_output):
         raise AutogradError(
             f"backward: trying to backward through the graph a second time. {node.name()} "
@@ -378,6 +383,7 @@ def _run_node(node: Function, grad, xp, pending) -> Step:
     if not isinstance(raw, tuple):
         raw = (raw,)
     sent, accumulated, reduced = [], [], []
+    incoming_shared = id(grad) in shared
     for i, (child, _) in enumerate(node.next_functions):
         g = raw[i] if i < len(raw) else None
         if child is None or g is None:
@@ -388,6 +394,8 @@ def _run_node(node: Function, grad, xp, pending) -> Step:
         shape = node.input_shapes[i]
         reduced.append(tuple(g.shape) if tuple(g.shape) != tuple(shape) else None)
         g = sum_to_shape(xp, g, shape)
+        if incoming_shared or g is grad or any(g is other for other in sent):
+            shared.add(id(g))  # an alias: whoever stores it must copy it
         sent.append(g)
         if child in pending:
             pending[child] = pending[child] + g
@@ -414,16 +422,11 @@ def _check_versions(node: Function) -> None:
             )
 
 
-def _accumulate_into_leaf(node: AccumulateGrad, grad) -> None:
-    leaf = node.variable
-    if leaf is not None:
-        _store_grad(leaf, grad)
-
-
-def _store_grad(tensor, grad) -> None:
+def _store_grad(tensor, grad, owned: bool = False) -> None:
+    """Set or add to ``tensor.grad``; an array nothing else holds is kept, not copied."""
     if tensor.grad is None:
-        # Copy: the same gradient array may be sent to several tensors.
-        tensor.grad = Tensor._make(tensor.device.backend.copy(grad), tensor.device, False)
+        array = grad if owned else tensor.device.backend.copy(grad)
+        tensor.grad = Tensor._make(array, tensor.device, False)
     else:
         tensor.grad.array = tensor.grad.array + grad
 

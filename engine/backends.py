@@ -286,6 +286,14 @@ class NumpyBackend:
     def is_contiguous(self, x) -> bool:
         return x.flags.c_contiguous
 
+    def owns(self, x) -> bool:
+        """A contiguous array that is no view of another (safe to keep as a .grad)."""
+        return x.base is None and x.flags.c_contiguous and x.flags.writeable
+
+    def is_transposed(self, x) -> bool:
+        """A 2-D array laid out column-major (a .T view), where x.T @ y is cheaper."""
+        return x.ndim == 2 and x.strides[0] < x.strides[1]
+
     def randn(self, generator, shape, dtype):
         return generator.standard_normal(shape, dtype=np.float64).astype(dtype.numpy)
 
@@ -475,6 +483,12 @@ class TorchBackend:
 
     def is_contiguous(self, x) -> bool:
         return x.is_contiguous()
+
+    def owns(self, x) -> bool:
+        return x._base is None and x.is_contiguous()
+
+    def is_transposed(self, x) -> bool:
+        return x.ndim == 2 and x.stride(0) < x.stride(1)
 
     def randn(self, generator, shape, dtype):
         return self.from_numpy(NUMPY.randn(generator, shape, dtype))

@@ -565,7 +565,11 @@ class MatMul(Function):
             if a.ndim == 1:
                 grad_a = grad_a[..., 0, :]
         if needs_b:
-            grad_b = xp.matmul(xp.matrix_transpose(a2), grad)
+            if b.ndim == 2 and grad.ndim == 2 and xp.is_transposed(b):
+                # b is a .T view (Linear's W.T): build its gradient in W's own layout
+                grad_b = xp.matrix_transpose(xp.matmul(xp.matrix_transpose(grad), a2))
+            else:
+                grad_b = xp.matmul(xp.matrix_transpose(a2), grad)
             if b.ndim == 1:
                 grad_b = grad_b[..., 0]
         return grad_a, grad_b

@@ -11,7 +11,11 @@ import sys
 
 DESCRIPTION = "A terminal workbench for understanding and debugging neural networks."
 COMMANDS = {
+    "train": "headless training: a progress bar, then an ASCII loss plot",
+    "graph": "one forward and backward of the example batch, every node with its numbers",
+    "samples": "the shipped experiments, one line each",
     "check": "every engine op against PyTorch, as a table with max errors",
+    "bench": "the engine against PyTorch eager and the numpy floor, as a table",
 }
 
 
@@ -89,7 +93,16 @@ def check(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
-        return {"check": check}[argv[0]](argv[1:])
+        from . import commands
+
+        handlers = {
+            "check": check,
+            "train": commands.train,
+            "graph": commands.graph,
+            "samples": commands.samples,
+            "bench": commands.bench,
+        }
+        return handlers[argv[0]](argv[1:])
     args = _main_parser().parse_args(argv)
     print(
         f"nnbench {_version()}: the workbench app arrives in a later release. "

@@ -226,12 +226,21 @@ class Adam(Optimizer):
                 grad = grad + group["weight_decay"] * p.array
         m = self._buffer(state, "exp_avg", p).array
         v = self._buffer(state, "exp_avg_sq", p).array
-        m += (grad - m) * (1 - beta1)  # PyTorch's lerp_
+        # In place, in PyTorch's order of operations, with as few temporaries as we can.
+        scratch = grad - m
+        scratch *= 1 - beta1
+        m += scratch  # m.lerp_(grad, 1 - beta1)
+        scratch = grad * (1 - beta2)
+        scratch *= grad
         v *= beta2
-        v += (1 - beta2) * grad * grad
+        v += scratch  # v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         step_size = lr / (1 - beta1**step)
-        denominator = xp.sqrt(v) / math.sqrt(1 - beta2**step) + eps
-        p.array += (-step_size * m) / denominator  # PyTorch's addcdiv_ order
+        denominator = xp.sqrt(v)
+        denominator /= math.sqrt(1 - beta2**step)
+        denominator += eps
+        scratch = m * -step_size
+        scratch /= denominator
+        p.array += scratch  # p.addcdiv_(m, denominator, value=-step_size)
 
     @staticmethod
     def corrected(state: dict, group: dict) -> tuple:

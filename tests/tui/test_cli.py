@@ -52,3 +52,59 @@ def test_the_whole_check_passes():
     out = run("check")
     assert out.returncode == 0, out.stdout[-2000:]
     assert " 0 failed" in out.stdout
+
+
+def test_samples_lists_every_sample():
+    out = run("samples")
+    assert out.returncode == 0
+    assert [line.split()[0] for line in out.stdout.splitlines()][:2] == [
+        "breadcrumbs",
+        "digits_mlp",
+    ]
+
+
+def test_graph_prints_the_seed_story():
+    out = run("graph", "breadcrumbs")
+    assert out.returncode == 0 and "MulBackward0" in out.stdout and "loss = 20" in out.stdout
+    out = run("graph", "breadcrumbs", "--format", "json")
+    assert out.returncode == 0 and '"loss": 20.0' in out.stdout
+
+
+def test_train_writes_metrics_a_checkpoint_and_a_plot(tmp_path):
+    out = run("train", "spirals", "--epochs", "2", "--runs", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "epoch 2/2" in out.stdout and "loss per step" in out.stdout
+    assert "\x1b[" not in out.stdout  # piped output has no colour codes
+    assert (tmp_path / "spirals" / "metrics.jsonl").exists()
+    assert (tmp_path / "spirals" / "checkpoint.npz").exists()
+
+
+def test_train_on_a_broken_file_shows_the_users_traceback(tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text("def experiment():\n    return undefined_name\n")
+    out = run("train", str(path))
+    assert out.returncode == 1
+    assert f'File "{path}", line 2, in experiment' in out.stderr
+    assert "NameError" in out.stderr
+
+
+def test_train_without_mnist_exits_1_and_says_why(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNBENCH_MNIST", str(tmp_path))
+    out = run("train", "mnist_mlp")
+    assert out.returncode == 1 and "NNBENCH_MNIST" in out.stderr
+
+
+def test_train_cuda_without_cuda_is_bad_usage():
+    import nnbench.engine as ne
+
+    if ne.cuda_status()[0]:
+        pytest.skip("CUDA is available here")
+    out = run("train", "spirals", "--device", "cuda")
+    assert out.returncode == 2 and "torch.cuda.is_available() is False" in out.stderr
+
+
+def test_bench_quick_prints_every_ratio():
+    out = run("bench", "--quick", "--rounds", "1", "--memory-steps", "0")
+    assert out.returncode == 0
+    for name in ("seed MLP step", "wide MLP step", "64x128 add", "1024^2 matmul"):
+        assert name in out.stdout

@@ -1,0 +1,173 @@
+"""Experiments: loading (and failing to load) files, the samples, training, step graphs."""
+
+import json
+import textwrap
+
+import numpy as np
+import pytest
+
+import nnbench.engine as ne
+from nnbench.engine import ExperimentError, load_experiment
+from nnbench.engine.experiment import sample_names
+from nnbench.engine.graph import step_graph, to_dot, to_json, to_text
+from nnbench.engine.training import EpochReport, StepReport, Trainer
+
+
+def _write(tmp_path, body: str):
+    path = tmp_path / "exp.py"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def test_the_samples_are_all_there():
+    assert set(sample_names()) >= {
+        "breadcrumbs", "linear_regression", "digits_mlp", "mnist_mlp", "spirals", "ffn_block"
+    }  # fmt: skip
+
+
+def test_syntax_error_points_at_the_users_line(tmp_path):
+    path = _write(tmp_path, "def experiment():\n    return (\n\nx = = 1\n")
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(str(path))
+    assert "SyntaxError" in caught.value.summary and caught.value.frames[0][0] == str(path)
+    assert caught.value.line in (2, 4)
+
+
+def test_exception_in_the_file_shows_only_the_users_frames(tmp_path):
+    path = _write(
+        tmp_path,
+        """
+        import nnbench.engine as ne
+
+        def helper():
+            return ne.ones(2, 5) @ ne.ones(3, 7)
+
+        def experiment():
+            return helper()
+        """,
+    )
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(str(path))
+    error = caught.value
+    assert [f[2] for f in error.frames] == ["experiment", "helper"]
+    assert all(f[0] == str(path) for f in error.frames)
+    assert error.line == 5 and "inner dimensions differ" in error.summary
+    assert f'File "{path}", line 5, in helper' in error.format()
+
+
+def test_wrong_return_value_and_missing_function(tmp_path):
+    path = _write(tmp_path, "def experiment():\n    return 42\n")
+    with pytest.raises(ExperimentError, match="returned int, not an Experiment"):
+        load_experiment(str(path))
+    path = _write(tmp_path, "x = 1\n")
+    with pytest.raises(ExperimentError, match=r"no function experiment\(\)"):
+        load_experiment(str(path))
+
+
+def test_unknown_name_lists_the_samples():
+    with pytest.raises(ExperimentError, match="digits_mlp"):
+        load_experiment("no_such_sample")
+
+
+def test_a_file_is_run_fresh_each_time(tmp_path):
+    body = """
+    import nnbench.engine as ne
+    from nnbench.engine import Experiment
+
+    def experiment():
+        w = ne.tensor({value}, requires_grad=True)
+        return Experiment(name="fresh", forward=lambda batch: w * 2, tensors={{"w": w}},
+                          example_batch=())
+    """
+    path = _write(tmp_path, body.format(value=1.0))
+    assert load_experiment(str(path)).tensors["w"].item() == 1.0
+    path.write_text(textwrap.dedent(body.format(value=5.0)))
+    assert load_experiment(str(path)).tensors["w"].item() == 5.0
+
+
+def test_breadcrumbs_graph_tells_the_seed_story():
+    graph = step_graph(load_experiment("breadcrumbs"))
+    assert [(n.op, n.grad_fn, n.summary["value"]) for n in graph.nodes] == [
+        ("add", "AddBackward0", "5"),
+        ("mul", "MulBackward0", "20"),
+    ]
+    assert graph.loss == 20.0
+    grads = {name: info["grad"]["value"] for name, info in graph.leaves.items()}
+    assert grads == {"a": "4", "b": "4", "x": "5"}
+    text = to_text(graph)
+    assert "r1 = mul(x, r0)" in text and "grad_a = grad * b = 1 * 5 = 5" in text
+    assert json.loads(to_json(graph))["loss"] == 20.0
+    assert to_dot(graph).startswith('digraph "breadcrumbs"') and '"r0" -> "r1"' in to_dot(graph)
+
+
+def test_digits_graph_names_modules_and_parameters():
+    graph = step_graph(load_experiment("digits_mlp"))
+    ops = [(n.op, n.module) for n in graph.nodes]
+    assert ("matmul", "0") in ops and ("relu", "1") in ops
+    assert graph.nodes[-1].grad_fn == "NllLossBackward0"
+    assert set(graph.leaves) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    assert all("grad" in info for info in graph.leaves.values())
+
+
+def test_digits_mlp_reaches_95_percent(tmp_path):
+    trainer = Trainer(load_experiment("digits_mlp"), runs_dir=tmp_path)
+    reports = list(trainer.run())
+    final = [r for r in reports if isinstance(r, EpochReport)][-1]
+    assert final.val_accuracy >= 0.95
+    lines = (tmp_path / "digits_mlp" / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == len(reports)
+    assert json.loads(lines[0])["kind"] == "step" and json.loads(lines[-1])["kind"] == "epoch"
+    steps = [r for r in reports if isinstance(r, StepReport)]
+    assert steps[-1].step == steps[-1].total_steps == len(steps)
+
+
+@pytest.mark.parametrize("variant", ["linear_regression", "linear_regression:nn"])
+def test_linear_regression_finds_w_2_and_b_1(variant, tmp_path):
+    experiment = load_experiment(variant)
+    for _ in Trainer(experiment, runs_dir=tmp_path).run(60):
+        pass
+    values = [t.item() for t in experiment.named_tensors().values()]
+    assert abs(values[0] - 2) < 0.1 and abs(values[1] - 1) < 0.1
+
+
+def test_spirals_and_ffn_block_train(tmp_path):
+    for name, epochs, floor in [("spirals", 40, 0.9), ("ffn_block", 3, 0.0)]:
+        experiment = load_experiment(name)
+        reports = [r for r in Trainer(experiment, runs_dir=tmp_path).run(epochs)]
+        final = [r for r in reports if isinstance(r, EpochReport)][-1]
+        first = next(r for r in reports if isinstance(r, StepReport))
+        assert final.train_loss < first.loss
+        assert final.val_accuracy >= floor
+
+
+def test_mnist_without_files_says_where_to_put_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNBENCH_MNIST", str(tmp_path))
+    with pytest.raises(ExperimentError, match="NNBENCH_MNIST"):
+        load_experiment("mnist_mlp")
+
+
+def test_checkpoint_from_training_reloads(tmp_path):
+    experiment = load_experiment("spirals")
+    trainer = Trainer(experiment, runs_dir=tmp_path)
+    for _ in trainer.run(1):
+        pass
+    path = trainer.save_checkpoint()
+    state = ne.load(path)
+    fresh = load_experiment("spirals")
+    fresh.model.load_state_dict(state["weights"])
+    fresh.optimizer.load_state_dict(state["optimizer"])
+    x, _ = experiment.val_data
+    with ne.no_grad():
+        np.testing.assert_array_equal(fresh.model(x).numpy(), experiment.model(x).numpy())
+    assert state["step"] == trainer.step
+
+
+def test_experiment_moves_to_another_backend_and_keeps_training(tmp_path):
+    experiment = load_experiment("linear_regression")
+    trainer = Trainer(experiment, runs_dir=tmp_path, write_metrics=False)
+    run = trainer.run(2)
+    next(run)
+    experiment.to("torch:cpu")
+    assert experiment.tensors["W"].device.backend_name == "torch"
+    reports = list(run)
+    assert isinstance(reports[-1], EpochReport)

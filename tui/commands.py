@@ -1,0 +1,205 @@
+"""The headless commands: train, graph, samples and bench (no Textual here)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+
+
+def _load(name: str):
+    from nnbench.engine import ExperimentError, load_experiment
+
+    try:
+        return load_experiment(name)
+    except ExperimentError as error:
+        print(error.format(), file=sys.stderr)
+        return None
+
+
+def _user_failure(experiment, error: Exception) -> str:
+    from pathlib import Path
+
+    from nnbench.engine.experiment import user_error
+
+    return user_error(Path(experiment.source), error).format()
+
+
+# ---------------------------------------------------------------------- train
+def _train_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nnbench train",
+        description="Train an experiment without the app: a progress bar, then an ASCII plot "
+        "of the loss. Metrics go to runs/NAME/metrics.jsonl, a checkpoint beside them.",
+    )
+    parser.add_argument("experiment", help="a sample's name or the path of an experiment file")
+    parser.add_argument("--epochs", type=int, help="epochs to train (the experiment's default)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    parser.add_argument("--plain", action="store_true", help="no colours, no live updating")
+    parser.add_argument("--runs", default="runs", help="where runs/NAME/ goes (default ./runs)")
+    return parser
+
+
+class Progress:
+    """A live bar on a terminal; a line every tenth of the run when piped or --plain."""
+
+    def __init__(self, stream, live: bool):
+        self.stream, self.live = stream, live
+        self.last_draw = 0.0
+        self.next_line = 0
+
+    def step(self, report) -> None:
+        if self.live:
+            now = time.perf_counter()
+            if now - self.last_draw >= 0.1 or report.step == report.total_steps:
+                self.last_draw = now
+                self.stream.write("\r" + self._line(report, bar=True))
+                self.stream.flush()
+        elif report.step >= self.next_line or report.step == report.total_steps:
+            self.next_line = report.step + max(1, report.total_steps // 10)
+            self.stream.write(self._line(report, bar=False) + "\n")
+            self.stream.flush()
+
+    def epoch(self, report, epochs: int) -> None:
+        if self.live:
+            self.stream.write("\r" + " " * 100 + "\r")
+        text = f"epoch {report.epoch}/{epochs}  train loss {report.train_loss:.4f}"
+        if report.val_loss is not None:
+            text += f"  val loss {report.val_loss:.4f}"
+        if report.val_accuracy is not None:
+            text += f"  val acc {100 * report.val_accuracy:.1f}%"
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    @staticmethod
+    def _line(report, bar: bool) -> str:
+        share = report.step / max(report.total_steps, 1)
+        drawn = f"[{'#' * int(24 * share):<24}] " if bar else ""
+        return (
+            f"{drawn}step {report.step}/{report.total_steps}  loss {report.loss:.4f}  "
+            f"{report.steps_per_second:,.0f} steps/s  {report.samples_per_second:,.0f} samples/s  "
+            f"ETA {_duration(report.eta)}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def loss_plot(steps, losses, val_points, width: int = 72, color: bool = True) -> str:
+    import plotext as plt
+
+    plt.clear_figure()
+    plt.plot(steps, losses, label="train loss", marker="braille")
+    if val_points:
+        plt.plot([p[0] for p in val_points], [p[1] for p in val_points], label="val loss")
+    plt.title("loss per step")
+    plt.xlabel("step")
+    plt.plotsize(width, 18)
+    plt.theme("clear" if not color else "pro")
+    text = plt.build()
+    return plt.uncolorize(text) if not color else text
+
+
+def train(argv: list[str]) -> int:
+    args = _train_parser().parse_args(argv)
+    experiment = _load(args.experiment)
+    if experiment is None:
+        return 1
+    from nnbench.engine import DeviceError
+    from nnbench.engine.training import EpochReport, Trainer
+
+    try:
+        if args.device != "cpu":
+            experiment.to(args.device)
+    except DeviceError as error:
+        print(f"nnbench train: {error}", file=sys.stderr)
+        return 2
+    if not experiment.trainable:
+        print(
+            f"{experiment.name} has nothing to train (no data or no optimizer); "
+            f"try: nnbench graph {args.experiment}"
+        )
+        return 0
+    out = sys.stdout
+    live = out.isatty() and not args.plain
+    color = live and "NO_COLOR" not in os.environ
+    epochs = args.epochs or experiment.epochs
+    trainer = Trainer(experiment, runs_dir=args.runs)
+    progress = Progress(out, live)
+    print(
+        f"training {experiment.name} on {experiment.device or 'cpu'} for {epochs} epoch(s), "
+        f"{epochs * trainer.steps_per_epoch()} steps"
+    )
+    steps, losses, val_points = [], [], []
+    try:
+        for report in trainer.run(epochs):
+            if isinstance(report, EpochReport):
+                progress.epoch(report, epochs)
+                if report.val_loss is not None:
+                    val_points.append((report.step, report.val_loss))
+            else:
+                steps.append(report.step)
+                losses.append(report.loss)
+                progress.step(report)
+    except KeyboardInterrupt:
+        print("\ninterrupted; saving what was trained so far")
+    except Exception as error:  # the user's model code failed mid-run
+        print(_user_failure(experiment, error), file=sys.stderr)
+        return 1
+    path = trainer.save_checkpoint()
+    if steps:
+        print(loss_plot(steps, losses, val_points, color=color))
+    print(f"metrics: {trainer.run_dir / 'metrics.jsonl'}")
+    print(f"checkpoint: {path}")
+    return 0
+
+
+# ---------------------------------------------------------------------- graph
+def graph(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="nnbench graph",
+        description="One forward and backward of the experiment's example batch: every node "
+        "with its grad_fn name, shape, value summary and gradient.",
+    )
+    parser.add_argument("experiment")
+    parser.add_argument("--format", choices=("text", "json", "dot"), default="text")
+    args = parser.parse_args(argv)
+    experiment = _load(args.experiment)
+    if experiment is None:
+        return 1
+    from nnbench.engine import graph as step_graph
+
+    try:
+        built = step_graph.step_graph(experiment)
+    except Exception as error:  # the user's model code failed
+        print(_user_failure(experiment, error), file=sys.stderr)
+        return 1
+    render = {"text": step_graph.to_text, "json": step_graph.to_json, "dot": step_graph.to_dot}
+    print(render[args.format](built))
+    return 0
+
+
+# ---------------------------------------------------------------------- samples
+def samples(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="nnbench samples", description="List the samples.")
+    parser.parse_args(argv)
+    from nnbench.engine.experiment import sample_names, sample_summary
+
+    names = sample_names()
+    width = max(len(n) for n in names)
+    for name in names:
+        print(f"{name:<{width}}  {sample_summary(name)}")
+    return 0
+
+
+# ---------------------------------------------------------------------- bench
+def bench(argv: list[str]) -> int:
+    from nnbench.engine import benchmark
+
+    return benchmark.main(argv)
