@@ -578,3 +578,11 @@ class detect_anomaly:
                         "values that reach it."
                     )
                 return
+
+
+def graph_order(tensor) -> list[Node]:
+    """The nodes ``backward_steps(tensor)`` will visit, in the order it visits them."""
+    if not tensor.requires_grad:
+        return []
+    root = tensor.grad_fn if tensor.grad_fn is not None else accumulator(tensor)
+    return _topological_nodes(root)

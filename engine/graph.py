@@ -62,7 +62,8 @@ def summarize(array) -> dict:
     return out
 
 
-def _leaf_names(experiment, batch) -> dict[int, str]:
+def tensor_names(experiment, batch) -> dict[int, str]:
+    """Names for the tensors a person knows: parameters, loose tensors, input and target."""
     names = {id(t): name for name, t in experiment.named_tensors().items()}
     if isinstance(batch, (tuple, list)) and len(batch) == 2:
         names.setdefault(id(batch[0]), "input")
@@ -70,10 +71,17 @@ def _leaf_names(experiment, batch) -> dict[int, str]:
     return names
 
 
-def _module_names(experiment) -> dict[int, str]:
-    if experiment.model is None:
-        return {}
-    return {id(m): (name or type(m).__name__) for name, m in experiment.model.named_modules()}
+def module_names(experiment) -> dict[int, str]:
+    """Module paths as in named_modules() ('0', 'fc1.act'); the loss module is 'loss'."""
+    from .nn import Module
+
+    names = {}
+    if isinstance(experiment.loss_fn, Module):
+        names[id(experiment.loss_fn)] = "loss"
+    if experiment.model is not None:
+        for name, module in experiment.model.named_modules():
+            names[id(module)] = name or "model"
+    return names
 
 
 def step_graph(experiment, batch=None) -> StepGraph:
@@ -83,8 +91,8 @@ def step_graph(experiment, batch=None) -> StepGraph:
         experiment.model.train()
     recorded = trace(experiment.loss, batch)
     loss = recorded.output
-    names = _leaf_names(experiment, batch)
-    modules = _module_names(experiment)
+    names = tensor_names(experiment, batch)
+    modules = module_names(experiment)
     for record in recorded:
         names[id(record.output)] = f"r{record.index}"
     constants = 0

@@ -7,6 +7,7 @@ the commands so that ``nnbench --help`` answers at once.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 DESCRIPTION = "A terminal workbench for understanding and debugging neural networks."
@@ -41,8 +42,16 @@ def _main_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "experiment",
         nargs="?",
-        help="a sample's name or the path of an experiment file",
+        default="digits_mlp",
+        help="a sample's name or the path of an experiment file (default: digits_mlp)",
     )
+    parser.add_argument(
+        "--color",
+        choices=("auto", "16", "256", "truecolor"),
+        default="auto",
+        help="colours to use (NO_COLOR in the environment turns them off)",
+    )
+    parser.add_argument("--no-mouse", action="store_true", help="do not capture the mouse")
     return parser
 
 
@@ -104,11 +113,19 @@ def main(argv: list[str] | None = None) -> int:
         }
         return handlers[argv[0]](argv[1:])
     args = _main_parser().parse_args(argv)
-    print(
-        f"nnbench {_version()}: the workbench app arrives in a later release. "
-        "For now, 'nnbench check' verifies the engine against PyTorch."
-    )
-    return 0 if args.experiment is None else 2
+    return run_app(args)
+
+
+def run_app(args) -> int:
+    started = os.environ.get("NNBENCH_STARTUP_PROBE")  # set by benchmarks/startup.py
+    from .app import NnbenchApp, configure_terminal
+
+    options = configure_terminal(args.color, args.no_mouse)
+    app = NnbenchApp(args.experiment, startup_probe=float(started) if started else None)
+    result = app.run(**options)
+    if started and result is not None:
+        print(f"first paint after {result:.3f} s", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

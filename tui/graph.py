@@ -1,0 +1,432 @@
+"""Pane 2, the Graph: one step of the experiment, forward then backward, node by node.
+
+Everything shown comes from the Stepper (the engine's trace replay and backward_steps);
+this module only lays it out. The node list renders only the lines on screen, so a
+graph of 10,000 nodes opens and steps as fast as one of ten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Footer, Header, Static
+
+from nnbench.engine.errors import shape_str
+from nnbench.engine.formatting import value
+from nnbench.engine.tensor import Tensor
+
+from .widgets import ErrorPanel, PaneTabs
+
+GROUP_AUTOMATICALLY_ABOVE = 200  # nodes; larger graphs open grouped by module
+DRAW_AT_MOST = 40  # forward ops; larger graphs are shown as the list only
+
+
+@dataclass
+class Span:
+    """A line of the list: one node, or a run of consecutive nodes of one module."""
+
+    start: int
+    end: int  # exclusive
+    label: str
+
+
+def spans_for(rows, grouped: bool) -> list[Span]:
+    if not grouped:
+        return [Span(i, i + 1, "") for i in range(len(rows))]
+    spans: list[Span] = []
+    for i, row in enumerate(rows):
+        key = (row.phase, row.module)
+        if spans and row.module is not None and key == spans[-1].label:
+            spans[-1].end = i + 1
+        else:
+            spans.append(Span(i, i + 1, key))
+    return spans
+
+
+class NodeList(ScrollView):
+    """The step's nodes in execution order, forward then backward (Line API)."""
+
+    cursor = reactive(0, always_update=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.stepper = None
+        self.spans: list[Span] = []
+        self.grouped = False
+
+    def set_stepper(self, stepper, grouped: bool) -> None:
+        self.stepper, self.grouped = stepper, grouped
+        self.spans = spans_for(stepper.rows, grouped) if stepper else []
+        self.virtual_size = Size(self.size.width, len(self.spans))
+        self.refresh()
+
+    def span_of(self, row_index: int) -> int:
+        for i, span in enumerate(self.spans):
+            if span.start <= row_index < span.end:
+                return i
+        return max(0, len(self.spans) - 1)
+
+    def watch_cursor(self, cursor: int) -> None:
+        top = self.scroll_offset.y
+        height = max(1, self.size.height)
+        if cursor < top:
+            self.scroll_to(y=cursor, animate=False)
+        elif cursor >= top + height:
+            self.scroll_to(y=cursor - height + 1, animate=False)
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.size.width
+        if self.stepper is None or index >= len(self.spans):
+            return Strip.blank(width)
+        span = self.spans[index]
+        stepper = self.stepper
+        rows = stepper.rows
+        first = rows[span.start]
+        done = span.end <= stepper.position
+        current = span.start < stepper.position <= span.end if stepper.position else False
+        arrow = "▶" if index == self.cursor else " "
+        mark = "●" if current else ("✓" if done else "·")
+        if span.end - span.start > 1:
+            ops = span.end - span.start
+            text = f"{arrow}{mark} [{first.module}] {ops} {first.phase} ops"
+        else:
+            phase = "F" if first.phase == "forward" else "B"
+            where = f" [{first.module}]" if first.module else ""
+            text = f"{arrow}{mark} {phase} {first.label}  {first.grad_fn}{where}"
+        style = Style(bold=index == self.cursor, dim=not done and not current)
+        if index == self.cursor:
+            style += Style(reverse=True)
+        return Strip([Segment(text[:width].ljust(width), style)], width)
+
+
+class OracleResult(Message):
+    def __init__(self, key, text: str):
+        super().__init__()
+        self.key, self.text = key, text
+
+
+class GraphScreen(Screen):
+    BINDINGS = [
+        Binding("n,right", "step", "Step", tooltip="Run one node: forward first, then backward"),
+        Binding("p,left", "back", "Back", tooltip="Step one node back"),
+        Binding("f", "forward", "Fwd", tooltip="Run the forward to its end"),
+        Binding("b", "backward", "Bwd", tooltip="Run the backward to its end"),
+        Binding("r", "restart", "Batch", tooltip="Take a new batch and start over"),
+        Binding("up", "cursor(-1)", "Up", show=False, tooltip="Choose the node above"),
+        Binding("down", "cursor(1)", "Down", show=False, tooltip="Choose the node below"),
+        Binding("enter", "inspect", "Inspect", tooltip="Open the chosen tensor in the Inspector"),
+        Binding("g", "group", "Group", tooltip="Group nodes by module, or ungroup"),
+        Binding("v", "view", "Draw", tooltip="Switch between the node list and the drawing"),
+    ]
+
+    def __init__(self):
+        super().__init__()
+        self.grouped = False
+        self.drawing = False
+        self.oracle_cache: dict = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield PaneTabs("graph")
+        with Vertical(id="graph-body", classes="pane-body"):
+            yield Static("", id="graph-status", markup=False)
+            with Horizontal(id="graph-columns"):
+                yield NodeList(id="node-list")
+                with VerticalScroll(id="graph-drawing"):
+                    yield Static("", id="drawing-text", markup=False)
+                with VerticalScroll(id="node-details"):
+                    yield Static("", id="details-text", markup=False)
+        yield ErrorPanel(id="error-panel", classes="error-panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.register_pane(self)
+        self.experiment_changed()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def stepper(self):
+        return self.app.stepper
+
+    def experiment_changed(self) -> None:
+        session = self.app.session
+        self.query_one("#error-panel", ErrorPanel).display = session.error is not None
+        self.query_one("#graph-body").display = session.error is None
+        if session.error is not None:
+            self.query_one("#error-panel", ErrorPanel).show(session.error)
+            return
+        if session.experiment is None:
+            self.query_one("#graph-status", Static).update("Loading…")
+            return
+        if self.stepper is None:
+            self.app.new_stepper()
+        self.oracle_cache = {}
+        self.grouped = len(self.stepper.rows) > GROUP_AUTOMATICALLY_ABOVE
+        self.query_one(NodeList).set_stepper(self.stepper, self.grouped)
+        self.redraw()
+
+    def redraw(self, follow: bool = True) -> None:
+        stepper = self.stepper
+        if stepper is None:
+            return
+        node_list = self.query_one(NodeList)
+        if follow:
+            node_list.cursor = node_list.span_of(max(0, stepper.position - 1))
+        else:
+            node_list.refresh()
+        self.query_one("#graph-status", Static).update(self.status_text())
+        wide = self.size.width >= 120
+        can_draw = stepper.forward_total <= DRAW_AT_MOST
+        show_drawing = can_draw and (wide or self.drawing)
+        self.query_one("#graph-drawing").display = show_drawing
+        self.query_one("#node-list").display = wide or not show_drawing
+        if show_drawing:
+            self.query_one("#drawing-text", Static).update(draw(stepper))
+        self.query_one("#details-text", Static).update(self.details_text())
+        self.app.update_header()
+
+    def status_text(self) -> Text:
+        s = self.stepper
+        done_forward = min(s.position, s.forward_total)
+        done_backward = max(0, s.position - s.forward_total)
+        text = Text()
+        text.append(f"{s.phase:<9}", style="bold")
+        text.append(
+            f" forward {done_forward}/{s.forward_total}  backward {done_backward}/"
+            f"{len(s.backward_order)}"
+        )
+        if isinstance(s.loss, Tensor) and s.loss.numel() == 1 and s.position >= s.forward_total:
+            text.append(f"   loss {value(s.loss.array)}")
+        if self.grouped:
+            text.append("   grouped by module (g)", style="dim")
+        return text
+
+    # ------------------------------------------------------------------ details
+    def selected_row(self) -> int:
+        node_list = self.query_one(NodeList)
+        if not node_list.spans:
+            return 0
+        span = node_list.spans[min(node_list.cursor, len(node_list.spans) - 1)]
+        # in a group, the node just run if it is inside, else the group's first
+        inside = span.start < self.stepper.position <= span.end
+        return self.stepper.position - 1 if inside else span.start
+
+    def details_text(self) -> Text:
+        stepper = self.stepper
+        if not stepper.rows:
+            return Text("This experiment's forward records no ops.")
+        row_index = self.selected_row()
+        row, record, done = stepper.item(row_index)
+        text = Text()
+        if row.phase == "forward":
+            self._forward_details(text, row, record, done)
+        else:
+            self._backward_details(text, row, done)
+        key = (id(stepper), row_index)
+        if done is not None:
+            checked = self.oracle_cache.get(key)
+            if checked is None:
+                self.oracle_cache[key] = "checking against PyTorch…"
+                self.check_against_torch(key, row.phase, row.index)
+                checked = self.oracle_cache[key]
+            text.append(f"\n{checked}", style="italic")
+        return text
+
+    def _forward_details(self, text: Text, row, record, done) -> None:
+        text.append(f"{row.label}\n", style="bold")
+        module = f"   module {row.module}" if row.module else ""
+        text.append(f"op {record.op}   grad_fn {row.grad_fn}{module}\n")
+        out_shape = tuple(record.output.shape)
+        for i, x in enumerate(record.inputs):
+            name = self.stepper.name_of(x)
+            if isinstance(x, Tensor):
+                shape = tuple(x.shape)
+                text.append(f"in  {name} {shape_str(shape)} = {value(x.array)}\n")
+                if record.op in _BROADCASTING and shape != out_shape:
+                    text.append(
+                        f"    broadcast: {shape_str(shape)} -> {shape_str(out_shape)}; the "
+                        "backward sums the gradient back\n",
+                        style="yellow",
+                    )
+            else:
+                text.append(f"in  {'abc'[i] if i < 3 else i}: {name}\n")
+        if done is None:
+            text.append("out not computed yet: press n to run this op\n", style="dim")
+        else:
+            text.append(f"out r{record.index} {shape_str(out_shape)} = {value(done.output)}\n")
+
+    def _backward_details(self, text: Text, row, done) -> None:
+        text.append(f"backward: {row.label}   {row.grad_fn}\n", style="bold")
+        if done is None:
+            text.append("not run yet: press n (or b to run the whole backward)\n", style="dim")
+            return
+        text.append(f"incoming grad = {value(done.grad_output)}\n")
+        text.append(done.words + "\n")
+
+    @work(thread=True, group="oracle", exit_on_error=False)
+    def check_against_torch(self, key, phase: str, index: int) -> None:
+        from nnbench.engine import oracle
+
+        stepper = self.stepper
+        try:
+            if phase == "forward":
+                step = stepper.forward_done[index]
+                record = step.record
+                diff = oracle.forward_difference(
+                    record.function, record.params, step.inputs, step.output
+                )
+                what = "output"
+            else:
+                step = stepper.backward_done[index]
+                diff, what = None, "gradients"
+                record = stepper.record_of(step.node)
+                if record is not None:
+                    inputs = [x.array if isinstance(x, Tensor) else x for x in record.inputs]
+                    diff = oracle.backward_difference(
+                        record.function, record.params, inputs, step.grad_output,
+                        step.grad_inputs,
+                    )  # fmt: skip
+            text = (
+                "PyTorch check: not available for this node"
+                if diff is None
+                else f"PyTorch check: max |engine - torch| of the {what} = {diff:.3g}"
+            )
+        except ImportError:
+            text = "PyTorch check: torch is not installed"
+        except Exception as error:  # an oracle failure is reported, never fatal
+            text = f"PyTorch check failed: {type(error).__name__}: {error}"
+        self.post_message(OracleResult(key, text))
+
+    def on_oracle_result(self, message: OracleResult) -> None:
+        self.oracle_cache[message.key] = message.text
+        self.query_one("#details-text", Static).update(self.details_text())
+
+    # ------------------------------------------------------------------ actions
+    def _ready(self) -> bool:
+        return self.app.session.error is None and self.stepper is not None
+
+    def action_step(self) -> None:
+        if self._ready() and self.stepper.step():
+            self.redraw()
+
+    def action_back(self) -> None:
+        if self._ready() and self.stepper.back():
+            self.redraw()
+
+    def action_forward(self) -> None:
+        if self._ready():
+            self.stepper.run_forward()
+            self.redraw()
+
+    def action_backward(self) -> None:
+        if self._ready():
+            self.stepper.run_backward()
+            self.redraw()
+
+    def action_restart(self) -> None:
+        if self.app.session.experiment is not None:
+            self.app.new_stepper(new_batch=True)
+            self.experiment_changed()
+
+    def action_cursor(self, delta: int) -> None:
+        node_list = self.query_one(NodeList)
+        if node_list.spans:
+            node_list.cursor = max(0, min(len(node_list.spans) - 1, node_list.cursor + delta))
+            self.query_one("#details-text", Static).update(self.details_text())
+
+    def action_group(self) -> None:
+        if self._ready():
+            self.grouped = not self.grouped
+            self.query_one(NodeList).set_stepper(self.stepper, self.grouped)
+            self.redraw()
+
+    def action_view(self) -> None:
+        self.drawing = not self.drawing
+        if self._ready():
+            self.redraw(follow=False)
+
+    def action_inspect(self) -> None:
+        if not self._ready() or not self.stepper.rows:
+            return
+        row, record, done = self.stepper.item(self.selected_row())
+        if row.phase == "forward":
+            key = f"graph/r{record.index} {record.op}" if done is not None else None
+        else:
+            node = self.stepper.backward_order[row.index]
+            key = None
+            if node.name() == "AccumulateGrad":
+                key = f"gradients/{self.stepper.name_of(node.variable)}"
+        self.app.inspect(key)
+
+    def on_resize(self) -> None:
+        if self._ready():
+            self.redraw(follow=False)
+
+
+_BROADCASTING = {"add", "sub", "mul", "div", "pow", "maximum", "where", "masked_fill"}
+
+
+def _short(array) -> str:
+    """The numbers of a small array, the shape of a big one: what fits in a box."""
+    size = 1
+    for n in array.shape:
+        size *= n
+    return value(array) if size <= 6 else shape_str(tuple(array.shape))
+
+
+def draw(stepper) -> Text:
+    """Boxes and arrows, one box per forward op, its inputs arriving from the left."""
+    text = Text(no_wrap=True, overflow="crop")
+    done = min(stepper.position, stepper.forward_total)
+    grads = {}
+    for step in stepper.backward_done[: max(0, stepper.position - stepper.forward_total)]:
+        grads[id(step.node)] = step.grad_output
+    names_width = max(
+        (len(stepper.name_of(x)) for r in stepper.records for x in r.inputs), default=1
+    )
+    for record in stepper.records:
+        names = [stepper.name_of(x) for x in record.inputs]
+        computed = record.index < done
+        result = _short(stepper.forward_done[record.index].output) if computed else "?"
+        lines = [
+            f" r{record.index} = {record.op} = {result}",
+            f" {record.grad_name or '(no grad)'}",
+        ]
+        if id(record.node) in grads:
+            lines.append(f" grad {_short(grads[id(record.node)])}")
+        lines += [""] * (len(names) - len(lines))
+        inner = max(len(line) for line in lines) + 1
+        style = Style(bold=computed, dim=not computed)
+        pad = " " * (names_width + 5)
+        text.append(f"{pad}┌{'─' * inner}┐\n", style=style)
+        for i, line in enumerate(lines):
+            if i < len(names):
+                if len(names) == 1:
+                    joint = "───▶"
+                elif i == 0:
+                    joint = "──┐ "
+                elif i < len(names) - 1:
+                    joint = "──┤ "
+                else:
+                    joint = "──┴▶"
+                left = f"{names[i]:>{names_width}} {joint}"
+            else:
+                left = pad
+            text.append(f"{left}│{line:<{inner}}│\n", style=style)
+        text.append(f"{pad}└{'─' * inner}┘\n", style=style)
+    return text

@@ -1,0 +1,207 @@
+"""The app's headless state: the open experiment, its device, and its named tensors.
+
+No Textual here: the panes read from a Session, and tests drive it directly.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from nnbench.engine import ExperimentError, cuda_status, load_experiment
+from nnbench.engine.experiment import Experiment
+from nnbench.engine.formatting import to_numpy
+from nnbench.engine.tensor import Tensor
+
+DEFAULT_EXPERIMENT = "digits_mlp"
+
+
+@dataclass
+class Entry:
+    """A tensor the Inspector can show: where it sits, its name, and how to get it in torch."""
+
+    section: str
+    name: str
+    tensor: Tensor
+    expression: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.section}/{self.name}"
+
+
+class Session:
+    def __init__(self, spec: str = DEFAULT_EXPERIMENT):
+        self.spec = spec
+        self.experiment: Experiment | None = None
+        self.error: ExperimentError | None = None
+        self.device = "cpu"
+        self.accelerator = "cuda"  # what "d" toggles to; tests stand torch:cpu in for it
+        self.activations: dict[str, Tensor] = {}
+        self._hooks = []
+        self._batches = None
+
+    # ------------------------------------------------------------------ loading
+    @property
+    def name(self) -> str:
+        if self.experiment is not None:
+            return self.experiment.name
+        return str(self.spec)
+
+    def load(self, spec: str | None = None) -> bool:
+        """Load (or reload) an experiment; on failure keep the error for the panes to show."""
+        spec = self.spec if spec is None else spec
+        try:
+            experiment = load_experiment(spec)
+        except ExperimentError as error:
+            self.spec, self.error, self.experiment = spec, error, None
+            return False
+        self.spec, self.error, self.experiment = spec, None, experiment
+        if self.device != "cpu":
+            try:
+                experiment.to(self.device)
+            except Exception:
+                self.device = "cpu"
+        self._install_hooks()
+        self._batches = None
+        return True
+
+    def _install_hooks(self) -> None:
+        """Keep each module's output from the last forward, for the Inspector."""
+        self.activations = {}
+        model = self.experiment.model
+        if model is None:
+            return
+        for name, module in model.named_modules():
+            if not name:
+                continue
+
+            def keep(module, inputs, output, name=name):
+                if isinstance(output, Tensor):
+                    self.activations[name] = output.detach()
+
+            module.register_forward_hook(keep)
+
+    def next_batch(self):
+        """The example batch first, then the training batches in turn, round and round."""
+        experiment = self.experiment
+        if experiment.train_loader is None:
+            return experiment.example_batch
+        if self._batches is None:
+            self._batches = itertools.chain([experiment.example_batch], self._cycle())
+        return next(self._batches)
+
+    def _cycle(self):
+        while True:
+            yield from self.experiment.train_loader
+
+    # ------------------------------------------------------------------ device
+    def toggle_device(self) -> tuple[bool, str]:
+        """cpu <-> the accelerator for model, optimizer state and data; (moved, message)."""
+        if self.experiment is None:
+            return False, "no experiment is loaded"
+        target = "cpu" if self.device != "cpu" else self.accelerator
+        if target == "cuda":
+            available, why = cuda_status()
+            if not available:
+                return False, f"CUDA is not available here: {why}. Staying on cpu."
+        self.experiment.to(target)
+        self.device = target
+        self._batches = None
+        return True, f"moved {self.experiment.name} to {target}"
+
+    # ------------------------------------------------------------------ tensors by name
+    def entries(self, stepper=None) -> list[Entry]:
+        experiment = self.experiment
+        if experiment is None:
+            return []
+        out: list[Entry] = []
+        model = experiment.model
+        if model is not None:
+            for name, p in model.named_parameters():
+                out.append(Entry("parameters", name, p, f"model{_path(name)}"))
+                if p.grad is not None:
+                    out.append(Entry("gradients", name, p.grad, f"model{_path(name)}.grad"))
+        for name, t in experiment.tensors.items():
+            out.append(Entry("tensors", name, t, name))
+            if t.grad is not None:
+                out.append(Entry("gradients", name, t.grad, f"{name}.grad"))
+        batch = experiment.example_batch
+        if isinstance(batch, (tuple, list)) and len(batch) == 2:
+            out.append(Entry("batch", "input", batch[0], "x  # x, y = next(iter(train_loader))"))
+            out.append(Entry("batch", "target", batch[1], "y"))
+        sequential = type(model).__name__ == "Sequential"
+        for name, t in self.activations.items():
+            expression = (
+                f"model[:{int(name) + 1}](x)"
+                if sequential and name.isdigit()
+                else f"# output of model{_path(name)}, kept by a forward hook"
+            )
+            out.append(Entry("activations", name, t, expression))
+        out += self._optimizer_entries()
+        if stepper is not None:
+            for step in stepper.forward_done[: min(stepper.position, len(stepper.forward_done))]:
+                record = step.record
+                out.append(
+                    Entry("graph", f"r{record.index} {record.op}", record.output,
+                          _op_expression(stepper, record))
+                )  # fmt: skip
+        return out
+
+    def _optimizer_entries(self) -> list[Entry]:
+        optimizer = self.experiment.optimizer
+        if optimizer is None:
+            return []
+        names = {id(t): n for n, t in self.experiment.named_tensors().items()}
+        out = []
+        for p, state in optimizer.state.items():
+            pname = names.get(id(p), "param")
+            for key, value in state.items():
+                if isinstance(value, Tensor):
+                    expression = f"optimizer.state[model{_path(pname)}]['{key}']"
+                    out.append(Entry("optimizer", f"{pname} {key}", value, expression))
+        return out
+
+
+def _path(name: str) -> str:
+    """'0.weight' -> '[0].weight', 'fc1.bias' -> '.fc1.bias' (how to reach it from model)."""
+    return "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in name.split("."))
+
+
+_TORCH_SPELLING = {
+    "add": "{0} + {1}",
+    "sub": "{0} - {1}",
+    "mul": "{0} * {1}",
+    "div": "{0} / {1}",
+    "pow": "{0} ** {1}",
+    "matmul": "{0} @ {1}",
+    "neg": "-{0}",
+    "permute": "{0}.permute{dims}",
+    "transpose": "{0}.permute{dims}",
+    "reshape": "{0}.reshape{shape}",
+    "getitem": "{0}[...]",
+    "nll_loss": "F.nll_loss({0}, {1})",
+    "gelu": "F.gelu({0})",
+}
+
+
+def _op_expression(stepper, record) -> str:
+    names = [stepper.name_of(x) for x in record.inputs]
+    template = _TORCH_SPELLING.get(record.op)
+    params = {k: v for k, v in record.params.items() if isinstance(v, (int, float, tuple))}
+    if template is not None:
+        try:
+            return template.format(*names, **{k: params.get(k, "") for k in ("dims", "shape")})
+        except (IndexError, KeyError):
+            pass
+    extras = ", ".join(f"{k}={v}" for k, v in params.items())
+    return f"torch.{record.op}({', '.join(names + ([extras] if extras else []))})"
+
+
+def literal(t: Tensor) -> str | None:
+    """torch.tensor([...]) for a tensor small enough to write out."""
+    if t.numel() > 8:
+        return None
+    values = to_numpy(t.array).tolist()
+    dtype = "" if t.dtype.name in ("float32", "int64", "bool") else f", dtype=torch.{t.dtype.name}"
+    return f"torch.tensor({values}{dtype})"

@@ -1,0 +1,278 @@
+"""Pieces the panes share: tensor summaries and value views, the error panel, dialogs."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.color import Color
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from nnbench.engine.errors import shape_str
+from nnbench.engine.formatting import number, to_numpy
+
+RAMP = " .:-=+*#%@"
+
+
+def uses_color(app) -> bool:
+    """False where colours are few or unwanted: NO_COLOR, or a 16-colour terminal."""
+    if getattr(app, "no_color", False):
+        return False
+    system = getattr(getattr(app, "console", None), "color_system", None)
+    return system not in (None, "standard", "windows")
+
+
+# ---------------------------------------------------------------------- numbers
+def stats(array) -> dict:
+    data = to_numpy(array)
+    out = {"numel": int(data.size)}
+    if data.size == 0 or data.dtype.kind not in "fiub":
+        return out
+    values = data.astype(np.float64)
+    finite = values[np.isfinite(values)]
+    out["nan"] = int(np.isnan(values).sum())
+    out["inf"] = int(np.isinf(values).sum())
+    out["zeros"] = float((values == 0).mean())
+    if finite.size:
+        out.update(
+            min=float(finite.min()),
+            max=float(finite.max()),
+            mean=float(finite.mean()),
+            std=float(finite.std()),
+        )
+    return out
+
+
+def tensor_summary(t, title: str, expression: str = "", literal: str | None = None) -> Text:
+    """Shape, dtype, device, autograd fields, sizes and statistics, one per line."""
+    s = stats(t.array)
+    grad_fn = t.grad_fn.name() if t.grad_fn is not None else "None"
+    lines = [
+        (title, "bold"),
+        (f"shape {shape_str(tuple(t.shape))}   dtype {t.dtype.name}   device {t.device}", ""),
+        (f"requires_grad {t.requires_grad}   is_leaf {t.is_leaf}   grad_fn {grad_fn}", ""),
+        (f"numel {t.numel():,}   bytes {t.nbytes:,}", ""),
+    ]
+    if "min" in s:
+        lines.append(
+            (
+                f"min {number(s['min'])}   max {number(s['max'])}   mean {number(s['mean'])}"
+                f"   std {number(s['std'])}",
+                "",
+            )
+        )
+    if s["numel"]:
+        warn = "bold red" if s.get("nan") or s.get("inf") else ""
+        lines.append(
+            (
+                f"NaN {s.get('nan', 0)}   Inf {s.get('inf', 0)}   "
+                f"zeros {100 * s.get('zeros', 0):.1f}%",
+                warn,
+            )
+        )
+    if t.grad is not None:
+        g = stats(t.grad.array)
+        if "min" in g:
+            lines.append(
+                (
+                    f"grad: min {number(g['min'])}  max {number(g['max'])}  "
+                    f"mean {number(g['mean'])}  std {number(g['std'])}",
+                    "",
+                )
+            )
+    else:
+        lines.append(("grad: None", "dim"))
+    if expression:
+        lines.append((f"torch: {expression}", "italic"))
+    if literal:
+        lines.append((f"       {literal}", "italic"))
+    text = Text(no_wrap=False)
+    for content, style in lines:
+        text.append(content + "\n", style=style or None)
+    return text
+
+
+def value_view(array, width: int, height: int, color: bool) -> Text:
+    """A table for small tensors, a half-block heatmap for 2-D, a histogram otherwise."""
+    data = to_numpy(array)
+    if data.size == 0:
+        return Text("(empty)")
+    if data.dtype.kind == "b":
+        data = data.astype(np.int64)
+    if data.size <= 64 and data.ndim <= 2:
+        return table(data)
+    if data.ndim == 2:
+        return heatmap(data.astype(np.float64), width, height, color)
+    return histogram(data.astype(np.float64).ravel(), width, height)
+
+
+def table(data: np.ndarray) -> Text:
+    rows = data.reshape(1, -1) if data.ndim < 2 else data
+    cells = [[number(v) for v in row] for row in rows.tolist()]
+    width = max(len(c) for row in cells for c in row)
+    text = Text()
+    for row in cells:
+        text.append(" ".join(c.rjust(width) for c in row) + "\n")
+    return text
+
+
+def _diverging(value: float) -> Color:
+    """-1 blue, 0 near black, +1 red."""
+    v = max(-1.0, min(1.0, value))
+    if v >= 0:
+        return Color.from_rgb(40 + 215 * v, 40 + 60 * v, 40)
+    return Color.from_rgb(40, 40 + 60 * -v, 40 + 215 * -v)
+
+
+def _fit(data: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Average-pool a matrix down to at most rows x cols."""
+    r_index = np.linspace(0, data.shape[0], min(rows, data.shape[0]) + 1).astype(int)
+    c_index = np.linspace(0, data.shape[1], min(cols, data.shape[1]) + 1).astype(int)
+    out = np.empty((len(r_index) - 1, len(c_index) - 1))
+    for i in range(len(r_index) - 1):
+        block = data[r_index[i] : r_index[i + 1]]
+        for j in range(len(c_index) - 1):
+            out[i, j] = np.nanmean(block[:, c_index[j] : c_index[j + 1]])
+    return out
+
+
+def heatmap(data: np.ndarray, width: int, height: int, color: bool) -> Text:
+    """Each character cell holds two samples: the top half in the foreground colour of
+    '▀', the bottom half in its background. Without colour, a character ramp."""
+    data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
+    scale = float(np.abs(data).max()) or 1.0
+    text = Text()
+    if not color:
+        fitted = _fit(data, height, width)
+        for row in fitted:
+            for v in row:
+                text.append(RAMP[min(len(RAMP) - 1, int(abs(v) / scale * (len(RAMP) - 1)))])
+            text.append("\n")
+        text.append(f"ramp '{RAMP}' = |value| from 0 to {number(scale)}")
+        return text
+    fitted = _fit(data, 2 * height, width) / scale
+    if fitted.shape[0] % 2:
+        fitted = np.vstack([fitted, np.full((1, fitted.shape[1]), np.nan)])
+    for top, bottom in zip(fitted[0::2], fitted[1::2]):
+        for a, b in zip(top, bottom):
+            bg = None if np.isnan(b) else _diverging(b)
+            text.append("▀", Style(color=_diverging(a), bgcolor=bg))
+        text.append("\n")
+    text.append(f"blue -{number(scale)} .. red +{number(scale)}  ({shape_str(data.shape)})")
+    return text
+
+
+def histogram(values: np.ndarray, width: int, height: int) -> Text:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return Text("(no finite values)")
+    bins = max(2, min(12, height))
+    counts, edges = np.histogram(finite, bins=bins)
+    label_width = max(len(f"{number(e)}") for e in edges) + 1
+    bar_room = max(4, width - 2 * label_width - 12)
+    most = counts.max() or 1
+    text = Text()
+    for count, low, high in zip(counts, edges[:-1], edges[1:]):
+        bar = "█" * int(round(count / most * bar_room))
+        text.append(f"{number(low):>{label_width}}..{number(high):<{label_width}} {bar} {count}\n")
+    return text
+
+
+# ---------------------------------------------------------------------- pane tabs
+PANE_LABELS = [("inspector", "1 Inspector"), ("graph", "2 Graph"),
+               ("optimizers", "3 Optimizers"), ("training", "4 Training")]  # fmt: skip
+
+
+class PaneTabs(Static):
+    """The four panes and their keys, the shown one highlighted; ? for help on the right."""
+
+    DEFAULT_CSS = """
+    PaneTabs { height: 1; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, current: str):
+        super().__init__(markup=False)
+        self.current = current
+
+    def on_mount(self) -> None:
+        text = Text()
+        for name, label in PANE_LABELS:
+            style = "bold reverse" if name == self.current else "dim"
+            text.append(f" {label} ", style=style)
+            text.append(" ")
+        text.append("  ? help  ctrl+p commands", style="dim")
+        self.update(text)
+
+
+# ---------------------------------------------------------------------- error panel
+class ErrorPanel(VerticalScroll):
+    """The user's traceback when their experiment fails; the app stays up."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="error-text", markup=False)
+
+    def show(self, error) -> None:
+        text = Text(error.format() + "\n\n", style="")
+        text.append(
+            "Fix the file and press R to reload, or o to open another experiment.", style="bold"
+        )
+        self.query_one("#error-text", Static).update(text)
+
+
+# ---------------------------------------------------------------------- dialogs
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close", tooltip="Close the help"),
+    ]
+
+    def __init__(self, sections: list[tuple[str, list[tuple[str, str]]]]):
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        for title, keys in self.sections:
+            text.append(f"{title}\n", style="bold")
+            for key, description in keys:
+                text.append(f"  {key:<14} {description}\n")
+            text.append("\n")
+        text.append("escape closes this help", style="dim")
+        with VerticalScroll(id="help-box"):
+            yield Static(text, markup=False, id="help-text")
+
+
+class OpenScreen(ModalScreen[str | None]):
+    """Pick a sample, or type a path to an experiment file."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", tooltip="Close without opening")]
+
+    def __init__(self, samples: list[tuple[str, str]]):
+        super().__init__()
+        self.samples = samples
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="open-box"):
+            yield Label("Open an experiment: choose a sample, or type a path and press enter")
+            yield Input(placeholder="path/to/experiment.py", id="open-path")
+            yield OptionList(
+                *(Option(f"{name}  {summary}", id=name) for name, summary in self.samples),
+                id="open-samples",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
