@@ -43,20 +43,35 @@ class Span:
     label: str
 
 
+GROUP_AT_MOST = 100  # nodes on one line of the grouped list
+
+
 def spans_for(rows, grouped: bool) -> list[Span]:
+    """Lines of the list: one per node, or one per run of a module's consecutive nodes.
+
+    Ops run by the model itself (or by no module) join the group before them, so a
+    block's few ops stay together; a line never holds more than GROUP_AT_MOST nodes.
+    """
     if not grouped:
         return [Span(i, i + 1, "") for i in range(len(rows))]
     spans: list[Span] = []
     for i, row in enumerate(rows):
-        key = (row.phase, row.module)
-        if spans and row.module is not None and key == spans[-1].label:
-            spans[-1].end = i + 1
+        label = row.module if row.module not in (None, "model") else None
+        last = spans[-1] if spans else None
+        joins = (
+            last is not None
+            and rows[last.start].phase == row.phase
+            and (label is None or label == last.label)
+            and last.end - last.start < GROUP_AT_MOST
+        )
+        if joins:
+            last.end = i + 1
         else:
-            spans.append(Span(i, i + 1, key))
+            spans.append(Span(i, i + 1, label or "ops"))
     return spans
 
 
-class NodeList(ScrollView):
+class NodeList(ScrollView, can_focus=False):
     """The step's nodes in execution order, forward then backward (Line API)."""
 
     cursor = reactive(0, always_update=True)
@@ -103,7 +118,11 @@ class NodeList(ScrollView):
         mark = "●" if current else ("✓" if done else "·")
         if span.end - span.start > 1:
             ops = span.end - span.start
-            text = f"{arrow}{mark} [{first.module}] {ops} {first.phase} ops"
+            last = rows[span.end - 1]
+            text = (
+                f"{arrow}{mark} [{span.label}] {ops} {first.phase} ops: "
+                f"{first.label} .. {last.label}"
+            )
         else:
             phase = "F" if first.phase == "forward" else "B"
             where = f" [{first.module}]" if first.module else ""
@@ -127,8 +146,12 @@ class GraphScreen(Screen):
         Binding("f", "forward", "Fwd", tooltip="Run the forward to its end"),
         Binding("b", "backward", "Bwd", tooltip="Run the backward to its end"),
         Binding("r", "restart", "Batch", tooltip="Take a new batch and start over"),
-        Binding("up", "cursor(-1)", "Up", show=False, tooltip="Choose the node above"),
-        Binding("down", "cursor(1)", "Down", show=False, tooltip="Choose the node below"),
+        Binding(
+            "up", "cursor(-1)", "Up", show=False, priority=True, tooltip="Choose the node above"
+        ),
+        Binding(
+            "down", "cursor(1)", "Down", show=False, priority=True, tooltip="Choose the node below"
+        ),
         Binding("enter", "inspect", "Inspect", tooltip="Open the chosen tensor in the Inspector"),
         Binding("g", "group", "Group", tooltip="Group nodes by module, or ungroup"),
         Binding("v", "view", "Draw", tooltip="Switch between the node list and the drawing"),
@@ -295,7 +318,16 @@ class GraphScreen(Screen):
                 step = stepper.backward_done[index]
                 diff, what = None, "gradients"
                 record = stepper.record_of(step.node)
-                if record is not None:
+                if record is None:  # AccumulateGrad: it stores what arrives, nothing to check
+                    self.post_message(
+                        OracleResult(
+                            key,
+                            "PyTorch check: nothing to compute here; "
+                            "AccumulateGrad stores the gradient",
+                        )
+                    )
+                    return
+                else:
                     inputs = [x.array if isinstance(x, Tensor) else x for x in record.inputs]
                     diff = oracle.backward_difference(
                         record.function, record.params, inputs, step.grad_output,
@@ -368,9 +400,11 @@ class GraphScreen(Screen):
             key = f"graph/r{record.index} {record.op}" if done is not None else None
         else:
             node = self.stepper.backward_order[row.index]
-            key = None
             if node.name() == "AccumulateGrad":
                 key = f"gradients/{self.stepper.name_of(node.variable)}"
+            else:  # the tensor whose gradient this node computes
+                record = self.stepper.record_of(node)
+                key = f"graph/r{record.index} {record.op}" if record is not None else None
         self.app.inspect(key)
 
     def on_resize(self) -> None:

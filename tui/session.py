@@ -5,7 +5,6 @@ No Textual here: the panes read from a Session, and tests drive it directly.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 from nnbench.engine import ExperimentError, cuda_status, load_experiment
@@ -83,12 +82,12 @@ class Session:
             module.register_forward_hook(keep)
 
     def next_batch(self):
-        """The example batch first, then the training batches in turn, round and round."""
+        """The training batches in turn, round and round (the Graph pane's 'r')."""
         experiment = self.experiment
         if experiment.train_loader is None:
             return experiment.example_batch
         if self._batches is None:
-            self._batches = itertools.chain([experiment.example_batch], self._cycle())
+            self._batches = self._cycle()
         return next(self._batches)
 
     def _cycle(self):

@@ -21,10 +21,12 @@ RAMP = " .:-=+*#%@"
 
 def uses_color(app) -> bool:
     """False where colours are few or unwanted: NO_COLOR, or a 16-colour terminal."""
-    if getattr(app, "no_color", False):
+    from textual import constants
+
+    if getattr(app, "no_color", False) or constants.COLOR_SYSTEM == "standard":
         return False
     system = getattr(getattr(app, "console", None), "color_system", None)
-    return system not in (None, "standard", "windows")
+    return system not in ("standard", "windows")
 
 
 # ---------------------------------------------------------------------- numbers

@@ -1,0 +1,368 @@
+"""The app as a person uses it: keys pressed at 80x24 and 160x48, the screen and state read."""
+
+import html
+import re
+import textwrap
+
+import pytest
+from textual.widgets import Static
+
+from nnbench.tui.app import NnbenchApp
+from nnbench.tui.graph import GraphScreen, NodeList
+from nnbench.tui.inspector import InspectorScreen
+from nnbench.tui.widgets import ErrorPanel, HelpScreen, OpenScreen
+
+SIZES = [(80, 24), (160, 48)]
+
+
+def screen_text(app) -> str:
+    """Every line of text on the screen, from the app's own screenshot."""
+    svg = app.export_screenshot()
+    rows: dict[float, list] = {}
+    for m in re.finditer(r'<text[^>]*?x="([\d.]+)"[^>]*?y="([\d.]+)"[^>]*>(.*?)</text>', svg):
+        text = html.unescape(re.sub("<[^>]+>", "", m.group(3))).replace("\xa0", " ")
+        rows.setdefault(float(m.group(2)), []).append((float(m.group(1)), text))
+    return "\n".join("".join(t for _, t in sorted(rows[y])) for y in sorted(rows))
+
+
+def content(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).content)
+
+
+async def started(pilot):
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def press(pilot, *keys):
+    await pilot.press(*keys)
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_breadcrumbs_tells_the_seed_story_step_by_step(size):
+    app = NnbenchApp("breadcrumbs")
+    async with app.run_test(size=size) as pilot:
+        await started(pilot)
+        await press(pilot, "2")
+        assert isinstance(app.screen, GraphScreen)
+        await press(pilot, "n")
+        details = content(app, "#details-text")
+        assert "r0 = add(a, b)" in details and "AddBackward0" in details
+        assert "out r0 () = 5" in details
+        await press(pilot, "n")
+        assert "out r1 () = 20" in content(app, "#details-text")
+        assert "MulBackward0" in content(app, "#details-text")
+        assert "forward 2/2" in content(app, "#graph-status")
+        await press(pilot, "n")
+        details = content(app, "#details-text")
+        assert "grad_a = grad * b = 1 * 5 = 5" in details  # dz/dx = 5
+        assert "grad_b = grad * a = 1 * 4 = 4" in details  # dz/dy = 4
+        assert "PyTorch check: max |engine - torch| of the gradients = 0" in details
+        await press(pilot, "b")
+        tensors = app.session.experiment.tensors
+        assert [tensors[k].grad.item() for k in "abx"] == [4.0, 4.0, 5.0]
+        assert "backward 5/5" in content(app, "#graph-status")
+        await press(pilot, "p", "p")
+        assert app.stepper.position == app.stepper.total - 2
+        assert "breadcrumbs · cpu" in app.sub_title
+        details = content(app, "#details-text")  # back on d r0: AddBackward0 sends 4 to a and b
+        assert "grad_a = grad = 4" in details and "grad_b = grad = 4" in details
+        assert "AddBackward0" in screen_text(app)
+
+
+async def test_the_drawing_shows_boxes_when_wide_and_on_v_when_narrow():
+    app = NnbenchApp("breadcrumbs")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await started(pilot)
+        await press(pilot, "2", "f")
+        drawing = content(app, "#drawing-text")
+        assert "r1 = mul = 20" in drawing and "───▶" in drawing or "──┴▶" in drawing
+        assert app.screen.query_one("#graph-drawing").display
+    app = NnbenchApp("breadcrumbs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await press(pilot, "2")
+        assert not app.screen.query_one("#graph-drawing").display
+        await press(pilot, "v")
+        assert app.screen.query_one("#graph-drawing").display
+        assert not app.screen.query_one("#node-list").display
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_digits_forward_backward_and_inspector(size):
+    app = NnbenchApp("digits_mlp")
+    async with app.run_test(size=size) as pilot:
+        await started(pilot)
+        text = screen_text(app)
+        assert "digits_mlp" in text and "parameters" in text
+        summary = content(app, "#tensor-summary")
+        assert "shape (128, 64)" in summary and "dtype float32" in summary
+        assert "requires_grad True" in summary and "torch: model[0].weight" in summary
+        await press(pilot, "2", "f")
+        assert "forward 9/9" in content(app, "#graph-status")
+        await press(pilot, "b")
+        stepper = app.stepper
+        assert stepper.phase == "done"
+        assert [r.grad_fn for r in stepper.rows][-1] == "AccumulateGrad"
+        await press(pilot, "enter")  # the last row: AccumulateGrad into 0.weight
+        assert isinstance(app.screen, InspectorScreen)
+        assert app.screen.selected_key == "gradients/0.weight"
+        assert "shape (128, 64)" in content(app, "#tensor-summary")
+        await press(pilot, "2", "up", "enter")  # d r0: the gradient of the permuted weight
+        assert app.screen.selected_key == "graph/r0 permute"
+        await press(pilot, "3")
+        assert "later release" in screen_text(app)
+        await press(pilot, "4")
+        assert "Training" in screen_text(app)
+
+
+async def test_new_batch_restarts_with_other_data():
+    app = NnbenchApp("digits_mlp")
+    async with app.run_test() as pilot:
+        await started(pilot)
+        await press(pilot, "2", "f")
+        first = app.stepper.batch
+        await press(pilot, "r")
+        assert app.stepper.position == 0 and app.stepper.batch is not first
+        await press(pilot, "r")
+        assert app.stepper.batch[1].tolist() != first[1].tolist()
+
+
+async def test_inspector_shows_activations_grads_and_optimizer_state():
+    app = NnbenchApp("digits_mlp")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await started(pilot)
+        await press(pilot, "2", "f", "b", "1")
+        screen = app.screen
+        sections = {key.split("/")[0] for key in screen.entries}
+        assert {"parameters", "gradients", "batch", "activations", "graph"} <= sections
+        assert screen.select("activations/1")
+        summary = content(app, "#tensor-summary")
+        assert "shape (64, 128)" in summary and "zeros" in summary
+        assert "torch: model[:2](x)" in summary
+        assert screen.select("parameters/0.weight")
+        assert "▀" in content(app, "#tensor-values")  # a half-block heatmap of a 2-D tensor
+
+
+async def test_device_toggle_without_cuda_says_why_and_stays_on_cpu():
+    import nnbench.engine as ne
+
+    if ne.cuda_status()[0]:
+        pytest.skip("CUDA is available here")
+    app = NnbenchApp("digits_mlp")
+    async with app.run_test(notifications=True) as pilot:
+        await started(pilot)
+        await press(pilot, "d")
+        assert app.session.device == "cpu"
+        messages = [n.message for n in app._notifications]
+        assert any(
+            "CUDA is not available" in m and "is_available() is False" in m for m in messages
+        )
+
+
+async def test_device_toggle_moves_everything_with_torch_standing_in_for_cuda():
+    app = NnbenchApp("digits_mlp")
+    async with app.run_test() as pilot:
+        await started(pilot)
+        await press(pilot, "2", "f", "b")
+        app.session.accelerator = "torch:cpu"
+        await press(pilot, "d")
+        experiment = app.session.experiment
+        assert app.session.device == "torch:cpu"
+        assert all(p.device.backend_name == "torch" for p in experiment.parameters())
+        assert "digits_mlp · torch:cpu" in app.sub_title
+        await press(pilot, "f", "b")
+        assert app.stepper.phase == "done"
+        assert experiment.model[0].weight.grad.device.backend_name == "torch"
+        await press(pilot, "d")
+        assert app.session.device == "cpu"
+
+
+async def test_a_broken_experiment_shows_its_traceback_and_reloads_when_fixed(tmp_path):
+    path = tmp_path / "mine.py"
+    path.write_text("def experiment():\n    return undefined_name\n")
+    app = NnbenchApp(str(path))
+    async with app.run_test() as pilot:
+        await started(pilot)
+        panel = app.screen.query_one(ErrorPanel)
+        assert panel.display
+        shown = content(app, "#error-text")
+        assert f'File "{path}", line 2, in experiment' in shown and "NameError" in shown
+        assert "press R" in shown
+        await press(pilot, "2")
+        assert app.screen.query_one(ErrorPanel).display
+        path.write_text(
+            textwrap.dedent(
+                """
+                import nnbench.engine as ne
+                from nnbench.engine import Experiment
+
+                def experiment():
+                    w = ne.tensor(3.0, requires_grad=True)
+                    return Experiment(name="mine", forward=lambda b: w * w, tensors={"w": w},
+                                      example_batch=())
+                """
+            )
+        )
+        await press(pilot, "R")
+        assert app.session.error is None and app.session.name == "mine"
+        assert not app.screen.query_one(ErrorPanel).display
+        await press(pilot, "b")
+        assert app.session.experiment.tensors["w"].grad.item() == 6.0
+
+
+async def test_a_forward_that_fails_shows_the_users_line(tmp_path):
+    path = tmp_path / "bad_forward.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            import nnbench.engine as ne
+            from nnbench.engine import Experiment
+
+            def experiment():
+                w = ne.ones(2, 5, requires_grad=True)
+                def forward(batch):
+                    return (w @ ne.ones(3, 7)).sum()
+                return Experiment(name="bad", forward=forward, tensors={"w": w}, example_batch=())
+            """
+        )
+    )
+    app = NnbenchApp(str(path))
+    async with app.run_test() as pilot:
+        await started(pilot)
+        shown = content(app, "#error-text")
+        assert "line 8, in forward" in shown and "inner dimensions differ" in shown
+
+
+async def test_help_lists_every_key_and_closes():
+    app = NnbenchApp("breadcrumbs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await press(pilot, "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = content(app, "#help-text")
+        for needed in (
+            "Graph pane",
+            "n / right",
+            "cpu <-> cuda",
+            "ctrl+p",
+            "Reload the experiment",
+        ):
+            assert needed in text
+        await press(pilot, "escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_open_a_sample_from_the_dialog():
+    app = NnbenchApp("breadcrumbs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await press(pilot, "o")
+        assert isinstance(app.screen, OpenScreen)
+        await press(pilot, "down", "enter")  # the second sample: digits_mlp
+        assert app.session.name == "digits_mlp"
+        assert not isinstance(app.screen, OpenScreen)
+
+
+async def test_open_a_path_typed_in_the_dialog(tmp_path):
+    path = tmp_path / "typed.py"
+    path.write_text(
+        "import nnbench.engine as ne\nfrom nnbench.engine import Experiment\n"
+        "def experiment():\n    w = ne.ones(1, requires_grad=True)\n"
+        "    return Experiment(name='typed', forward=lambda b: w.sum(), tensors={'w': w}, "
+        "example_batch=())\n"
+    )
+    app = NnbenchApp("breadcrumbs")
+    async with app.run_test() as pilot:
+        await started(pilot)
+        await press(pilot, "o", "tab")
+        await pilot.press(*str(path))
+        await press(pilot, "enter")
+        assert app.session.name == "typed"
+
+
+async def test_command_palette_lists_the_apps_actions():
+    app = NnbenchApp("breadcrumbs")
+    async with app.run_test() as pilot:
+        await started(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for needed in ("Graph pane", "Toggle device", "Open experiment", "Reload experiment"):
+            assert needed in titles
+        await press(pilot, "ctrl+p")
+        assert type(app.screen).__name__ == "CommandPalette"
+        await pilot.press(*"Graph pane")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, GraphScreen)
+
+
+async def test_a_pane_keeps_its_state_while_another_is_shown():
+    app = NnbenchApp("breadcrumbs")
+    async with app.run_test() as pilot:
+        await started(pilot)
+        await press(pilot, "2", "n", "n", "n", "1", "2")
+        assert app.stepper.position == 3
+        assert "backward" in content(app, "#graph-status")
+
+
+async def test_a_10000_node_graph_opens_grouped_and_steps(tmp_path):
+    path = tmp_path / "deep.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            import nnbench.engine as ne
+            from nnbench.engine import Experiment, nn
+
+            class Deep(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.blocks = nn.ModuleList([nn.Tanh() for _ in range(2500)])
+
+                def forward(self, x):
+                    for block in self.blocks:
+                        x = block(x) * 1.0001
+                    return x
+
+            def experiment():
+                model = Deep()
+                x = ne.randn(4, requires_grad=True)
+                return Experiment(name="deep", model=model, forward=lambda b: model(x).sum(),
+                                  tensors={"x": x}, example_batch=())
+            """
+        )
+    )
+    app = NnbenchApp(str(path))
+    async with app.run_test() as pilot:
+        await started(pilot)
+        await press(pilot, "2")
+        screen = app.screen
+        assert len(app.stepper.rows) > 10_000
+        assert screen.grouped and len(screen.query_one(NodeList).spans) < len(app.stepper.rows)
+        await press(pilot, "n", "n", "f")
+        assert app.stepper.position == app.stepper.forward_total
+        await press(pilot, "g")
+        assert not screen.grouped
+        await press(pilot, "n")
+        assert app.stepper.position == app.stepper.forward_total + 1
+
+
+async def test_q_quits():
+    app = NnbenchApp("breadcrumbs")
+    async with app.run_test() as pilot:
+        await started(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code in (0, None)
+
+
+async def test_sixteen_colours_get_a_character_ramp(monkeypatch):
+    from textual import constants
+
+    monkeypatch.setattr(constants, "COLOR_SYSTEM", "standard")
+    app = NnbenchApp("digits_mlp")
+    async with app.run_test() as pilot:
+        await started(pilot)
+        values = content(app, "#tensor-values")
+        assert "ramp ' .:-=+*#%@'" in values and "▀" not in values
