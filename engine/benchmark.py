@@ -59,20 +59,20 @@ def _mlp_data(sizes, batch, seed=0):
     return x, y, weights
 
 
-def engine_step(sizes, batch):
-    import nnbench.engine as ne
-    from nnbench.engine import nn, optim
-
+def mlp_step(lib, sizes, batch):
+    """One training step of an MLP, written once for ``nnbench.engine`` and ``torch``
+    (they share the API): zero_grad, cross-entropy forward, backward, Adam."""
     x_np, y_np, weights = _mlp_data(sizes, batch)
     layers = []
     for i in range(len(sizes) - 1):
-        layers += [nn.Linear(sizes[i], sizes[i + 1]), nn.ReLU()]
-    model = nn.Sequential(*layers[:-1])
-    for p, w in zip(model.parameters(), weights):
-        p.array[...] = w
-    opt = optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    x, y = ne.tensor(x_np), ne.tensor(y_np)
+        layers += [lib.nn.Linear(sizes[i], sizes[i + 1]), lib.nn.ReLU()]
+    model = lib.nn.Sequential(*layers[:-1])
+    with lib.no_grad():
+        for p, w in zip(model.parameters(), weights):
+            p.copy_(lib.tensor(w))
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = lib.nn.CrossEntropyLoss()
+    x, y = lib.tensor(x_np), lib.tensor(y_np)
 
     def step():
         opt.zero_grad()
@@ -82,32 +82,18 @@ def engine_step(sizes, batch):
         return loss
 
     return step
+
+
+def engine_step(sizes, batch):
+    import nnbench.engine as ne
+
+    return mlp_step(ne, sizes, batch)
 
 
 def torch_step(sizes, batch):
     import torch
 
-    torch.manual_seed(0)
-    x_np, y_np, weights = _mlp_data(sizes, batch)
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers += [torch.nn.Linear(sizes[i], sizes[i + 1]), torch.nn.ReLU()]
-    model = torch.nn.Sequential(*layers[:-1])
-    with torch.no_grad():
-        for p, w in zip(model.parameters(), weights):
-            p.copy_(torch.from_numpy(w))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    x, y = torch.from_numpy(x_np), torch.from_numpy(y_np)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return mlp_step(torch, sizes, batch)
 
 
 def numpy_floor_step(sizes, batch):

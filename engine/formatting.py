@@ -51,6 +51,28 @@ def _nested(items) -> str:
     return number(items)
 
 
+def statistics(array) -> dict:
+    """numel, and for numbers min/max/mean/std over the finite values, NaN and Inf counts
+    and the share of exact zeros (dead ReLUs show up there)."""
+    data = to_numpy(array)
+    out = {"numel": int(data.size)}
+    if data.size == 0 or data.dtype.kind not in "fiub":
+        return out
+    values = data.astype(np.float64)
+    finite = values[np.isfinite(values)]
+    out["nan"] = int(np.isnan(values).sum())
+    out["inf"] = int(np.isinf(values).sum())
+    out["zeros"] = float((values == 0).mean())
+    if finite.size:
+        out.update(
+            min=float(finite.min()),
+            max=float(finite.max()),
+            mean=float(finite.mean()),
+            std=float(finite.std()),
+        )
+    return out
+
+
 def rule_lines(step, with_numbers: bool) -> list[str]:
     """One line per input that received a gradient, e.g. ``grad_a = grad * b = 1 * 4 = 4``."""
     node = step.node

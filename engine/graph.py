@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from . import autograd
 from .errors import shape_str
-from .formatting import to_numpy, value
+from .formatting import statistics, to_numpy, value
 from .tensor import Tensor
 from .trace import trace
 
@@ -44,21 +42,10 @@ class StepGraph:
 
 
 def summarize(array) -> dict:
-    """min, max, mean, std, NaN/Inf counts and the share of zeros, as plain numbers."""
+    """Shape, dtype, a short value, and the statistics of formatting.statistics."""
     data = to_numpy(array)
     out = {"shape": list(data.shape), "dtype": str(data.dtype), "value": value(data)}
-    if data.size and data.dtype.kind in "fiu":
-        finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
-        if finite.size:
-            out.update(
-                min=float(finite.min()),
-                max=float(finite.max()),
-                mean=float(finite.mean()),
-                std=float(finite.std()),
-            )
-        out["nan"] = int(np.isnan(data).sum()) if data.dtype.kind == "f" else 0
-        out["inf"] = int(np.isinf(data).sum()) if data.dtype.kind == "f" else 0
-        out["zeros"] = float((data == 0).mean())
+    out.update(statistics(data))
     return out
 
 

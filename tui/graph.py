@@ -187,13 +187,9 @@ class GraphScreen(Screen):
         return self.app.stepper
 
     def experiment_changed(self) -> None:
-        session = self.app.session
-        self.query_one("#error-panel", ErrorPanel).display = session.error is not None
-        self.query_one("#graph-body").display = session.error is None
-        if session.error is not None:
-            self.query_one("#error-panel", ErrorPanel).show(session.error)
+        if not ErrorPanel.swap(self, "#graph-body"):
             return
-        if session.experiment is None:
+        if self.app.session.experiment is None:
             self.query_one("#graph-status", Static).update("Loading…")
             return
         if self.stepper is None:

@@ -53,13 +53,8 @@ class InspectorScreen(Screen):
             self.show(self.selected_key)
 
     def experiment_changed(self) -> None:
-        session = self.app.session
-        self.query_one("#error-panel", ErrorPanel).display = session.error is not None
-        self.query_one("#inspector-body").display = session.error is None
-        if session.error is not None:
-            self.query_one("#error-panel", ErrorPanel).show(session.error)
-            return
-        self.rebuild()
+        if ErrorPanel.swap(self, "#inspector-body"):
+            self.rebuild()
 
     def rebuild(self) -> None:
         session = self.app.session

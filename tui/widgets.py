@@ -14,7 +14,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnbench.engine.errors import shape_str
-from nnbench.engine.formatting import number, to_numpy
+from nnbench.engine.formatting import number, statistics, to_numpy
 
 RAMP = " .:-=+*#%@"
 
@@ -30,29 +30,9 @@ def uses_color(app) -> bool:
 
 
 # ---------------------------------------------------------------------- numbers
-def stats(array) -> dict:
-    data = to_numpy(array)
-    out = {"numel": int(data.size)}
-    if data.size == 0 or data.dtype.kind not in "fiub":
-        return out
-    values = data.astype(np.float64)
-    finite = values[np.isfinite(values)]
-    out["nan"] = int(np.isnan(values).sum())
-    out["inf"] = int(np.isinf(values).sum())
-    out["zeros"] = float((values == 0).mean())
-    if finite.size:
-        out.update(
-            min=float(finite.min()),
-            max=float(finite.max()),
-            mean=float(finite.mean()),
-            std=float(finite.std()),
-        )
-    return out
-
-
 def tensor_summary(t, title: str, expression: str = "", literal: str | None = None) -> Text:
     """Shape, dtype, device, autograd fields, sizes and statistics, one per line."""
-    s = stats(t.array)
+    s = statistics(t.array)
     grad_fn = t.grad_fn.name() if t.grad_fn is not None else "None"
     lines = [
         (title, "bold"),
@@ -78,7 +58,7 @@ def tensor_summary(t, title: str, expression: str = "", literal: str | None = No
             )
         )
     if t.grad is not None:
-        g = stats(t.grad.array)
+        g = statistics(t.grad.array)
         if "min" in g:
             lines.append(
                 (
@@ -214,6 +194,17 @@ class PaneTabs(Static):
 # ---------------------------------------------------------------------- error panel
 class ErrorPanel(VerticalScroll):
     """The user's traceback when their experiment fails; the app stays up."""
+
+    @staticmethod
+    def swap(screen, body_selector: str) -> bool:
+        """Show the pane's body, or its error panel when the experiment failed; True if ok."""
+        error = screen.app.session.error
+        panel = screen.query_one(ErrorPanel)
+        panel.display = error is not None
+        screen.query_one(body_selector).display = error is None
+        if error is not None:
+            panel.show(error)
+        return error is None
 
     def compose(self) -> ComposeResult:
         yield Static(id="error-text", markup=False)
