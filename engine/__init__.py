@@ -62,8 +62,9 @@ def _method(name):
     return function
 
 
-exp, log, sqrt, abs, tanh, sigmoid, relu, clamp = (  # noqa: A001
-    _method(n) for n in ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp")
+exp, log, sqrt, abs, tanh, sigmoid, relu, clamp, sin, cos = (  # noqa: A001
+    _method(n)
+    for n in ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp", "sin", "cos")
 )
 argmax, argmin, softmax, log_softmax, topk = (
     _method(n) for n in ("argmax", "argmin", "softmax", "log_softmax", "topk")

@@ -141,6 +141,8 @@ class NumpyBackend:
     name = "numpy"
     exp = staticmethod(np.exp)
     log = staticmethod(np.log)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
     sqrt = staticmethod(np.sqrt)
     tanh = staticmethod(np.tanh)
     abs = staticmethod(np.abs)
@@ -326,6 +328,8 @@ class TorchBackend:
         for fn in (
             "exp",
             "log",
+            "sin",
+            "cos",
             "sqrt",
             "tanh",
             "abs",

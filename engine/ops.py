@@ -156,6 +156,32 @@ class Exp(Function):
         return {"exp(a)": self.saved[0]} if self.saved else {}
 
 
+class Sin(Function):
+    op, grad_name = "sin", "SinBackward0"
+    rules = ("grad * cos(a)",)
+    saves = (0,)
+
+    def forward(self, a):
+        self.save(a)
+        return self.xp.sin(a)
+
+    def backward(self, grad):
+        return (grad * self.xp.cos(self.saved[0]),)
+
+
+class Cos(Function):
+    op, grad_name = "cos", "CosBackward0"
+    rules = ("-grad * sin(a)",)
+    saves = (0,)
+
+    def forward(self, a):
+        self.save(a)
+        return self.xp.cos(a)
+
+    def backward(self, grad):
+        return (-grad * self.xp.sin(self.saved[0]),)
+
+
 class Log(Function):
     op, grad_name = "log", "LogBackward0"
     rules = ("grad / a",)

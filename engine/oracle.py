@@ -50,6 +50,8 @@ def _forward_rules():
         O.Maximum: lambda p, a, b: torch.maximum(a, b),
         O.Exp: lambda p, a: a.exp(),
         O.Log: lambda p, a: a.log(),
+        O.Sin: lambda p, a: a.sin(),
+        O.Cos: lambda p, a: a.cos(),
         O.Sqrt: lambda p, a: a.sqrt(),
         O.Abs: lambda p, a: a.abs(),
         O.Tanh: lambda p, a: a.tanh(),

@@ -383,6 +383,12 @@ class Tensor:
     def log(self):
         return O.Log.apply(_floating("log", self))
 
+    def sin(self):
+        return O.Sin.apply(_floating("sin", self))
+
+    def cos(self):
+        return O.Cos.apply(_floating("cos", self))
+
     def sqrt(self):
         return O.Sqrt.apply(_floating("sqrt", self))
 

@@ -112,6 +112,8 @@ OPS: list[OpInfo] = [
     _unary("neg", lambda m, a: -a),
     _unary("exp", lambda m, a: a.exp()),
     _unary("log", lambda m, a: a.log(), domain=(0.1, 3.0)),
+    _unary("sin", lambda m, a: a.sin(), domain=(-4.0, 4.0)),
+    _unary("cos", lambda m, a: m.cos(a), domain=(-4.0, 4.0)),
     _unary("sqrt", lambda m, a: a.sqrt(), domain=(0.1, 3.0)),
     _unary("abs", lambda m, a: a.abs(), kinks=(0.0,)),
     _unary("tanh", lambda m, a: a.tanh()),

@@ -14,7 +14,8 @@ from textual.screen import Screen
 
 from .graph import GraphScreen
 from .inspector import InspectorScreen
-from .placeholders import OptimizersScreen, TrainingScreen
+from .optimizers import OptimizersScreen
+from .placeholders import TrainingScreen
 from .session import DEFAULT_EXPERIMENT, Session
 from .stepper import Stepper
 from .widgets import HelpScreen, OpenScreen
@@ -185,15 +186,18 @@ class NnbenchApp(App):
 
 
 def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
+    names = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
+
     def keys(bindings):
         return [
-            (b.key.replace("question_mark", "?").replace(",", " / "), b.tooltip or b.description)
+            (names.get(b.key, b.key).replace(",", " / "), b.tooltip or b.description)
             for b in bindings
         ]
 
     return [
         ("Everywhere", keys(NnbenchApp.BINDINGS) + [("ctrl+p", "command palette")]),
         ("Graph pane (2)", keys(GraphScreen.BINDINGS)),
+        ("Optimizers pane (3)", keys(OptimizersScreen.BINDINGS)),
         (
             "Inspector pane (1)",
             [("up / down", "choose a tensor"), ("enter", "open or close a section")],

@@ -14,6 +14,7 @@ DESCRIPTION = "A terminal workbench for understanding and debugging neural netwo
 COMMANDS = {
     "train": "headless training: a progress bar, then an ASCII loss plot",
     "graph": "one forward and backward of the example batch, every node with its numbers",
+    "race": "the optimizer race headless: final table and a loss-per-optimizer plot",
     "samples": "the shipped experiments, one line each",
     "check": "every engine op against PyTorch, as a table with max errors",
     "bench": "the engine against PyTorch eager and the numpy floor, as a table",
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             "train": commands.train,
             "graph": commands.graph,
             "samples": commands.samples,
+            "race": commands.race,
             "bench": commands.bench,
         }
         return handlers[argv[0]](argv[1:])

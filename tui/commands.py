@@ -185,6 +185,62 @@ def graph(argv: list[str]) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------- race
+def race(argv: list[str]) -> int:
+    from nnbench.engine import playground
+
+    parser = argparse.ArgumentParser(
+        prog="nnbench race",
+        description="Race SGD, Momentum, Nesterov, RMSprop, Adam and AdamW on a 2-D loss "
+        "surface; print the final table and a plot of each optimizer's loss.",
+    )
+    parser.add_argument("surface", choices=[s.name for s in playground.SURFACES])
+    parser.add_argument("--steps", type=int, default=200, help="steps to run (default 200)")
+    parser.add_argument(
+        "--lr", action="append", default=[], metavar="LETTER=VALUE",
+        help="a learning rate for one optimizer, e.g. --lr S=1.0 (repeatable)",
+    )  # fmt: skip
+    parser.add_argument("--plain", action="store_true", help="no colours")
+    args = parser.parse_args(argv)
+    try:
+        lrs = {k.strip().upper(): float(v) for k, v in (item.split("=", 1) for item in args.lr)}
+    except ValueError:
+        parser.error("--lr takes LETTER=VALUE, e.g. --lr S=0.01")
+    contest = playground.Race(args.surface, lrs=lrs)
+    for _ in range(args.steps):
+        contest.step()
+    print(playground.format_table(contest))
+    color = sys.stdout.isatty() and not args.plain and "NO_COLOR" not in os.environ
+    print(race_plot(contest, color))
+    return 0
+
+
+def race_plot(contest, color: bool, width: int = 72) -> str:
+    """Loss per step for each optimizer; a diverged one is cut off at 10x the start loss
+    (and says so in its label), so the others stay readable."""
+    import plotext as plt
+
+    plt.clear_figure()
+    start = max(abs(r.losses[0]) for r in contest.racers) or 1.0
+    cap = 10 * start
+    positive = contest.surface.log_scale
+    for racer in contest.racers:
+        losses = [v if math.isfinite(v) and abs(v) <= cap else math.nan for v in racer.losses]
+        positive = positive and all(v > 0 for v in losses if v == v)
+        label = f"{racer.kind.letter} {racer.kind.name}"
+        if racer.stopped:
+            label += f" ({racer.stopped} at step {len(racer.losses) - 1})"
+        plt.plot(list(range(len(losses))), losses, label=label)
+    if positive:
+        plt.yscale("log")
+    plt.title(f"loss per step on {contest.surface.name}")
+    plt.xlabel("step")
+    plt.plotsize(width, 20)
+    plt.theme("clear" if not color else "pro")
+    text = plt.build()
+    return plt.uncolorize(text) if not color else text
+
+
 # ---------------------------------------------------------------------- samples
 def samples(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="nnbench samples", description="List the samples.")

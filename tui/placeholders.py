@@ -1,4 +1,4 @@
-"""Panes 3 and 4 until they arrive: they say what they will be, and the keys still work."""
+"""Pane 4 until it arrives: it says what it will be, and the keys still work."""
 
 from __future__ import annotations
 
@@ -8,11 +8,6 @@ from textual.widgets import Footer, Header, Static
 
 from .widgets import PaneTabs
 
-OPTIMIZERS = (
-    "Optimizers (pane 3) arrives in a later release: SGD, Momentum, RMSprop and Adam racing "
-    "on 2-D loss surfaces, each path drawn live with its state beside it.\n\n"
-    "Meanwhile: 1 Inspector, 2 Graph, ? for every key."
-)
 TRAINING = (
     "Training (pane 4) arrives in a later release: live loss plots, throughput, gradient "
     "norms, watchpoints and checkpoints.\n\n"
@@ -35,11 +30,6 @@ class _Placeholder(Screen):
 
     def experiment_changed(self) -> None:
         pass
-
-
-class OptimizersScreen(_Placeholder):
-    TEXT = OPTIMIZERS
-    PANE = "optimizers"
 
 
 class TrainingScreen(_Placeholder):

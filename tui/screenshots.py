@@ -20,6 +20,8 @@ SHOTS = [
     ("graph-breadcrumbs.svg", "breadcrumbs", (120, 30), ["2", "n", "n", "n", "n"]),
     ("graph-digits.svg", "digits_mlp", (140, 36), ["2", "f", "n", "n", "n"]),
     ("graph-80x24.svg", "digits_mlp", (80, 24), ["2", "n", "n", "n"]),
+    ("optimizers-rosenbrock.svg", "breadcrumbs", (140, 36), ["3", "s"] + ["n"] * 60),
+    ("optimizers-80x24.svg", "breadcrumbs", (80, 24), ["3", "s", "s"] + ["n"] * 30),
     ("help.svg", "breadcrumbs", (80, 30), ["question_mark"]),
 ]
 

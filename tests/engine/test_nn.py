@@ -268,3 +268,31 @@ def test_trace_names_the_module_that_ran_each_op():
     recorded = ne.trace(model, ne.ones(2, 3))
     kinds = [(r.op, type(r.module).__name__) for r in recorded]
     assert ("matmul", "Linear") in kinds and ("relu", "ReLU") in kinds
+
+
+def test_one_hot_matches_torch():
+    idx = [0, 2, 1, 2]
+    ours = F.one_hot(ne.tensor(idx), 4)
+    assert ours.tolist() == torch.nn.functional.one_hot(torch.tensor(idx), 4).tolist()
+    assert F.one_hot(ne.tensor(idx)).shape == (4, 3)
+
+
+@pytest.mark.parametrize(
+    ("init_fn", "expected_std"),
+    [
+        (lambda t: nn.init.kaiming_uniform_(t, nonlinearity="relu"), np.sqrt(2 / 200)),
+        (lambda t: nn.init.kaiming_normal_(t, nonlinearity="relu"), np.sqrt(2 / 200)),
+        (lambda t: nn.init.xavier_uniform_(t), np.sqrt(2 / (200 + 300))),
+        (lambda t: nn.init.normal_(t, 0.0, 0.3), 0.3),
+    ],
+)
+def test_init_functions_fill_in_place_with_the_right_spread(init_fn, expected_std):
+    w = nn.Parameter(ne.zeros(300, 200))
+    assert init_fn(w) is w and w.requires_grad
+    assert abs(w.detach().numpy().std() - expected_std) / expected_std < 0.05
+
+
+def test_zeros_and_ones_init():
+    w = nn.Parameter(ne.randn(3, 2))
+    assert nn.init.zeros_(w).tolist() == [[0.0, 0.0]] * 3
+    assert nn.init.ones_(w).tolist() == [[1.0, 1.0]] * 3

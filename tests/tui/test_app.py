@@ -114,7 +114,7 @@ async def test_digits_forward_backward_and_inspector(size):
         await press(pilot, "2", "up", "enter")  # d r0: the gradient of the permuted weight
         assert app.screen.selected_key == "graph/r0 permute"
         await press(pilot, "3")
-        assert "later release" in screen_text(app)
+        assert "Ill-conditioned bowl" in screen_text(app)
         await press(pilot, "4")
         assert "Training" in screen_text(app)
 

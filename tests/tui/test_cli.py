@@ -108,3 +108,17 @@ def test_bench_quick_prints_every_ratio():
     assert out.returncode == 0
     for name in ("seed MLP step", "wide MLP step", "64x128 add", "1024^2 matmul"):
         assert name in out.stdout
+
+
+def test_race_prints_the_table_and_marks_divergence():
+    out = run("race", "rosenbrock", "--steps", "50", "--lr", "S=1.0")
+    assert out.returncode == 0
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("Rosenbrock") and "after 50 steps" in lines[0]
+    assert "diverged" in lines[2] or "NaN" in lines[2]
+    assert "loss per step on rosenbrock" in out.stdout
+
+
+def test_race_rejects_unknown_surfaces():
+    out = run("race", "everest")
+    assert out.returncode == 2 and "invalid choice" in out.stderr

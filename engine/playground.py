@@ -1,0 +1,281 @@
+"""The optimizer playground, headless: 2-D loss surfaces and optimizers racing on them.
+
+Each surface is a function of two engine tensors, so its gradient comes from the
+engine's own autograd; each racer is one of the engine's own ``optim`` classes stepping
+a 2-vector parameter ``p = (x, y)``. The app's Optimizers pane and ``nnbench race``
+both drive a :class:`Race`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import autograd, dtypes, optim
+from .tensor import Tensor, tensor
+
+
+@dataclass(frozen=True)
+class Surface:
+    name: str
+    title: str
+    fn: object  # fn(lib, x, y) with x, y tensors of the engine or of torch
+    start: tuple[float, float]
+    window: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max
+    minimum: tuple[float, float] | None
+    lr: float  # for SGD-like optimizers
+    adaptive_lr: float  # for RMSprop and the Adams
+    log_scale: bool = False
+
+    def __call__(self, lib, x, y):
+        return self.fn(lib, x, y)
+
+
+def _rastrigin(lib, x, y):
+    two_pi = 2 * math.pi
+    return 20 + x**2 - 10 * lib.cos(two_pi * x) + y**2 - 10 * lib.cos(two_pi * y)
+
+
+SURFACES = [
+    Surface("bowl", "Ill-conditioned bowl: x^2 + 20 y^2", lambda lib, x, y: x**2 + 20 * y**2,
+            (-4.0, 1.5), (-5.0, 5.0, -2.5, 2.5), (0.0, 0.0), 0.02, 0.3),
+    Surface("rosenbrock", "Rosenbrock: (1 - x)^2 + 100 (y - x^2)^2",
+            lambda lib, x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
+            (-1.5, 2.0), (-2.0, 2.0, -1.0, 3.0), (1.0, 1.0), 5e-4, 0.05, True),
+    Surface("himmelblau", "Himmelblau: (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+            lambda lib, x, y: (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2,
+            (-0.5, -0.5), (-5.0, 5.0, -5.0, 5.0), (3.0, 2.0), 0.005, 0.1, True),
+    Surface("beale", "Beale: (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
+            lambda lib, x, y: (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2
+            + (2.625 - x + x * y**3) ** 2,
+            (1.0, 1.5), (-4.5, 4.5, -4.5, 4.5), (3.0, 0.5), 1e-3, 0.05, True),
+    Surface("saddle", "Saddle: x^2 - y^2 (no minimum: watch who escapes)",
+            lambda lib, x, y: x**2 - y**2,
+            (-4.0, 0.01), (-5.0, 5.0, -5.0, 5.0), None, 0.05, 0.1),
+    Surface("rastrigin", "Rastrigin: 20 + x^2 - 10 cos 2πx + y^2 - 10 cos 2πy",
+            _rastrigin, (-4.5, 4.2), (-5.12, 5.12, -5.12, 5.12), (0.0, 0.0), 0.002, 0.1),
+]  # fmt: skip
+SURFACES_BY_NAME = {s.name: s for s in SURFACES}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """An optimizer as the playground offers it: a letter, a name, how to build it."""
+
+    letter: str
+    name: str
+    build: object  # build(params, lr) -> optimizer
+    adaptive: bool
+
+
+KINDS = [
+    Kind("S", "SGD", lambda ps, lr: optim.SGD(ps, lr=lr), False),
+    Kind("M", "Momentum", lambda ps, lr: optim.SGD(ps, lr=lr, momentum=0.9), False),
+    Kind("N", "Nesterov", lambda ps, lr: optim.SGD(ps, lr=lr, momentum=0.9, nesterov=True), False),
+    Kind("R", "RMSprop", lambda ps, lr: optim.RMSprop(ps, lr=lr), True),
+    Kind("A", "Adam", lambda ps, lr: optim.Adam(ps, lr=lr), True),
+    Kind("W", "AdamW", lambda ps, lr: optim.AdamW(ps, lr=lr, weight_decay=0.01), True),
+]  # fmt: skip
+
+DIVERGED_BEYOND = 1e6  # |x| or |y| past this, or a non-finite loss, stops a racer
+
+
+@dataclass
+class Racer:
+    kind: Kind
+    param: Tensor
+    optimizer: object
+    path: list = field(default_factory=list)  # (x, y) after each step, the start first
+    losses: list = field(default_factory=list)  # loss at each point of the path
+    step_size: float = 0.0
+    enabled: bool = True
+    stopped: str = ""  # why it stopped: "diverged", "NaN"
+
+    @property
+    def position(self) -> tuple[float, float]:
+        return self.path[-1]
+
+    @property
+    def loss(self) -> float:
+        return self.losses[-1]
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The optimizer's state as the engine holds it, with Adam's m-hat and v-hat."""
+        state = self.optimizer.state.get(self.param, {})
+        out = {k: np.asarray(v.tolist()) for k, v in state.items() if isinstance(v, Tensor)}
+        if "exp_avg" in state:
+            m_hat, v_hat = optim.Adam.corrected(state, self.optimizer.param_groups[0])
+            out["m_hat"], out["v_hat"] = np.asarray(m_hat), np.asarray(v_hat)
+        return out
+
+
+class Race:
+    def __init__(self, surface: Surface | str, kinds=KINDS, lrs: dict | None = None):
+        self.surface = SURFACES_BY_NAME[surface] if isinstance(surface, str) else surface
+        self.lrs = dict(lrs or {})
+        self.racers = [self._racer(kind) for kind in kinds]
+        self.steps = 0
+
+    def default_lr(self, kind: Kind) -> float:
+        return self.surface.adaptive_lr if kind.adaptive else self.surface.lr
+
+    def _racer(self, kind: Kind, lr: float | None = None, settings: dict | None = None) -> Racer:
+        lr = lr if lr is not None else self.lrs.get(kind.letter, self.default_lr(kind))
+        p = tensor(list(self.surface.start), dtype=dtypes.float64, requires_grad=True)
+        optimizer = kind.build([p], lr)
+        if settings:
+            optimizer.param_groups[0].update(settings)
+        racer = Racer(kind, p, optimizer)
+        racer.path.append(tuple(self.surface.start))
+        racer.losses.append(self.loss_at(p))
+        return racer
+
+    def loss_at(self, p: Tensor) -> float:
+        with autograd.no_grad():
+            return float(self.surface(_engine(), p[0], p[1]).item())
+
+    def step(self) -> None:
+        """One step for every enabled racer that has not stopped."""
+        for racer in self.racers:
+            if racer.enabled and not racer.stopped:
+                self._step(racer)
+        self.steps += 1
+
+    def _step(self, racer: Racer) -> None:
+        p = racer.param
+        racer.optimizer.zero_grad()
+        loss = self.surface(_engine(), p[0], p[1])
+        loss.backward()
+        racer.optimizer.step()
+        x, y = p.tolist()
+        old = racer.path[-1]
+        racer.step_size = math.hypot(x - old[0], y - old[1])
+        racer.path.append((x, y))
+        racer.losses.append(self.loss_at(p))
+        if not all(math.isfinite(v) for v in (x, y, racer.losses[-1])):
+            racer.stopped = (
+                "NaN" if any(math.isnan(v) for v in (x, y, racer.losses[-1])) else ("diverged")
+            )
+        elif max(abs(x), abs(y)) > DIVERGED_BEYOND:
+            racer.stopped = "diverged"
+
+    def reset(self) -> None:
+        """Back to the start, keeping each racer's settings and whether it is enabled."""
+        fresh = []
+        for racer in self.racers:
+            settings = {k: v for k, v in racer.optimizer.param_groups[0].items() if k != "params"}
+            new = self._racer(racer.kind, racer.lr, settings)
+            new.enabled = racer.enabled
+            fresh.append(new)
+        self.racers = fresh
+        self.steps = 0
+
+    def set_lr(self, index: int, lr: float) -> None:
+        racer = self.racers[index]
+        for group in racer.optimizer.param_groups:
+            group["lr"] = lr
+        self.lrs[racer.kind.letter] = lr
+
+    def set_settings(self, index: int, settings: dict) -> None:
+        """Change an optimizer's hyperparameters (momentum, betas, ...) for the next steps."""
+        group = self.racers[index].optimizer.param_groups[0]
+        unknown = [k for k in settings if k not in group or k == "params"]
+        if unknown:
+            allowed = ", ".join(k for k in group if k not in ("params", "initial_lr"))
+            raise ValueError(f"unknown setting(s) {', '.join(unknown)}; this one has {allowed}")
+        group.update(settings)
+        if "lr" in settings:
+            self.lrs[self.racers[index].kind.letter] = settings["lr"]
+
+    def grid(self, columns: int, rows: int) -> np.ndarray:
+        """The surface sampled on a rows x columns grid over its window (row 0 at the top),
+        computed by the engine itself under no_grad."""
+        x_min, x_max, y_min, y_max = self.surface.window
+        xs = np.linspace(x_min, x_max, columns)
+        ys = np.linspace(y_max, y_min, rows)
+        gx, gy = np.meshgrid(xs, ys)
+        with autograd.no_grad():
+            values = self.surface(_engine(), tensor(gx), tensor(gy))
+        return values.numpy()
+
+
+def _engine():
+    import nnbench.engine as ne
+
+    return ne
+
+
+TABLE_HEADER = f"{'optimizer':<11}{'lr':>9}{'loss':>11}  {'x, y':<19}{'step':>9}"
+STATE_LABELS = {
+    "momentum_buffer": "velocity",
+    "exp_avg": "m",
+    "exp_avg_sq": "v",
+    "m_hat": "m-hat",
+    "v_hat": "v-hat",
+    "square_avg": "E[g^2]",
+    "grad_avg": "E[g]",
+}
+
+
+def table_row(racer: Racer) -> str:
+    """One racer as a line of the table: name, lr, loss, position, last step, status."""
+    from .formatting import number
+
+    x, y = racer.position
+    status = "off" if not racer.enabled else racer.stopped
+    return (
+        f"{racer.kind.letter} {racer.kind.name:<9}{number(racer.lr):>9}"
+        f"{number(racer.loss):>11}  {f'{number(x)}, {number(y)}':<19} "
+        f"{number(racer.step_size):>8} {status}"
+    ).rstrip()
+
+
+def state_text(racer: Racer) -> str:
+    from .formatting import number
+
+    state = racer.state()
+    if not state:
+        return (
+            "state: none (plain SGD keeps none)"
+            if racer.kind.letter == "S"
+            else ("state: none yet (step first)")
+        )
+    return "  ".join(
+        f"{STATE_LABELS.get(k, k)}=({', '.join(number(v) for v in np.ravel(a))})"
+        for k, a in state.items()
+    )
+
+
+def format_table(race: Race) -> str:
+    lines = [f"{race.surface.title}, after {race.steps} steps", "  " + TABLE_HEADER]
+    lines += ["  " + table_row(r) for r in race.racers]
+    return "\n".join(lines)
+
+
+def settings_text(optimizer) -> str:
+    group = optimizer.param_groups[0]
+    keys = [k for k in group if k not in ("params", "initial_lr", "nesterov", "dampening")]
+    return ", ".join(f"{k}={group[k]!r}" for k in keys)
+
+
+def parse_settings(text: str) -> dict:
+    """'lr=0.01, betas=(0.9, 0.99)' -> {'lr': 0.01, 'betas': (0.9, 0.99)}; numbers only."""
+    import ast
+
+    try:
+        tree = ast.parse(f"dict({text})", mode="eval")
+        call = tree.body
+        if not isinstance(call, ast.Call) or call.args:
+            raise ValueError
+        return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
+    except (SyntaxError, ValueError) as error:
+        raise ValueError(
+            f"could not read {text!r}: write settings as name=value, e.g. momentum=0.8, "
+            "betas=(0.9, 0.99)"
+        ) from error

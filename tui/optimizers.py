@@ -1,0 +1,294 @@
+"""Pane 3, the Optimizers: SGD, Momentum, Nesterov, RMSprop, Adam and AdamW racing on a
+2-D loss surface, each step computed by the engine's own optim classes (playground.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from rich.color import Color
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Input, Label, Static
+
+from nnbench.engine import playground as P
+
+from .widgets import RAMP, PaneTabs, uses_color
+
+RACER_COLORS = {
+    "S": ("#f0f0f0", "bright_white"),
+    "M": ("#ffd75f", "yellow"),
+    "N": ("#ff8700", "bright_red"),
+    "R": ("#5fd7ff", "cyan"),
+    "A": ("#ff5fd7", "magenta"),
+    "W": ("#87ff5f", "green"),
+}
+# a perceptually ordered palette (viridis), dark to bright, for the contour bands
+BANDS = ["#440154", "#482475", "#414487", "#355f8d", "#2a788e", "#21918c",
+         "#22a884", "#44bf70", "#7ad151", "#bddf26", "#fde725"]  # fmt: skip
+PLAY_INTERVAL = 0.1  # seconds between steps while playing
+
+
+def band_values(grid: np.ndarray, log_scale: bool) -> np.ndarray:
+    """Each sample's band, 0..len(BANDS)-1 (log scale where the range is huge)."""
+    values = np.nan_to_num(grid, nan=np.inf, posinf=np.nanmax(grid[np.isfinite(grid)]))
+    if log_scale:
+        values = np.log10(values - values.min() + 1e-3)
+    low, high = values.min(), values.max()
+    scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
+    return np.minimum((scaled * len(BANDS)).astype(int), len(BANDS) - 1)
+
+
+def _darker(hex_color: str, factor: float = 0.4) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"#{int(r * factor):02x}{int(g * factor):02x}{int(b * factor):02x}"
+
+
+class SurfaceView(Static):
+    """The surface as contour bands (two samples per character cell), paths on top."""
+
+    def __init__(self, **kwargs):
+        super().__init__(markup=False, **kwargs)
+        self.race: P.Race | None = None
+        self.chosen = 0
+        self._cache: dict = {}
+
+    def show(self, race: P.Race, chosen: int) -> None:
+        self.race, self.chosen = race, chosen
+        self.update(self.render_surface())
+
+    def background(self, columns: int, rows: int, color: bool):
+        """Band numbers per cell (top and bottom half), cached per surface and size."""
+        key = (self.race.surface.name, columns, rows, color)
+        if key not in self._cache:
+            samples = 2 * rows if color else rows
+            bands = band_values(self.race.grid(columns, samples), self.race.surface.log_scale)
+            self._cache = {key: bands}  # one size at a time is all a pane needs
+        return self._cache[key]
+
+    def to_cell(self, x: float, y: float, columns: int, samples: int):
+        x_min, x_max, y_min, y_max = self.race.surface.window
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return None
+        column = round((x - x_min) / (x_max - x_min) * (columns - 1))
+        row = round((y_max - y) / (y_max - y_min) * (samples - 1))
+        if 0 <= column < columns and 0 <= row < samples:
+            return row, column
+        return None
+
+    def render_surface(self) -> Text:
+        columns, rows = max(10, self.size.width), max(4, self.size.height - 1)
+        color = uses_color(self.app)
+        bands = self.background(columns, rows, color)
+        samples = bands.shape[0]
+        marks = self.marks(columns, samples, color)
+        text = Text(no_wrap=True, overflow="crop")
+        for row in range(rows):
+            for column in range(columns):
+                self._cell(text, bands, marks, row, column, color)
+            text.append("\n")
+        for racer in self.race.racers:
+            if racer.enabled:
+                label = f"{racer.kind.letter} {racer.kind.name}"
+                label += f" ({racer.stopped})  " if racer.stopped else "  "
+                text.append(label, style=RACER_COLORS[racer.kind.letter][1] if color else None)
+        return text
+
+    def marks(self, columns: int, samples: int, color: bool) -> dict:
+        """Which racer's path or current point is in each cell (the chosen one on top)."""
+        marks: dict = {}
+        order = [r for i, r in enumerate(self.race.racers) if i != self.chosen]
+        order.append(self.race.racers[self.chosen])
+        for racer in order:
+            if not racer.enabled:
+                continue
+            for x, y in racer.path[-400:]:
+                cell = self.to_cell(x, y, columns, samples)
+                if cell is not None:
+                    row = cell[0] // 2 if color else cell[0]
+                    marks[(row, cell[1])] = (racer, "•")
+            cell = self.to_cell(*racer.position, columns, samples)
+            if cell is not None:
+                row = cell[0] // 2 if color else cell[0]
+                marks[(row, cell[1])] = (racer, racer.kind.letter)
+        return marks
+
+    def _cell(self, text: Text, bands, marks, row: int, column: int, color: bool) -> None:
+        mark = marks.get((row, column))
+        if not color:
+            if mark is None:
+                text.append(RAMP[int(bands[row, column] * (len(RAMP) - 1) / (len(BANDS) - 1))])
+            else:
+                text.append(mark[1] if mark[1] != "•" else "o", style="bold")
+            return
+        top, bottom = BANDS[bands[2 * row, column]], BANDS[bands[2 * row + 1, column]]
+        if mark is None:
+            text.append("▀", Style(color=Color.parse(top), bgcolor=Color.parse(bottom)))
+            return
+        racer, char = mark
+        fg = RACER_COLORS[racer.kind.letter][0]
+        # the current point on black, the path on a darkened band: both stand out, and the
+        # surface under the path stays readable
+        bg = "#000000" if char != "•" else _darker(bottom)
+        text.append(char, Style(color=Color.parse(fg), bgcolor=Color.parse(bg), bold=True))
+
+
+def race_table(race: P.Race, chosen: int) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"  {P.TABLE_HEADER}\n", style="bold")
+    for i, racer in enumerate(race.racers):
+        style = Style(color=RACER_COLORS[racer.kind.letter][1], bold=i == chosen)
+        if not racer.enabled:
+            style = Style(dim=True)
+        if racer.stopped:
+            style += Style(color="red", bold=True)
+        pointer = "▶ " if i == chosen else "  "
+        text.append(pointer + P.table_row(racer) + "\n", style=style)
+    racer = race.racers[chosen]
+    text.append(f"\n{racer.kind.name}: {P.settings_text(racer.optimizer)}\n", style="italic")
+    text.append(P.state_text(racer))
+    return text
+
+
+class SettingsScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without changing")]
+
+    def __init__(self, title: str, current: str):
+        super().__init__()
+        self.title_text, self.current = title, current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="settings-box"):
+            yield Label(self.title_text)
+            yield Input(value=self.current, id="settings-input")
+            yield Label("enter applies (e.g. momentum=0.5 or betas=(0.9, 0.99)); escape cancels",
+                        classes="hint")  # fmt: skip
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class OptimizersScreen(Screen):
+    BINDINGS = [
+        Binding("space", "play", "Play/pause", tooltip="Race at a steady pace, or pause"),
+        Binding("n", "step", "Step", tooltip="One step for every optimizer"),
+        Binding("r", "reset", "Reset", tooltip="Back to the start point"),
+        Binding("s", "surface", "Surface", tooltip="Next loss surface"),
+        Binding("up", "choose(-1)", "Up", show=False, priority=True,
+                tooltip="Choose the optimizer above"),
+        Binding("down", "choose(1)", "Down", show=False, priority=True,
+                tooltip="Choose the optimizer below"),
+        Binding("left_square_bracket", "lr(0.5)", "lr/2",
+                tooltip="Halve the chosen one's learning rate"),
+        Binding("right_square_bracket", "lr(2)", "lr*2",
+                tooltip="Double the chosen one's learning rate"),
+        Binding("t", "toggle", "On/off", tooltip="Switch the chosen optimizer on or off"),
+        Binding("e", "edit", "Edit", tooltip="Set the chosen one's momentum, betas, lr, ..."),
+    ]  # fmt: skip
+
+    def __init__(self):
+        super().__init__()
+        self.race = P.Race(P.SURFACES[0])
+        self.surface_index = 0
+        self.chosen = 0
+        self.timer = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield PaneTabs("optimizers")
+        yield Static("", id="race-status", markup=False)
+        with Container(id="race-body"):
+            yield SurfaceView(id="surface")
+            yield Static("", id="race-table", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.register_pane(self)
+        self.timer = self.set_interval(PLAY_INTERVAL, self.tick, pause=True)
+        self.call_after_refresh(self.redraw)
+
+    def experiment_changed(self) -> None:
+        pass  # the playground does not depend on the experiment
+
+    def redraw(self) -> None:
+        surface = self.race.surface
+        state = "playing" if self.is_playing else "paused"
+        status = Text(f"{surface.title}", style="bold")
+        status.append(f"   step {self.race.steps}   {state}")
+        self.query_one("#race-status", Static).update(status)
+        self.query_one(SurfaceView).show(self.race, self.chosen)
+        self.query_one("#race-table", Static).update(race_table(self.race, self.chosen))
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.redraw)
+
+    # ------------------------------------------------------------------ actions
+    is_playing = False
+
+    def action_play(self) -> None:
+        self.is_playing = not self.is_playing
+        if self.is_playing:
+            self.timer.resume()
+        else:
+            self.timer.pause()
+        self.redraw()
+
+    def tick(self) -> None:
+        self.race.step()
+        if all(r.stopped or not r.enabled for r in self.race.racers):
+            self.is_playing = False
+            self.timer.pause()
+        self.redraw()
+
+    def action_step(self) -> None:
+        self.race.step()
+        self.redraw()
+
+    def action_reset(self) -> None:
+        self.race.reset()
+        self.redraw()
+
+    def action_surface(self) -> None:
+        enabled = [r.enabled for r in self.race.racers]
+        self.surface_index = (self.surface_index + 1) % len(P.SURFACES)
+        self.race = P.Race(P.SURFACES[self.surface_index])
+        for racer, on in zip(self.race.racers, enabled):
+            racer.enabled = on
+        self.redraw()
+
+    def action_choose(self, delta: int) -> None:
+        self.chosen = (self.chosen + delta) % len(self.race.racers)
+        self.redraw()
+
+    def action_lr(self, factor: float) -> None:
+        racer = self.race.racers[self.chosen]
+        self.race.set_lr(self.chosen, racer.lr * factor)
+        self.redraw()
+
+    def action_toggle(self) -> None:
+        racer = self.race.racers[self.chosen]
+        racer.enabled = not racer.enabled
+        self.redraw()
+
+    def action_edit(self) -> None:
+        racer = self.race.racers[self.chosen]
+
+        def apply(text: str | None) -> None:
+            if text is None:
+                return
+            try:
+                self.race.set_settings(self.chosen, P.parse_settings(text))
+            except ValueError as error:
+                self.notify(str(error), title="Settings not changed", severity="error")
+            self.redraw()
+
+        title = f"{racer.kind.name} settings"
+        self.app.push_screen(SettingsScreen(title, P.settings_text(racer.optimizer)), apply)
