@@ -525,6 +525,7 @@ class detect_anomaly:
         self.check_nan = check_nan
         self.forward: Anomaly | None = None
         self.backward: Anomaly | None = None
+        self.forward_node = None  # the graph node of the first forward op that made NaN/Inf
 
     def __enter__(self):
         self.previous = STATE.anomaly
@@ -551,6 +552,7 @@ class detect_anomaly:
             self.forward = Anomaly(
                 "forward", cls.op, node.name(), shapes, tuple(out.shape), nan, inf, location
             )
+            self.forward_node = node
             warnings.warn(str(self.forward), RuntimeWarning, stacklevel=4)
 
     def _check_backward(self, node, grads, xp):

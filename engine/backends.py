@@ -279,6 +279,9 @@ class NumpyBackend:
     def count_nonzero(self, x) -> int:
         return int(np.count_nonzero(x))
 
+    def sum_of_squares(self, x) -> float:
+        return float(np.vdot(x, x))
+
     def item(self, x):
         return x.item()
 
@@ -478,6 +481,9 @@ class TorchBackend:
 
     def count_nonzero(self, x) -> int:
         return int(self.torch.count_nonzero(x))
+
+    def sum_of_squares(self, x) -> float:
+        return float((x * x).sum())
 
     def item(self, x):
         return x.item()

@@ -142,14 +142,20 @@ def _moved(value, device):
 
 
 class ExperimentError(Exception):
-    """An experiment file that could not be loaded, with the user's frames."""
+    """An experiment that failed (to load, or while running), with the user's frames."""
 
-    def __init__(self, path, summary: str, frames: list | None = None, hint: str = ""):
+    def __init__(
+        self, path, summary: str, frames: list | None = None, hint: str = "", during="loading"
+    ):
         self.path, self.summary, self.frames, self.hint = str(path), summary, frames or [], hint
+        self.during = during
         super().__init__(self.format())
 
     def format(self) -> str:
-        lines = [f"Could not load the experiment {self.path}:"]
+        if self.during == "loading":
+            lines = [f"Could not load the experiment {self.path}:"]
+        else:
+            lines = [f"The experiment {self.path} failed while {self.during}:"]
         for filename, lineno, function, text in self.frames:
             lines.append(f'  File "{filename}", line {lineno}, in {function}')
             if text:
@@ -273,11 +279,12 @@ def is_user_file(filename: str) -> bool:
     return not any(prefix in resolved.parents for prefix in _LIBRARY_DIRS)
 
 
-def user_error(path: Path, error: BaseException) -> ExperimentError:
+def user_error(path: Path, error: BaseException, during: str = "loading") -> ExperimentError:
+    """An exception from the user's code, with only the user's own frames kept."""
     frames = [
         (f.filename, f.lineno, f.name, f.line)
         for f in traceback.extract_tb(error.__traceback__)
         if is_user_file(f.filename)
     ]
     summary = f"{type(error).__name__}: {error}"
-    return ExperimentError(path, summary, frames)
+    return ExperimentError(path, summary, frames, during=during)

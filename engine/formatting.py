@@ -42,7 +42,11 @@ def value(x) -> str:
         return f"<{shape_str(array.shape)} bool, {int(array.sum())} true>"
     finite = array[np.isfinite(array)] if array.dtype.kind == "f" else array
     mean = number(finite.mean()) if finite.size else "nan"
-    return f"<{shape_str(array.shape)} mean {mean}>"
+    bad = ""
+    if array.dtype.kind == "f" and finite.size != array.size:
+        nan, inf = int(np.isnan(array).sum()), int(np.isinf(array).sum())
+        bad = "".join(f", {n} {kind}" for n, kind in ((nan, "NaN"), (inf, "Inf")) if n)
+    return f"<{shape_str(array.shape)} mean {mean}{bad}>"
 
 
 def _nested(items) -> str:

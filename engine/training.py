@@ -2,7 +2,10 @@
 
 ``Trainer.run()`` is a generator: each ``next()`` does one step (zero_grad, forward,
 backward, update: the three-line mantra) and yields a :class:`StepReport`; after each
-epoch it evaluates and yields an :class:`EpochReport`. Metrics go to
+epoch it evaluates and yields an :class:`EpochReport`. Where a watchpoint fires (a NaN
+or Inf loss, an exploding gradient, too many dead ReLU units) the step's update is not
+applied and a :class:`WatchpointReport` is yielded instead, naming the step and the
+cause; the loop carries on with the next batch when asked for more. Metrics go to
 ``runs/<name>/metrics.jsonl`` as they happen, one JSON object per line, flushed.
 """
 
@@ -46,28 +49,90 @@ class EpochReport:
     val_accuracy: float | None
 
 
+@dataclass
+class WatchpointReport:
+    """The run stopped itself: which step, why, and the batch that did it."""
+
+    step: int
+    epoch: int
+    cause: str
+    loss: float
+    batch: object = None
+
+    def as_record(self) -> dict:
+        return {"step": self.step, "epoch": self.epoch, "cause": self.cause, "loss": self.loss}
+
+
+@dataclass
+class Watch:
+    """What stops a run: a non-finite loss; a total gradient norm above ``grad_norm``; a
+    share of dead ReLU units (zero for every sample of the batch) above ``dead_share``."""
+
+    nan: bool = True
+    grad_norm: float | None = None
+    dead_share: float | None = None
+
+
+@dataclass
+class LayerStats:
+    """One parameter after an update: its gradient norm and ||update|| / ||weight||."""
+
+    grad_norm: float
+    update_ratio: float
+
+
 class Trainer:
-    def __init__(self, experiment: Experiment, runs_dir="runs", write_metrics: bool = True):
+    def __init__(
+        self,
+        experiment: Experiment,
+        runs_dir="runs",
+        write_metrics: bool = True,
+        watch: Watch | None = None,
+        stats_every: int = 0,
+    ):
         self.experiment = experiment
         self.run_dir = Path(runs_dir) / experiment.name
         self.write_metrics = write_metrics
+        self.watch = watch if watch is not None else Watch()
+        self.stats_every = stats_every  # per-layer statistics every this many steps (0: never)
+        self.layer_stats: dict[str, LayerStats] = {}
+        self.step_callbacks: list = []  # called as fn(batch, loss) after every applied step
         self.step = 0
         self.epoch = 0
         self._metrics = None
         self._started = False
+        self._relu_outputs: dict = {}
+        if self.watch.dead_share is not None:
+            self._watch_relus()
 
     # ------------------------------------------------------------------ steps
     def steps_per_epoch(self) -> int:
         return len(self.experiment.train_loader)
 
-    def train_step(self, batch) -> float:
-        """zero_grad, loss, backward, update; the loss as a Python float."""
+    def train_step(self, batch) -> tuple[float, str | None]:
+        """zero_grad, loss, backward, update. Returns (loss, None), or (loss, cause) when a
+        watchpoint fired, in which case the update was not applied."""
         exp = self.experiment
         exp.zero_grad()
         loss = exp.loss(batch)
+        value = loss.item()
+        if self.watch.nan and not math.isfinite(value):
+            return value, f"the loss is {value} (NaN or Inf)"
         loss.backward()
+        track = self.stats_every and (self.step + 1) % self.stats_every == 0
+        # dead units change slowly: they are checked with the other statistics
+        cause = self._check_gradients() or (
+            self._check_dead_units() if track or not self.stats_every else None
+        )
+        if cause is not None:
+            return value, cause
+        before = self._weights() if track else None
         exp.step()
-        return loss.item()
+        if track:
+            self._record_layer_stats(before)
+        for callback in self.step_callbacks:
+            callback(batch, value)
+        return value, None
 
     def run(self, epochs: int | None = None):
         exp = self.experiment
@@ -87,8 +152,13 @@ class Trainer:
                     exp.model.train()
                 losses = []
                 for batch in exp.train_loader:
-                    loss = self.train_step(batch)
+                    loss, cause = self.train_step(batch)
                     self.step += 1
+                    if cause is not None:
+                        hit = WatchpointReport(self.step, self.epoch, cause, loss, batch)
+                        self._write({"kind": "watchpoint", **hit.as_record()})
+                        yield hit
+                        continue
                     losses.append(loss)
                     samples += _batch_size(batch)
                     elapsed = time.perf_counter() - start
@@ -111,6 +181,75 @@ class Trainer:
     def lr(self) -> float | None:
         optimizer = self.experiment.optimizer
         return optimizer.param_groups[0]["lr"] if optimizer is not None else None
+
+    # ------------------------------------------------------------------ watchpoints and stats
+    def grad_norm(self) -> float:
+        total = 0.0
+        for p in self.experiment.parameters():
+            if p.grad is not None:
+                total += p.device.backend.sum_of_squares(p.grad.array)
+        return math.sqrt(total)
+
+    def _check_gradients(self) -> str | None:
+        limit = self.watch.grad_norm
+        if limit is None:
+            return None
+        norm = self.grad_norm()
+        if not math.isfinite(norm) or norm > limit:
+            return f"the gradient norm is {norm:.4g}, above the watchpoint's {limit:g}"
+        return None
+
+    def _watch_relus(self) -> None:
+        from .nn import ReLU
+
+        model = self.experiment.model
+        if model is None:
+            return
+        for name, module in model.named_modules():
+            if isinstance(module, ReLU):
+
+                def keep(module, inputs, output, name=name):
+                    self._relu_outputs[name] = output
+
+                module.register_forward_hook(keep)
+
+    def dead_shares(self) -> dict[str, float]:
+        """For each ReLU: the share of its units that are zero for every sample."""
+        shares = {}
+        for name, out in self._relu_outputs.items():
+            data = out.device.backend.to_numpy(out.array)
+            if data.ndim >= 2 and data.shape[0]:
+                shares[name] = float((data == 0).all(axis=0).mean())
+        return shares
+
+    def _check_dead_units(self) -> str | None:
+        limit = self.watch.dead_share
+        if limit is None:
+            return None
+        for name, share in self.dead_shares().items():
+            if share > limit:
+                return (
+                    f"{100 * share:.0f}% of the units of ReLU {name} are dead "
+                    f"(limit {100 * limit:.0f}%)"
+                )
+        return None
+
+    def _weights(self) -> dict:
+        named = self.experiment.named_tensors()
+        return {n: t.device.backend.copy(t.array) for n, t in named.items() if t.requires_grad}
+
+    def _record_layer_stats(self, before: dict) -> None:
+        stats = {}
+        for name, t in self.experiment.named_tensors().items():
+            if name not in before or t.grad is None:
+                continue
+            xp = t.device.backend
+            weight = math.sqrt(xp.sum_of_squares(t.array)) or 1.0
+            stats[name] = LayerStats(
+                math.sqrt(xp.sum_of_squares(t.grad.array)),
+                math.sqrt(xp.sum_of_squares(t.array - before[name])) / weight,
+            )
+        self.layer_stats = stats
 
     # ------------------------------------------------------------------ evaluation
     def evaluate_epoch(self, train_loss: float) -> EpochReport:
@@ -153,7 +292,8 @@ class Trainer:
         if self.write_metrics and self._metrics is None:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             mode = "a" if self._started else "w"  # a new trainer starts a new file
-            self._metrics = open(self.run_dir / "metrics.jsonl", mode, buffering=1)  # noqa: SIM115 - open across steps, closed in _close_metrics
+            # open across steps, closed in _close_metrics
+            self._metrics = open(self.run_dir / "metrics.jsonl", mode, buffering=1)  # noqa: SIM115
             self._started = True
 
     def _write(self, record: dict) -> None:

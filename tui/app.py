@@ -15,9 +15,9 @@ from textual.screen import Screen
 from .graph import GraphScreen
 from .inspector import InspectorScreen
 from .optimizers import OptimizersScreen
-from .placeholders import TrainingScreen
 from .session import DEFAULT_EXPERIMENT, Session
 from .stepper import Stepper
+from .training import ConfirmQuit, TrainingScreen
 from .widgets import HelpScreen, OpenScreen
 
 PANES = {
@@ -98,23 +98,35 @@ class NnbenchApp(App):
             self.new_stepper()
         else:
             self.state = "error"
-            self.notify(session.error.summary, title="The experiment failed", severity="error")
+            self.notify(
+                session.error.summary, title="The experiment failed", severity="error", markup=False
+            )
         self.experiment_changed()
 
-    def new_stepper(self, new_batch: bool = False) -> None:
+    def after_reload(self) -> None:
+        """The session loaded afresh (by a pane): new stepper, every pane told."""
+        self.state = "ready" if self.session.error is None else "error"
+        self.stepper = None
+        self.new_stepper()
+        self.experiment_changed()
+
+    def new_stepper(self, new_batch: bool = False, batch=None, anomaly: bool = False) -> None:
         experiment = self.session.experiment
         if experiment is None:
             self.stepper = None
             return
-        batch = self.session.next_batch() if new_batch else experiment.example_batch
+        if batch is None:
+            batch = self.session.next_batch() if new_batch else experiment.example_batch
         try:
-            self.stepper = Stepper(experiment, batch)
+            self.stepper = Stepper(experiment, batch, anomaly=anomaly)
         except Exception as error:  # the user's forward failed: show it like a load error
             from pathlib import Path
 
             from nnbench.engine.experiment import user_error
 
-            self.session.error = user_error(Path(experiment.source), error)
+            self.session.error = user_error(
+                Path(experiment.source), error, during="running its forward"
+            )
             self.session.experiment = None
             self.stepper = None
             self.state = "error"
@@ -127,11 +139,29 @@ class NnbenchApp(App):
     def update_header(self) -> None:
         session = self.session
         state = self.state
-        if self.stepper is not None and state == "ready":
+        run = self.training_run()
+        if run is not None and run.state not in ("stopped",):
+            state = f"training {run.state} {run.trainer.step}/{run.total_steps}"
+        elif self.stepper is not None and state == "ready":
             s = self.stepper
             if 0 < s.position < s.total:
                 state = f"{s.phase} {s.position}/{s.total}"
         self.sub_title = f"{session.name} · {session.device} · {state}"
+
+    def training_run(self):
+        pane = next((p for p in self.panes if isinstance(p, TrainingScreen)), None)
+        return pane.run if pane is not None else None
+
+    def open_anomaly(self, batch) -> None:
+        """The Graph pane on this batch, with anomaly detection on."""
+        self.new_stepper(batch=batch, anomaly=True)
+        self.switch_mode("graph")
+        for pane in self.panes:
+            if isinstance(pane, GraphScreen):
+                pane.experiment_changed()
+        found = self.stepper.anomaly.forward if self.stepper is not None else None
+        if found is None:
+            self.notify("No NaN or Inf in this batch's forward with the current weights.")
 
     # ------------------------------------------------------------------ actions
     def action_reload(self) -> None:
@@ -152,12 +182,34 @@ class NnbenchApp(App):
         self.push_screen(OpenScreen(samples), chosen)
 
     def action_toggle_device(self) -> None:
-        moved, message = self.session.toggle_device()
-        self.notify(message, title="Device", severity="information" if moved else "warning")
+        run = self.training_run()
+        if run is not None and run.active:
+            with run.lock:  # between two steps; the run goes on on the new device
+                moved, message = self.session.toggle_device()
+        else:
+            moved, message = self.session.toggle_device()
+        self.notify(
+            message, title="Device", severity="information" if moved else "warning", markup=False
+        )
         if moved:
             self.stepper = None
             self.new_stepper()
             self.experiment_changed()
+
+    async def action_quit(self) -> None:
+        run = self.training_run()
+        if run is None or not run.active or not run.unsaved:
+            self.exit()
+            return
+
+        def answered(answer: str) -> None:
+            if answer == "save":
+                run.save()
+            if answer in ("save", "quit"):
+                run.stop()
+                self.exit()
+
+        self.push_screen(ConfirmQuit(run.trainer.step - run.last_saved_step), answered)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_sections()))
@@ -198,6 +250,7 @@ def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
         ("Everywhere", keys(NnbenchApp.BINDINGS) + [("ctrl+p", "command palette")]),
         ("Graph pane (2)", keys(GraphScreen.BINDINGS)),
         ("Optimizers pane (3)", keys(OptimizersScreen.BINDINGS)),
+        ("Training pane (4)", keys(TrainingScreen.BINDINGS)),
         (
             "Inspector pane (1)",
             [("up / down", "choose a tensor"), ("enter", "open or close a section")],

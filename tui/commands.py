@@ -24,7 +24,7 @@ def _user_failure(experiment, error: Exception) -> str:
 
     from nnbench.engine.experiment import user_error
 
-    return user_error(Path(experiment.source), error).format()
+    return user_error(Path(experiment.source), error, during="running").format()
 
 
 # ---------------------------------------------------------------------- train
@@ -112,7 +112,7 @@ def train(argv: list[str]) -> int:
     if experiment is None:
         return 1
     from nnbench.engine import DeviceError
-    from nnbench.engine.training import EpochReport, Trainer
+    from nnbench.engine.training import EpochReport, Trainer, WatchpointReport
 
     try:
         if args.device != "cpu":
@@ -139,6 +139,11 @@ def train(argv: list[str]) -> int:
     steps, losses, val_points = [], [], []
     try:
         for report in trainer.run(epochs):
+            if isinstance(report, WatchpointReport):
+                print(f"\nstopped at step {report.step} (epoch {report.epoch}): {report.cause}. "
+                      f"No checkpoint written; open it in the app to find the op: "
+                      f"nnbench {args.experiment}", file=sys.stderr)  # fmt: skip
+                return 1
             if isinstance(report, EpochReport):
                 progress.epoch(report, epochs)
                 if report.val_loss is not None:

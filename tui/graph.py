@@ -196,6 +196,9 @@ class GraphScreen(Screen):
             self.app.new_stepper()
         self.oracle_cache = {}
         self.grouped = len(self.stepper.rows) > GROUP_AUTOMATICALLY_ABOVE
+        if self.stepper.anomaly_index is not None and self.stepper.position == 0:
+            while self.stepper.position <= self.stepper.anomaly_index and self.stepper.step():
+                pass  # run the forward up to the first op that made NaN or Inf
         self.query_one(NodeList).set_stepper(self.stepper, self.grouped)
         self.redraw()
 
@@ -233,6 +236,16 @@ class GraphScreen(Screen):
             text.append(f"   loss {value(s.loss.array)}")
         if self.grouped:
             text.append("   grouped by module (g)", style="dim")
+        found = s.anomaly.forward if s.anomaly is not None else None
+        if found is not None:
+            file, line = found.location
+            text.append(
+                f"   first NaN/Inf: r{s.anomaly_index} {found.op} ({found.nan} NaN, {found.inf} "
+                f"Inf) at {file.rsplit('/', 1)[-1]}:{line}",
+                style="bold red",
+            )
+        elif s.anomaly is not None:
+            text.append("   anomaly detection on: no NaN or Inf in this forward", style="dim")
         return text
 
     # ------------------------------------------------------------------ details

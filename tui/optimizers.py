@@ -287,7 +287,9 @@ class OptimizersScreen(Screen):
             try:
                 self.race.set_settings(self.chosen, P.parse_settings(text))
             except ValueError as error:
-                self.notify(str(error), title="Settings not changed", severity="error")
+                self.notify(
+                    str(error), title="Settings not changed", severity="error", markup=False
+                )
             self.redraw()
 
         title = f"{racer.kind.name} settings"

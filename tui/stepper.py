@@ -31,12 +31,23 @@ class Row:
 
 
 class Stepper:
-    def __init__(self, experiment, batch):
+    """``anomaly=True`` records the forward under ``detect_anomaly``: ``anomaly_index`` is
+    then the first op whose output held NaN or Inf (None if none did)."""
+
+    def __init__(self, experiment, batch, anomaly: bool = False):
         self.experiment = experiment
         self.batch = batch
         if experiment.model is not None:
             experiment.model.train()
-        self.trace = trace(experiment.loss, batch)
+        self.anomaly = autograd.detect_anomaly(check_nan=False) if anomaly else None
+        if self.anomaly is not None:
+            import warnings
+
+            with self.anomaly, warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                self.trace = trace(experiment.loss, batch)
+        else:
+            self.trace = trace(experiment.loss, batch)
         self.records = self.trace.records
         self.loss = self.trace.output
         self.names = tensor_names(experiment, batch)
@@ -52,6 +63,11 @@ class Stepper:
         self.backward_done: list = []
         self.position = 0
         self.rows = self._rows()
+        self.anomaly_index = None
+        if self.anomaly is not None and self.anomaly.forward_node is not None:
+            self.anomaly_index = next(
+                (r.index for r in self.records if r.node is self.anomaly.forward_node), None
+            )
 
     # ------------------------------------------------------------------ sizes and rows
     @property
@@ -120,7 +136,11 @@ class Stepper:
             self.experiment.zero_grad()  # the grads shown are this batch's alone
             self._backward = autograd.backward_steps(self.loss, retain_graph=True)
         try:
-            self.backward_done.append(next(self._backward))
+            if self.anomaly is not None:
+                with self.anomaly:
+                    self.backward_done.append(next(self._backward))
+            else:
+                self.backward_done.append(next(self._backward))
         except StopIteration:
             self.backward_order = self.backward_order[: len(self.backward_done)]
             self.rows = self.rows[: self.forward_total + len(self.backward_done)]

@@ -1,0 +1,280 @@
+"""A training run the dashboard can play, pause, step, stop, save and move (no Textual).
+
+The run's loop executes in a worker thread: it pulls one report at a time from the
+engine's own ``Trainer.run()`` (the same loop as ``nnbench train``) and keeps what the
+dashboard shows in plain attributes; the UI reads them on its own clock (at most ~10
+times a second). Every step, device move and checkpoint holds ``lock``, so the UI never
+sees or makes a half-done step.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from nnbench.engine import autograd
+from nnbench.engine.experiment import user_error
+from nnbench.engine.formatting import statistics, to_numpy
+from nnbench.engine.tensor import Tensor, tensor
+from nnbench.engine.training import EpochReport, StepReport, Trainer, Watch, WatchpointReport
+
+WATCH = Watch(nan=True, grad_norm=1e3, dead_share=0.9)
+STATS_EVERY = 10  # steps between per-layer statistics
+AUTOSAVE_EVERY = 30.0  # seconds between automatic checkpoints (at an epoch's end)
+BOUNDARY_EVERY = 20  # steps between redraws of a 2-D decision boundary
+
+
+class Twin:
+    """A torch.nn copy of the model, trained on the same batches beside the engine's run."""
+
+    OPTIMIZERS = {"SGD": "SGD", "Adam": "Adam", "AdamW": "AdamW", "RMSprop": "RMSprop"}
+
+    def __init__(self, experiment):
+        import torch
+
+        from nnbench.engine import nn
+
+        model, loss_fn, optimizer = experiment.model, experiment.loss_fn, experiment.optimizer
+        name = type(optimizer).__name__ if optimizer is not None else None
+        if model is None or not isinstance(loss_fn, nn.Module) or name not in self.OPTIMIZERS:
+            raise ValueError(
+                "the PyTorch twin needs an nn model, an nn loss module and one of the optimizers "
+                f"{', '.join(self.OPTIMIZERS)}; {experiment.name} has "
+                f"{type(model).__name__ if model is not None else 'no model'} and {name}"
+            )
+        self.torch = torch
+        self.model = model.to_torch()
+        self.loss_fn = loss_fn.to_torch()
+        group = {k: v for k, v in optimizer.param_groups[0].items()
+                 if k not in ("params", "initial_lr")}  # fmt: skip
+        self.optimizer = getattr(torch.optim, self.OPTIMIZERS[name])(
+            self.model.parameters(), **group
+        )
+        self.losses: list[float] = []
+        self.max_difference = 0.0
+
+    def step(self, batch, engine_loss: float) -> None:
+        torch = self.torch
+        inputs, target = (torch.from_numpy(np.array(to_numpy(t.array))) for t in batch)
+        self.optimizer.zero_grad()
+        loss = self.loss_fn(self.model(inputs), target)
+        loss.backward()
+        self.optimizer.step()
+        self.losses.append(loss.item())
+        self.max_difference = max(self.max_difference, abs(loss.item() - engine_loss))
+
+
+class LiveRun:
+    def __init__(self, session, runs_dir="runs", epochs: int | None = None, twin: bool = False):
+        self.session = session
+        experiment = session.experiment
+        self.experiment = experiment
+        self.trainer = Trainer(experiment, runs_dir=runs_dir, watch=WATCH, stats_every=STATS_EVERY)
+        self.epochs = epochs or experiment.epochs
+        self.total_steps = self.epochs * self.trainer.steps_per_epoch()
+        self.lock = threading.RLock()
+        self.wake = threading.Event()
+        self.state = "ready"  # ready, running, paused, watchpoint, done, stopped, failed
+        self.single_steps = 0
+        self.stop_requested = False
+        self.steps: list[int] = []
+        self.losses: list[float] = []
+        self.val: list[tuple[int, float, float | None]] = []  # (step, loss, accuracy)
+        self.last_step: StepReport | None = None
+        self.hit: WatchpointReport | None = None
+        self.error = None
+        self.last_saved_step = 0
+        self.last_checkpoint: Path | None = None
+        self.last_saved_at = time.perf_counter()
+        self.speed: dict[str, list[float]] = {}  # device -> [steps, seconds]
+        self.boundary = None
+        self.boundary_size = (40, 12)  # cells; the pane sets it to what it has room for
+        self.twin = Twin(experiment) if twin else None
+        if self.twin is not None:
+            self.trainer.step_callbacks.append(self.twin.step)
+        self._reports = self.trainer.run(self.epochs)
+
+    # ------------------------------------------------------------------ commands (UI thread)
+    def play(self) -> None:
+        if self.state in ("ready", "paused", "watchpoint"):
+            self.state = "running"
+            self.wake.set()
+
+    def pause(self) -> None:
+        if self.state == "running":
+            self.state = "paused"
+
+    def step_once(self) -> None:
+        if self.state in ("ready", "paused", "watchpoint"):
+            self.state = "paused"
+            self.single_steps += 1
+            self.wake.set()
+
+    def stop(self) -> None:
+        self.stop_requested = True
+        self.wake.set()
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("running", "paused", "watchpoint", "ready")
+
+    @property
+    def unsaved(self) -> bool:
+        return self.trainer.step > self.last_saved_step and self.state not in ("failed",)
+
+    def save(self) -> Path:
+        """An atomic checkpoint of the weights and optimizer state, between two steps."""
+        with self.lock:
+            path = self.trainer.save_checkpoint()
+            self.last_saved_step = self.trainer.step
+            self.last_checkpoint = path
+            self.last_saved_at = time.perf_counter()
+            return path
+
+    # ------------------------------------------------------------------ the loop (worker thread)
+    def loop(self, cancelled) -> None:
+        try:
+            while not cancelled():
+                if self.stop_requested:
+                    self.state = "stopped"
+                    self._reports.close()
+                    return
+                if self.state != "running" and not self.single_steps:
+                    self.wake.wait(0.05)
+                    self.wake.clear()
+                    continue
+                if not self._advance():
+                    self.state = "done"
+                    return
+        except Exception as error:  # the user's model code failed: show it, keep the app
+            self.state = "failed"
+            self.error = user_error(Path(self.experiment.source), error, during="training")
+
+    def _advance(self) -> bool:
+        device = str(self.session.device)
+        started = time.perf_counter()
+        with self.lock:
+            try:
+                report = next(self._reports)
+            except StopIteration:
+                self._save_if_good()
+                return False
+            self._take(report)
+        seconds = time.perf_counter() - started
+        if isinstance(report, StepReport):
+            record = self.speed.setdefault(device, [0, 0.0])
+            record[0] += 1
+            record[1] += seconds
+        return True
+
+    def _take(self, report) -> None:
+        if isinstance(report, StepReport):
+            self.last_step = report
+            self.steps.append(report.step)
+            self.losses.append(report.loss)
+            if self.single_steps:
+                self.single_steps -= 1
+            if report.step % BOUNDARY_EVERY == 0 or report.step == 1:
+                self.boundary = decision_boundary(self.experiment, *self.boundary_size)
+        elif isinstance(report, EpochReport):
+            self.val.append((report.step, report.val_loss, report.val_accuracy))
+            if time.perf_counter() - self.last_saved_at > AUTOSAVE_EVERY:
+                self._save_if_good()
+        elif isinstance(report, WatchpointReport):
+            self.hit = report
+            self.state = "watchpoint"
+            self.single_steps = 0
+
+    def _save_if_good(self) -> None:
+        """A checkpoint at an epoch's end (every AUTOSAVE_EVERY seconds) and at the end of
+        the run, but only of finite weights: a diverged run never overwrites the last good
+        one."""
+        weights = self.experiment.named_tensors().values()
+        if all(np.isfinite(to_numpy(t.array)).all() for t in weights):
+            self.save()
+
+    # ------------------------------------------------------------------ what the UI shows
+    def resize_boundary(self, columns: int, rows: int) -> None:
+        """Recompute the decision boundary for a new size (between two steps)."""
+        if (columns, rows) != self.boundary_size:
+            with self.lock:
+                self.boundary_size = (columns, rows)
+                self.boundary = decision_boundary(self.experiment, columns, rows)
+
+    def throughput(self) -> dict[str, float]:
+        return {d: steps / seconds for d, (steps, seconds) in self.speed.items() if seconds}
+
+    def layer_rows(self) -> list[tuple[str, float, float]]:
+        return [(n, s.grad_norm, s.update_ratio) for n, s in self.trainer.layer_stats.items()]
+
+    def activation_rows(self) -> list[tuple[str, float, float, float | None]]:
+        """(module, mean, std, dead share for ReLUs) from the last forward."""
+        from nnbench.engine.nn import ReLU
+
+        rows = []
+        modules = dict(self.experiment.model.named_modules()) if self.experiment.model else {}
+        for name, out in list(self.session.activations.items()):
+            s = statistics(out.array)
+            if "mean" not in s:
+                continue
+            dead = None
+            if isinstance(modules.get(name), ReLU):
+                data = to_numpy(out.array)
+                dead = float((data == 0).all(axis=0).mean()) if data.ndim >= 2 else None
+            rows.append((name, s["mean"], s["std"], dead))
+        return rows
+
+
+def decision_boundary(experiment, columns: int, rows: int):
+    """For a 2-D classifier: predicted class and confidence on a grid, and the points."""
+    batch = experiment.example_batch
+    model = experiment.model
+    if model is None or experiment.task != "classification" or not isinstance(batch, tuple):
+        return None
+    inputs = batch[0]
+    if not isinstance(inputs, Tensor) or inputs.ndim != 2 or inputs.shape[1] != 2:
+        return None
+    points, labels = _training_points(experiment)
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = 0.1 * (high - low + 1e-9)
+    low, high = low - pad, high + pad
+    xs = np.linspace(low[0], high[0], columns)
+    ys = np.linspace(high[1], low[1], 2 * rows)
+    gx, gy = np.meshgrid(xs, ys)
+    grid = tensor(np.c_[gx.ravel(), gy.ravel()].astype(np.float32), device=inputs.device)
+    model.eval()
+    try:
+        with autograd.no_grad():
+            probabilities = to_numpy(model(grid).softmax(-1).array)
+    finally:
+        model.train()
+    classes = probabilities.argmax(-1).reshape(2 * rows, columns)
+    confidence = probabilities.max(-1).reshape(2 * rows, columns)
+    return {"classes": classes, "confidence": confidence, "points": points, "labels": labels,
+            "low": low, "high": high}  # fmt: skip
+
+
+def _training_points(experiment):
+    dataset = getattr(experiment.train_loader, "dataset", None)
+    while dataset is not None and not hasattr(dataset, "tensors"):
+        dataset = getattr(dataset, "dataset", None)
+    if dataset is None:
+        x, y = experiment.example_batch
+    else:
+        x, y = dataset.tensors[:2]
+    return to_numpy(x.array), to_numpy(y.array)
+
+
+def ratio_verdict(ratio: float) -> str:
+    """The ~1e-3 rule of thumb for ||update|| / ||weight||."""
+    if not math.isfinite(ratio):
+        return "!"
+    if ratio > 1e-2:
+        return "high"
+    if ratio < 1e-4:
+        return "low"
+    return "ok ~1e-3"

@@ -1,0 +1,396 @@
+"""Pane 4, the Training dashboard: a live run of the experiment, watched closely.
+
+The run itself (tui/live.py) steps in a thread worker through the engine's Trainer;
+this pane only reads it, on a 10 Hz clock, and draws: the loss plot (plotext), progress,
+throughput per device, per-layer gradient norms and update/weight ratios, activation
+statistics, and for 2-D data the decision boundary.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from rich.color import Color
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Label, Static
+from textual.worker import get_current_worker
+
+from nnbench.engine.formatting import number
+
+from .live import LiveRun, Twin, ratio_verdict
+from .widgets import RAMP, ErrorPanel, PaneTabs, uses_color
+
+REDRAW = 0.5  # seconds between redraws of the status line
+REPLOT = 1.0  # seconds between redraws of the plot and the tables
+CLASS_COLORS = ["#e45756", "#4c78a8", "#54a24b", "#f58518", "#b279a2", "#9d755d", "#72b7b2",
+                "#eeca3b", "#ff9da6", "#bab0ac"]  # fmt: skip
+
+
+class TrainingScreen(Screen):
+    BINDINGS = [
+        Binding("space", "play", "Start/pause", tooltip="Start or pause training"),
+        Binding("n", "step", "Step", tooltip="Run one training step"),
+        Binding("x", "stop", "Stop", tooltip="Stop the run (start again with space)"),
+        Binding("c", "checkpoint", "Save", tooltip="Save a checkpoint (atomic)"),
+        Binding("l", "log_scale", "Log", tooltip="Log scale for the loss axis"),
+        Binding("w", "twin", "Twin", tooltip="Train a torch.nn twin beside the engine's run"),
+        Binding("a", "anomaly", "Find NaN", tooltip="Open the watchpoint's batch in the Graph "
+                "pane with anomaly detection on"),
+        Binding("v", "view", "View", tooltip="Switch layers / decision boundary at 80 columns"),
+    ]  # fmt: skip
+
+    def __init__(self):
+        super().__init__()
+        self.run: LiveRun | None = None
+        self.log_scale = False
+        self.boundary_view = False
+        self._plotted = (0, 0.0)
+        self._told = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield PaneTabs("training")
+        with Vertical(id="training-body", classes="pane-body"):
+            yield Static("Press space to start training.", id="train-status", markup=False)
+            with Container(id="train-columns"):
+                yield Static("", id="train-plot", markup=False)
+                with Vertical(id="train-side"):
+                    yield Static("", id="train-layers", markup=False)
+                    yield Static("", id="train-boundary", markup=False)
+        yield ErrorPanel(id="error-panel", classes="error-panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        import plotext  # noqa: F401 - now, not in the middle of a run's first second
+
+        self.app.register_pane(self)
+        self.set_interval(REDRAW, self.redraw)
+        self.experiment_changed()
+
+    # ------------------------------------------------------------------ the run
+    def experiment_changed(self) -> None:
+        if (
+            self.run is not None
+            and self.run.active
+            and self.run.experiment is self.app.session.experiment
+        ):
+            return  # a device move: the run goes on
+        self.end_run()
+        self.run = None
+        if ErrorPanel.swap(self, "#training-body"):
+            self.redraw(force=True)
+
+    def end_run(self) -> None:
+        if self.run is not None:
+            self.run.stop()
+        self.workers.cancel_group(self, "train")
+
+    def new_run(self, twin: bool = False) -> bool:
+        session = self.app.session
+        experiment = session.experiment
+        if experiment is None or not experiment.trainable:
+            self.notify("This experiment has nothing to train (no data or no optimizer).",
+                        severity="warning")  # fmt: skip
+            return False
+        try:
+            self.run = LiveRun(session, twin=twin)
+        except ValueError as error:
+            self.notify(str(error), title="No twin", severity="warning", markup=False)
+            return False
+        self._plotted, self._told = (0, 0.0), ""
+        self.loop_worker(self.run)
+        return True
+
+    @work(thread=True, group="train", exit_on_error=False)
+    def loop_worker(self, run: LiveRun) -> None:
+        worker = get_current_worker()
+        run.loop(lambda: worker.is_cancelled)
+
+    # ------------------------------------------------------------------ actions
+    def action_play(self) -> None:
+        if (self.run is None or not self.run.active) and not self.new_run():
+            return
+        if self.run.state == "running":
+            self.run.pause()
+        else:
+            self.run.play()
+        self.redraw(force=True)
+
+    def action_step(self) -> None:
+        if (self.run is None or not self.run.active) and not self.new_run():
+            return
+        self.run.step_once()
+
+    def action_stop(self) -> None:
+        if self.run is not None and self.run.active:
+            self.run.stop()
+            self.notify("Stopped. Press space to start a new run.")
+
+    def action_checkpoint(self) -> None:
+        if self.run is None or self.run.trainer.step == 0:
+            self.notify("Nothing trained yet to save.", severity="warning")
+            return
+        path = self.run.save()
+        self.notify(f"Saved {path}", title="Checkpoint", markup=False)
+
+    def action_log_scale(self) -> None:
+        self.log_scale = not self.log_scale
+        self.redraw(force=True)
+
+    def action_view(self) -> None:
+        self.boundary_view = not self.boundary_view
+        self.redraw(force=True)
+
+    def action_twin(self) -> None:
+        if self.run is not None and self.run.twin is not None:
+            self.notify("The twin is already training beside this run.")
+            return
+        restarting = self.run is not None and self.run.trainer.step > 0
+        if restarting:
+            self.end_run()
+            self.app.session.load()  # the twin starts from the same initial weights
+            self.app.after_reload()
+        if self.new_run(twin=True):
+            message = "A torch.nn twin trains on the same batches from the same initial weights."
+            if restarting:
+                message += " The run restarted from step 0 so both start alike."
+            self.notify(message, title="PyTorch twin")
+            self.run.play()
+
+    def action_anomaly(self) -> None:
+        if self.run is None or self.run.hit is None:
+            self.notify("No watchpoint has fired in this run.")
+            return
+        self.app.open_anomaly(self.run.hit.batch)
+
+    # ------------------------------------------------------------------ drawing
+    def redraw(self, force: bool = False) -> None:
+        if self.app.session.error is not None or (self.app.screen is not self and not force):
+            return  # hidden: nothing to draw (the run goes on in its worker)
+        run = self.run
+        # fixed-size regions: repaint them, no layout pass (this runs several times a second)
+        self.query_one("#train-status", Static).update(self.status_text(), layout=False)
+        if run is None:
+            return
+        self._tell(run)
+        self.app.update_header()
+        if run.state == "failed":
+            self.query_one(ErrorPanel).display = True
+            self.query_one(ErrorPanel).show(run.error)
+        wide = self.size.width >= 120
+        boundary = self.query_one("#train-boundary", Static)
+        layers = self.query_one("#train-layers", Static)
+        show_boundary = run.boundary is not None and (wide or self.boundary_view)
+        boundary.display = show_boundary
+        layers.display = wide or not show_boundary
+        now = time.perf_counter()
+        if not force and (len(run.losses) == self._plotted[0] or now - self._plotted[1] < REPLOT):
+            return  # the plot and the tables change slowly: twice a second is plenty
+        self._plotted = (len(run.losses), now)
+        if layers.display:
+            layers.update(self.layers_text(), layout=False)
+        if show_boundary:
+            if boundary.size.width > 10 and boundary.size.height > 4:
+                run.resize_boundary(boundary.size.width, boundary.size.height - 1)
+            boundary.update(self.boundary_text(), layout=False)
+        self.query_one("#train-plot", Static).update(self.plot_text(), layout=False)
+
+    def _tell(self, run: LiveRun) -> None:
+        """One notification per change of state that needs a person's attention."""
+        key = f"{run.state}:{run.hit.step if run.hit else ''}"
+        if key == self._told:
+            return
+        self._told = key
+        if run.state == "watchpoint":
+            message = (
+                f"Step {run.hit.step}: {run.hit.cause}. Press a to find the op in the Graph pane."
+            )
+            self.notify(
+                message, title="Watchpoint: paused", severity="warning", timeout=10, markup=False
+            )
+        elif run.state == "done":
+            self.notify(
+                f"Training finished; checkpoint {run.last_checkpoint}", title="Done", markup=False
+            )
+        elif run.state == "failed":
+            self.notify(run.error.summary, title="Training failed", severity="error", markup=False)
+
+    def status_text(self) -> Text:
+        run = self.run
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if run is None:
+            name = self.app.session.name
+            text.append(f"{name}: press space to start training, n for one step", style="bold")
+            return text
+        step = run.trainer.step
+        share = step / max(run.total_steps, 1)
+        bar = "█" * int(20 * share) + "░" * (20 - int(20 * share))
+        text.append(f"{run.state:<10}", style="bold red" if run.state in ("watchpoint", "failed")
+                    else "bold")  # fmt: skip
+        text.append(f" {bar} step {step}/{run.total_steps}  epoch {run.trainer.epoch}/{run.epochs}")
+        report = run.last_step
+        if report is not None:
+            text.append(f"  ETA {_duration(report.eta)}\n")
+            text.append(f"loss {number(report.loss)}  lr {number(report.lr or 0)}")
+        else:
+            text.append("\n")
+        if run.val:
+            _, val_loss, accuracy = run.val[-1]
+            text.append(f"  val {number(val_loss)}")
+            if accuracy is not None:
+                text.append(f"  acc {100 * accuracy:.1f}%")
+        for device, speed in run.throughput().items():
+            samples = (
+                speed * (run.last_step.samples / max(run.last_step.step, 1)) if run.last_step else 0
+            )
+            text.append(f"  {device}: {speed:,.0f} steps/s {samples:,.0f} samples/s")
+        if run.twin is not None:
+            text.append(f"\ntorch twin: max |engine - torch| loss {run.twin.max_difference:.2e}",
+                        style="italic")  # fmt: skip
+        if run.hit is not None:
+            text.append(f"\nwatchpoint at step {run.hit.step}: {run.hit.cause} (a: find the op)",
+                        style="bold red")  # fmt: skip
+        return text
+
+    def plot_text(self) -> Text:
+        import plotext as plt
+
+        run = self.run
+        plot = self.query_one("#train-plot", Static)
+        width, height = max(30, plot.size.width), max(8, plot.size.height)
+        plt.clear_figure()
+        if run.losses:
+            plt.plot(*thin(run.steps, run.losses, 2 * width), label="train", marker="hd")
+        if run.val:
+            plt.plot([v[0] for v in run.val], [v[1] for v in run.val], label="val", marker="hd")
+        if run.twin is not None and run.twin.losses:
+            twin_steps = run.steps[: len(run.twin.losses)]
+            twin = thin(twin_steps, run.twin.losses[: len(twin_steps)], 2 * width)
+            plt.plot(*twin, label="torch twin", marker="dot")
+        if self.log_scale and run.losses and min(run.losses) > 0:
+            plt.yscale("log")
+        plt.title("loss" + (" (log)" if self.log_scale else ""))
+        plt.plotsize(width, height)
+        color = uses_color(self.app)
+        plt.theme("pro" if color else "clear")
+        built = plt.build()
+        text = Text.from_ansi(built) if color else Text(plt.uncolorize(built))
+        text.no_wrap, text.overflow = True, "crop"
+        return text
+
+    def layers_text(self) -> Text:
+        run = self.run
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{'parameter':<14}{'grad norm':>11}{'upd/weight':>12}  rule\n", style="bold")
+        for name, norm, ratio in run.layer_rows():
+            verdict = ratio_verdict(ratio)
+            style = None if verdict.startswith("ok") else "yellow"
+            text.append(
+                f"{name:<14}{number(norm):>11}{number(ratio):>12}  {verdict}\n", style=style
+            )
+        if not run.layer_rows():
+            text.append(f"(per-layer numbers every {10} steps)\n", style="dim")
+        text.append(f"{'activation':<14}{'mean':>11}{'std':>12}  dead\n", style="bold")
+        for name, mean, std, dead in run.activation_rows():
+            dead_text = "" if dead is None else f"{100 * dead:.0f}%"
+            style = "red" if dead is not None and dead > 0.5 else None
+            text.append(
+                f"{name:<14}{number(mean):>11}{number(std):>12}  {dead_text}\n", style=style
+            )
+        return text
+
+    def boundary_text(self) -> Text:
+        data = self.run.boundary
+        classes, confidence = data["classes"], data["confidence"]
+        rows, columns = classes.shape[0] // 2, classes.shape[1]
+        points = _point_cells(data, rows, columns)
+        color = uses_color(self.app)
+        text = Text(no_wrap=True, overflow="crop")
+        for row in range(rows):
+            for column in range(columns):
+                label = points.get((row, column))
+                if not color:
+                    char = RAMP[2 + int(classes[2 * row, column]) % (len(RAMP) - 2)]
+                    text.append("o" if label is not None else char)
+                    continue
+                top = _shade(classes[2 * row, column], confidence[2 * row, column])
+                bottom = _shade(classes[2 * row + 1, column], confidence[2 * row + 1, column])
+                if label is None:
+                    text.append("▀", Style(color=Color.parse(top), bgcolor=Color.parse(bottom)))
+                else:
+                    point = CLASS_COLORS[label % len(CLASS_COLORS)]
+                    text.append("•", Style(color=Color.parse(point), bgcolor=Color.parse(bottom),
+                                           bold=True))  # fmt: skip
+            text.append("\n")
+        text.append("decision boundary (points: training data)", style="dim")
+        return text
+
+
+def thin(xs: list, ys: list, most: int) -> tuple[list, list]:
+    """At most ``most`` points: the mean of each run of consecutive ones (what a plot of
+    that width can show anyway), so redrawing stays cheap however long the run."""
+    if len(xs) <= most:
+        return xs, ys
+    edges = np.linspace(0, len(xs), most + 1).astype(int)
+    y = np.asarray(ys, dtype=np.float64)
+    x = np.asarray(xs, dtype=np.float64)
+    keep = [(x[a:b].mean(), y[a:b].mean()) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    return [k[0] for k in keep], [k[1] for k in keep]
+
+
+def _point_cells(data, rows: int, columns: int) -> dict:
+    low, high = data["low"], data["high"]
+    cells = {}
+    for (x, y), label in zip(data["points"], data["labels"]):
+        column = int((x - low[0]) / (high[0] - low[0]) * (columns - 1))
+        row = int((high[1] - y) / (high[1] - low[1]) * (rows - 1))
+        if 0 <= row < rows and 0 <= column < columns:
+            cells[(row, column)] = int(label)
+    return cells
+
+
+def _shade(label: int, confidence: float) -> str:
+    """The class's colour, dimmed where the model is unsure."""
+    base = CLASS_COLORS[int(label) % len(CLASS_COLORS)]
+    r, g, b = (int(base[i : i + 2], 16) for i in (1, 3, 5))
+    factor = 0.25 + 0.35 * float(np.clip(confidence, 0, 1))
+    return f"#{int(r * factor):02x}{int(g * factor):02x}{int(b * factor):02x}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds != seconds or seconds == float("inf"):
+        return "?"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+class ConfirmQuit(ModalScreen[str]):
+    """q during a run that has steps not saved yet."""
+
+    BINDINGS = [
+        Binding("y", "answer('quit')", "Quit", tooltip="Quit without saving"),
+        Binding("s", "answer('save')", "Save and quit", tooltip="Save a checkpoint, then quit"),
+        Binding("n,escape", "answer('stay')", "Stay", tooltip="Keep training"),
+    ]
+
+    def __init__(self, steps: int):
+        super().__init__()
+        self.steps = steps
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Label(f"The run has {self.steps} step(s) not saved in a checkpoint.")
+            yield Label("y quit without saving   s save, then quit   n stay")
+
+    def action_answer(self, answer: str) -> None:
+        self.dismiss(answer)
+
+
+__all__ = ["TrainingScreen", "ConfirmQuit", "Twin"]
