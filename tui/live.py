@@ -47,6 +47,9 @@ class Twin:
                 f"{type(model).__name__ if model is not None else 'no model'} and {name}"
             )
         self.torch = torch
+        # One thread: the twin's ops are small, and torch's idle worker threads would
+        # otherwise spin and slow the engine's numpy work that runs between them.
+        torch.set_num_threads(1)
         self.model = model.to_torch()
         self.loss_fn = loss_fn.to_torch()
         group = {k: v for k, v in optimizer.param_groups[0].items()

@@ -22,6 +22,8 @@ SHOTS = [
     ("graph-80x24.svg", "digits_mlp", (80, 24), ["2", "n", "n", "n"]),
     ("optimizers-rosenbrock.svg", "breadcrumbs", (140, 36), ["3", "s"] + ["n"] * 60),
     ("optimizers-80x24.svg", "breadcrumbs", (80, 24), ["3", "s", "s"] + ["n"] * 30),
+    ("training-spirals.svg", "spirals", (140, 36), ["4", "space", "WAIT"]),
+    ("training-80x24.svg", "digits_mlp", (80, 24), ["4", "w", "WAIT"]),
     ("help.svg", "breadcrumbs", (80, 30), ["question_mark"]),
 ]
 
@@ -32,7 +34,13 @@ async def shoot(folder: Path, name: str, experiment: str, size, keys) -> Path:
         await app.workers.wait_for_complete()
         await pilot.pause()
         for key in keys:
-            await pilot.press(key)
+            if key == "WAIT":  # until the Training pane's run has finished
+                while app.screen.run.state not in ("done", "failed", "stopped"):
+                    await asyncio.sleep(0.1)
+                app.screen.redraw(force=True)
+                await asyncio.sleep(0.6)  # let the finished notification show
+            else:
+                await pilot.press(key)
             await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
