@@ -92,18 +92,12 @@ def _duration(seconds: float) -> str:
 
 
 def loss_plot(steps, losses, val_points, width: int = 72, color: bool = True) -> str:
-    import plotext as plt
+    from .plots import Series, line_plot
 
-    plt.clear_figure()
-    plt.plot(steps, losses, label="train loss", marker="braille")
+    series = [Series("train loss", steps, losses)]
     if val_points:
-        plt.plot([p[0] for p in val_points], [p[1] for p in val_points], label="val loss")
-    plt.title("loss per step")
-    plt.xlabel("step")
-    plt.plotsize(width, 18)
-    plt.theme("clear" if not color else "pro")
-    text = plt.build()
-    return plt.uncolorize(text) if not color else text
+        series.append(Series("val loss", [p[0] for p in val_points], [p[1] for p in val_points]))
+    return line_plot(series, "loss per step", width, 18, color)
 
 
 def train(argv: list[str]) -> int:
@@ -223,27 +217,18 @@ def race(argv: list[str]) -> int:
 def race_plot(contest, color: bool, width: int = 72) -> str:
     """Loss per step for each optimizer; a diverged one is cut off at 10x the start loss
     (and says so in its label), so the others stay readable."""
-    import plotext as plt
+    from .plots import Series, line_plot
 
-    plt.clear_figure()
-    start = max(abs(r.losses[0]) for r in contest.racers) or 1.0
-    cap = 10 * start
-    positive = contest.surface.log_scale
+    cap = 10 * (max(abs(r.losses[0]) for r in contest.racers) or 1.0)
+    series = []
     for racer in contest.racers:
         losses = [v if math.isfinite(v) and abs(v) <= cap else math.nan for v in racer.losses]
-        positive = positive and all(v > 0 for v in losses if v == v)
         label = f"{racer.kind.letter} {racer.kind.name}"
         if racer.stopped:
             label += f" ({racer.stopped} at step {len(racer.losses) - 1})"
-        plt.plot(list(range(len(losses))), losses, label=label)
-    if positive:
-        plt.yscale("log")
-    plt.title(f"loss per step on {contest.surface.name}")
-    plt.xlabel("step")
-    plt.plotsize(width, 20)
-    plt.theme("clear" if not color else "pro")
-    text = plt.build()
-    return plt.uncolorize(text) if not color else text
+        series.append(Series(label, list(range(len(losses))), losses))
+    title = f"loss per step on {contest.surface.name}"
+    return line_plot(series, title, width, 20, color, log=contest.surface.log_scale)
 
 
 # ---------------------------------------------------------------------- samples

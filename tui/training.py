@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 from nnbench.engine.formatting import number
 
 from .live import LiveRun, Twin, ratio_verdict
+from .plots import Series, line_plot
 from .widgets import RAMP, ErrorPanel, PaneTabs, uses_color
 
 REDRAW = 0.5  # seconds between redraws of the status line
@@ -260,28 +261,21 @@ class TrainingScreen(Screen):
         return text
 
     def plot_text(self) -> Text:
-        import plotext as plt
-
         run = self.run
         plot = self.query_one("#train-plot", Static)
-        width, height = max(30, plot.size.width), max(8, plot.size.height)
-        plt.clear_figure()
-        if run.losses:
-            plt.plot(*thin(run.steps, run.losses, 2 * width), label="train", marker="hd")
+        series = [Series("train", run.steps, run.losses, "hd")]
         if run.val:
-            plt.plot([v[0] for v in run.val], [v[1] for v in run.val], label="val", marker="hd")
+            series.append(Series("val", [v[0] for v in run.val], [v[1] for v in run.val], "hd"))
         if run.twin is not None and run.twin.losses:
             twin_steps = run.steps[: len(run.twin.losses)]
-            twin = thin(twin_steps, run.twin.losses[: len(twin_steps)], 2 * width)
-            plt.plot(*twin, label="torch twin", marker="dot")
-        if self.log_scale and run.losses and min(run.losses) > 0:
-            plt.yscale("log")
-        plt.title("loss" + (" (log)" if self.log_scale else ""))
-        plt.plotsize(width, height)
+            series.append(
+                Series("torch twin", twin_steps, run.twin.losses[: len(twin_steps)], "dot")
+            )
         color = uses_color(self.app)
-        plt.theme("pro" if color else "clear")
-        built = plt.build()
-        text = Text.from_ansi(built) if color else Text(plt.uncolorize(built))
+        title = "loss" + (" (log)" if self.log_scale else "")
+        width, height = max(30, plot.size.width), max(8, plot.size.height)
+        built = line_plot(series, title, width, height, color, self.log_scale, xlabel="")
+        text = Text.from_ansi(built) if color else Text(built)
         text.no_wrap, text.overflow = True, "crop"
         return text
 
@@ -331,18 +325,6 @@ class TrainingScreen(Screen):
             text.append("\n")
         text.append("decision boundary (points: training data)", style="dim")
         return text
-
-
-def thin(xs: list, ys: list, most: int) -> tuple[list, list]:
-    """At most ``most`` points: the mean of each run of consecutive ones (what a plot of
-    that width can show anyway), so redrawing stays cheap however long the run."""
-    if len(xs) <= most:
-        return xs, ys
-    edges = np.linspace(0, len(xs), most + 1).astype(int)
-    y = np.asarray(ys, dtype=np.float64)
-    x = np.asarray(xs, dtype=np.float64)
-    keep = [(x[a:b].mean(), y[a:b].mean()) for a, b in zip(edges[:-1], edges[1:]) if b > a]
-    return [k[0] for k in keep], [k[1] for k in keep]
 
 
 def _point_cells(data, rows: int, columns: int) -> dict:

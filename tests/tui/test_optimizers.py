@@ -156,3 +156,16 @@ async def test_the_surface_is_drawn_with_paths_and_cached_between_steps():
         await pilot.press("n", "n")
         await pilot.pause()
         assert grid_calls == [] and next(iter(view._cache)) == key  # stepping did not resample
+
+
+async def test_few_colours_draw_the_surface_with_a_character_ramp(monkeypatch):
+    from textual import constants
+
+    monkeypatch.setattr(constants, "COLOR_SYSTEM", "standard")
+    app = NnbenchApp("breadcrumbs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pane(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        drawn = str(screen.query_one("#surface").content)
+        assert "▀" not in drawn and "@" in drawn and "A" in drawn
