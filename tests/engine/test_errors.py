@@ -254,3 +254,13 @@ def test_errors_come_before_any_computation(monkeypatch):
     monkeypatch.setattr(ops.MatMul, "forward", boom)
     with pytest.raises(ShapeError):
         _t(2, 5) @ _t(3, 7)
+
+
+def test_cuda_without_torch_says_torch_is_missing(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
+    available, why = ne.cuda_status()
+    assert not available and "torch is not installed" in why
+    with pytest.raises(DeviceError, match="torch is not installed"):
+        _t(3).to("cuda")

@@ -366,3 +366,23 @@ async def test_sixteen_colours_get_a_character_ramp(monkeypatch):
         await started(pilot)
         values = content(app, "#tensor-values")
         assert "ramp ' .:-=+*#%@'" in values and "▀" not in values
+
+
+async def test_no_color_draws_tensors_with_a_character_ramp(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = NnbenchApp("digits_mlp")
+    async with app.run_test() as pilot:
+        await started(pilot)
+        assert app.no_color
+        assert "ramp ' .:-=+*#%@'" in content(app, "#tensor-values")
+
+
+def test_terminal_options(monkeypatch):
+    from nnbench.tui.app import configure_terminal
+
+    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
+    assert configure_terminal("16", no_mouse=True) == {"mouse": False}
+    import os
+
+    assert os.environ["TEXTUAL_COLOR_SYSTEM"] == "standard"
+    assert configure_terminal("auto", no_mouse=False) == {"mouse": True}
