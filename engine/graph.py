@@ -156,9 +156,11 @@ def to_text(graph: StepGraph) -> str:
     lines = [f"{graph.name}: forward ({len(graph.nodes)} ops)"]
     for node in graph.nodes:
         where = f" [{node.module}]" if node.module else ""
+        grad = f"  grad {node.grad['value']}" if node.grad else ""
         lines.append(
             f"  {node.output} = {node.op}({', '.join(node.inputs)}){where}  "
             f"{node.grad_fn or '(no grad)'}  {shape_str(node.shape)}  {node.summary['value']}"
+            f"{grad}"
         )
     if graph.loss is not None:
         lines.append(f"loss = {graph.loss:.6g}")

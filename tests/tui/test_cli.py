@@ -122,3 +122,11 @@ def test_race_prints_the_table_and_marks_divergence():
 def test_race_rejects_unknown_surfaces():
     out = run("race", "everest")
     assert out.returncode == 2 and "invalid choice" in out.stderr
+
+
+def test_output_cut_short_by_a_pipe_is_not_an_error():
+    command = f"{sys.executable} -m nnbench.tui.cli graph digits_mlp | head -1"
+    out = subprocess.run(["bash", "-c", f"set -o pipefail; {command}"], capture_output=True,
+                         text=True)  # fmt: skip
+    assert out.returncode == 0 and "BrokenPipeError" not in out.stderr
+    assert out.stdout.startswith("digits_mlp: forward")
