@@ -12,23 +12,14 @@ import warnings as _warnings
 from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backends import Device, cpu_backend, cuda_status, device, set_cpu_backend
-from .dtypes import DType, float32, float64, int64
-from .dtypes import bool_ as bool  # noqa: A001 - torch's name for it
-from .errors import AnomalyError, AutogradError, DeviceError, DTypeError, EngineError, ShapeError
-from .tensor import (
-    Size,
-    Tensor,
+from .creation import (
     allclose,
     arange,
-    cat,
     eye,
     from_numpy,
     full,
     full_like,
-    gather,
     manual_seed,
-    matmul,
-    maximum,
     ones,
     ones_like,
     rand,
@@ -36,12 +27,14 @@ from .tensor import (
     randint,
     randn,
     randn_like,
-    stack,
     tensor,
-    where,
     zeros,
     zeros_like,
 )
+from .dtypes import DType, float32, float64, int64
+from .dtypes import bool_ as bool  # noqa: A001 - torch's name for it
+from .errors import AnomalyError, AutogradError, DeviceError, DTypeError, EngineError, ShapeError
+from .tensor import Size, Tensor, cat, gather, matmul, maximum, stack, where
 from .trace import Trace, trace
 
 float = float32  # noqa: A001

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .creation import tensor
 from .errors import EngineError
-from .tensor import Tensor, tensor
+from .tensor import Tensor
 
 STRUCTURE_KEY = "__nnbench_structure__"
 FORMAT_VERSION = 1

@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 
+from .creation import tensor
 from .errors import ShapeError, shape_str
-from .tensor import Tensor, stack, tensor
+from .tensor import Tensor, stack
 
 
 class Dataset:
@@ -79,7 +80,7 @@ class DataLoader:
         if not self.shuffle:
             return np.arange(n)
         if self.generator is None:
-            from .tensor import generator
+            from .creation import generator
 
             return generator().permutation(n)
         return self.generator.permutation(n)

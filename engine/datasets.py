@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .tensor import Tensor, tensor
+from .creation import tensor
+from .tensor import Tensor
 
 
 def _pair(x: np.ndarray, y: np.ndarray, device) -> tuple[Tensor, Tensor]:

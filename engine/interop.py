@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import nn
-from .tensor import tensor
+from .creation import tensor
 
 
 def _simple_layers():

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import autograd, dtypes, optim
-from .tensor import Tensor, tensor
+from .creation import tensor
+from .tensor import Tensor
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """The Tensor: an array on a device, plus what autograd needs (grad, grad_fn, version).
 
 Methods check their operands (shapes, dims, dtypes, devices) and then call one op from
-ops.py through ``Function.apply``; errors are raised here, before any computation.
+ops.py through ``Function.apply``; errors are raised here, before any computation. The
+free functions that are ops (matmul, cat, stack, where, gather) live here too; the
+creation functions (tensor, zeros, randn, ...) are in creation.py.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        from .creation import tensor
+
         made = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
         self.array, self.device = made.array, made.device
         self.requires_grad, self.grad, self.grad_fn = made.requires_grad, None, None
@@ -677,6 +681,8 @@ def _like(value, reference: Tensor) -> Tensor:
     """A Python number, list or numpy array as a tensor on reference's device."""
     if isinstance(value, Tensor):
         return value
+    from .creation import from_numpy, tensor
+
     if isinstance(value, np.ndarray):
         return from_numpy(value).to(reference.device)
     return tensor(value, device=reference.device)
@@ -816,6 +822,8 @@ def _extreme(op: str, t: Tensor, dim, keepdim: bool, largest: bool):
         return O.Extreme.apply(t, largest=largest)
     d = _dim(op, t, dim)
     if t.ndim == 0:
+        from .creation import zeros
+
         return t.clone(), zeros((), dtype=dtypes.int64, device=t.device)
     if t.shape[d] == 0:
         raise ShapeError(f"{op}: cannot reduce over dim {dim} of size 0 ({describe('self', t)})")
@@ -1118,6 +1126,8 @@ def where(condition: Tensor, a, b) -> Tensor:
             a = a.to(result) if isinstance(a, Tensor) else a
             b = b.to(result) if isinstance(b, Tensor) else b
     elif not isinstance(a, Tensor):
+        from .creation import full
+
         dtype = dtypes.float32 if isinstance(a, float) or isinstance(b, float) else dtypes.int64
         a = full((), a, dtype=dtype, device=condition.device)
     return O.Where.apply(condition, a, b)
@@ -1153,162 +1163,6 @@ def gather(t: Tensor, dim: int, index: Tensor) -> Tensor:
                 f"({describe('self', t)}); indices must be in 0..{t.shape[d] - 1}"
             )
     return O.Gather.apply(t, dim=d, index=index.array)
-
-
-# ---------------------------------------------------------------------- creation
-_generator = [np.random.default_rng(0)]
-
-
-def manual_seed(seed: int) -> None:
-    """Seed the engine's random numbers (the same stream on every backend)."""
-    _generator[0] = np.random.default_rng(seed)
-
-
-def generator() -> np.random.Generator:
-    return _generator[0]
-
-
-def _creation_device(device) -> Device:
-    return parse_device("cpu" if device is None else device)
-
-
-def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A new leaf tensor from a number, a (nested) list, a numpy array or a Tensor."""
-    target = _creation_device(device)
-    if isinstance(data, Tensor):
-        data = data.device.backend.to_numpy(data.array)
-    elif hasattr(data, "detach") and hasattr(data, "numpy"):  # a torch tensor
-        data = data.detach().cpu().numpy()
-    array = np.array(data)
-    if array.dtype == object:
-        raise TypeError(f"tensor: could not make a tensor from {type(data).__name__}")
-    if dtype is not None:
-        kind = dtypes.from_any(dtype)
-    elif isinstance(data, np.ndarray):
-        kind = dtypes.from_any(array.dtype)  # numpy data keeps its dtype, as in PyTorch
-    else:
-        kind = _default_dtype(array)
-    out = Tensor._make(target.backend.from_numpy(array.astype(kind.numpy)), target)
-    if requires_grad:
-        out.requires_grad_(True)
-    return out
-
-
-def _default_dtype(array: np.ndarray) -> dtypes.DType:
-    """Python data: floats become float32, ints int64, bools bool (PyTorch's defaults)."""
-    if array.dtype.kind == "f":
-        return dtypes.float32
-    if array.dtype.kind == "b":
-        return dtypes.bool_
-    if array.dtype.kind in "iu":
-        return dtypes.int64
-    raise TypeError(f"tensor: unsupported data of numpy dtype {array.dtype}")
-
-
-def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor sharing memory with a numpy array (numpy backend), keeping its dtype."""
-    kind = dtypes.from_any(array.dtype)
-    if kind.numpy != array.dtype:
-        array = array.astype(kind.numpy)
-    device = parse_device("numpy")
-    return Tensor._make(array, device)
-
-
-def _filled(fill, shape, dtype, device, requires_grad) -> Tensor:
-    target = _creation_device(device)
-    kind = dtypes.from_any(dtype) if dtype is not None else dtypes.float32
-    out = Tensor._make(fill(target.backend, _shape_args(shape), kind), target)
-    return out.requires_grad_(True) if requires_grad else out
-
-
-def zeros(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(lambda xp, s, d: xp.zeros(s, d), shape, dtype, device, requires_grad)
-
-
-def ones(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(lambda xp, s, d: xp.ones(s, d), shape, dtype, device, requires_grad)
-
-
-def full(shape, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    if dtype is None:
-        dtype = dtypes.from_any(type(fill_value)) if not isinstance(fill_value, float) else None
-    return _filled(
-        lambda xp, s, d: xp.full(s, fill_value, d), (shape,), dtype, device, requires_grad
-    )
-
-
-def zeros_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return zeros(
-        t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad
-    )
-
-
-def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return ones(
-        t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad
-    )
-
-
-def full_like(t: Tensor, fill_value, dtype=None, device=None) -> Tensor:
-    return full(tuple(t.shape), fill_value, dtype=dtype or t.dtype, device=device or t.device)
-
-
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
-    if end is None:
-        start, end = 0, start
-    if dtype is None:
-        is_float = any(isinstance(v, float) for v in (start, end, step))
-        dtype = dtypes.float32 if is_float else dtypes.int64
-    target = _creation_device(device)
-    kind = dtypes.from_any(dtype)
-    out = Tensor._make(target.backend.arange(start, end, step, kind), target)
-    return out.requires_grad_(True) if requires_grad else out
-
-
-def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    target = _creation_device(device)
-    kind = dtypes.from_any(dtype) if dtype is not None else dtypes.float32
-    out = Tensor._make(target.backend.eye(n, m if m is not None else n, kind), target)
-    return out.requires_grad_(True) if requires_grad else out
-
-
-def _random(sample, shape, dtype, device, requires_grad) -> Tensor:
-    target = _creation_device(device)
-    kind = dtypes.from_any(dtype) if dtype is not None else dtypes.float32
-    values = sample(_generator[0], _shape_args(shape)).astype(kind.numpy)
-    out = Tensor._make(target.backend.from_numpy(values), target)
-    return out.requires_grad_(True) if requires_grad else out
-
-
-def randn(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _random(lambda g, s: g.standard_normal(s), shape, dtype, device, requires_grad)
-
-
-def rand(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _random(lambda g, s: g.random(s), shape, dtype, device, requires_grad)
-
-
-def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
-    if high is None:
-        low, high = 0, low
-    kind = dtype if dtype is not None else dtypes.int64
-    return _random(lambda g, s: g.integers(low, high, s), (size,), kind, device, False)
-
-
-def randn_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return randn(
-        t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad
-    )
-
-
-def rand_like(t: Tensor, dtype=None, device=None) -> Tensor:
-    return rand(t.shape, dtype=dtype or t.dtype, device=device or t.device)
-
-
-def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-    x = a.device.backend.to_numpy(a.array)
-    y = b.device.backend.to_numpy(b.array) if isinstance(b, Tensor) else np.asarray(b)
-    return bool(np.allclose(x, y, rtol=rtol, atol=atol))
 
 
 autograd.Tensor = Tensor

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from nnbench.engine import autograd
+from nnbench.engine.creation import tensor
 from nnbench.engine.experiment import user_error
 from nnbench.engine.formatting import statistics, to_numpy
-from nnbench.engine.tensor import Tensor, tensor
+from nnbench.engine.tensor import Tensor
 from nnbench.engine.training import EpochReport, StepReport, Trainer, Watch, WatchpointReport
 
 WATCH = Watch(nan=True, grad_norm=1e3, dead_share=0.9)

@@ -12,8 +12,9 @@ import warnings
 
 from .. import dtypes
 from .. import ops as O
+from ..creation import generator, tensor
 from ..errors import DTypeError, ShapeError, describe, shape_str
-from ..tensor import Tensor, generator, tensor
+from ..tensor import Tensor
 
 
 def relu(x: Tensor) -> Tensor:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 from .. import autograd
-from ..tensor import Tensor, generator, tensor
+from ..creation import generator, tensor
+from ..tensor import Tensor
 
 
 def _fans(t: Tensor) -> tuple[int, int]:

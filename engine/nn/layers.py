@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..tensor import zeros
+from ..creation import zeros
 from . import functional as F
 from . import init
 from .module import Module, Parameter

@@ -18,7 +18,7 @@ class Parameter(Tensor):
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True):
         if data is None:
-            from ..tensor import zeros
+            from ..creation import zeros
 
             data = zeros(0)
         return cls._make(data.array, data.device, requires_grad)
@@ -214,7 +214,7 @@ class Module:
                 if name in state_dict:
                     value = state_dict[name]
                     if not isinstance(value, Tensor):
-                        from ..tensor import tensor
+                        from ..creation import tensor
 
                         value = tensor(value)
                     target.copy_(value.to(target.dtype))
