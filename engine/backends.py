@@ -153,6 +153,11 @@ class NumpyBackend:
     matmul = staticmethod(np.matmul)
     isnan = staticmethod(np.isnan)
     isinf = staticmethod(np.isinf)
+    # with out=: in-place arithmetic into buffers the optimizers keep
+    subtract = staticmethod(np.subtract)
+    multiply = staticmethod(np.multiply)
+    divide = staticmethod(np.divide)
+    sqrt_into = staticmethod(np.sqrt)
     isfinite = staticmethod(np.isfinite)
     logical_not = staticmethod(np.logical_not)
 
@@ -347,6 +352,18 @@ class TorchBackend:
         ):
             setattr(self, fn, getattr(torch, fn))
         self.matmul = torch.matmul
+
+    def subtract(self, a, b, out):
+        return self.torch.sub(a, b, out=out)
+
+    def multiply(self, a, b, out):
+        return self.torch.mul(a, b, out=out)
+
+    def divide(self, a, b, out):
+        return self.torch.div(a, b, out=out)
+
+    def sqrt_into(self, a, out):
+        return self.torch.sqrt(a, out=out)
 
     def maximum(self, a, b):
         return self.torch.maximum(*self._tensors(a, b))

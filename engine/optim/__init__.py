@@ -22,6 +22,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups: list[dict] = []
         self.state: dict = {}
+        self._work: dict = {}  # scratch arrays for in-place updates
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -65,6 +66,15 @@ class Optimizer:
 
     def _update(self, p: Tensor, grad, state: dict, group: dict) -> None:
         raise NotImplementedError
+
+    def _scratch(self, p: Tensor) -> tuple:
+        """Two work arrays shaped like p, reused every step; not state (never saved)."""
+        key = (id(p), p.device, p.dtype, tuple(p.shape))
+        pair = self._work.get(key)
+        if pair is None:
+            xp = p.device.backend
+            pair = self._work[key] = (xp.zeros(key[3], p.dtype), xp.zeros(key[3], p.dtype))
+        return pair
 
     def _buffer(self, state: dict, name: str, like: Tensor, fill=None) -> Tensor:
         if name not in state:
@@ -124,6 +134,7 @@ class Optimizer:
 
     def to(self, device) -> Optimizer:
         """Move the state to a device (the model's parameters are moved by model.to)."""
+        self._work = {}
         for entry in self.state.values():
             for value in entry.values():
                 if isinstance(value, Tensor):
@@ -226,21 +237,23 @@ class Adam(Optimizer):
                 grad = grad + group["weight_decay"] * p.array
         m = self._buffer(state, "exp_avg", p).array
         v = self._buffer(state, "exp_avg_sq", p).array
-        # In place, in PyTorch's order of operations, with as few temporaries as we can.
-        scratch = grad - m
-        scratch *= 1 - beta1
-        m += scratch  # m.lerp_(grad, 1 - beta1)
-        scratch = grad * (1 - beta2)
-        scratch *= grad
+        # In place, in PyTorch's order of operations, into two scratch buffers kept between
+        # steps (not part of the state): no allocation on the hot path.
+        a, b = self._scratch(p)
+        xp.subtract(grad, m, out=a)
+        a *= 1 - beta1
+        m += a  # m.lerp_(grad, 1 - beta1)
+        xp.multiply(grad, 1 - beta2, out=a)
+        a *= grad
         v *= beta2
-        v += scratch  # v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        v += a  # v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         step_size = lr / (1 - beta1**step)
-        denominator = xp.sqrt(v)
-        denominator /= math.sqrt(1 - beta2**step)
-        denominator += eps
-        scratch = m * -step_size
-        scratch /= denominator
-        p.array += scratch  # p.addcdiv_(m, denominator, value=-step_size)
+        xp.sqrt_into(v, out=b)
+        b /= math.sqrt(1 - beta2**step)
+        b += eps  # the denominator
+        xp.multiply(m, -step_size, out=a)
+        a /= b
+        p.array += a  # p.addcdiv_(m, denominator, value=-step_size)
 
     @staticmethod
     def corrected(state: dict, group: dict) -> tuple:
