@@ -79,7 +79,7 @@ async def test_the_drawing_shows_boxes_when_wide_and_on_v_when_narrow():
         await started(pilot)
         await press(pilot, "2", "f")
         drawing = content(app, "#drawing-text")
-        assert "r1 = mul = 20" in drawing and "───▶" in drawing or "──┴▶" in drawing
+        assert "r1 = mul = 20" in drawing and "──┴▶│ MulBackward0" in drawing
         assert app.screen.query_one("#graph-drawing").display
     app = NnbenchApp("breadcrumbs")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -354,7 +354,7 @@ async def test_q_quits():
         await started(pilot)
         await pilot.press("q")
         await pilot.pause()
-    assert app.return_code in (0, None)
+        assert not app.is_running
 
 
 async def test_sixteen_colours_get_a_character_ramp(monkeypatch):
