@@ -375,7 +375,8 @@ class Tensor:
         return ~self
 
     def any(self):
-        return Tensor._make(np.asarray(self.device.backend.any(self.array)), self.device)
+        xp = self.device.backend
+        return Tensor._make(xp.asarray(xp.any(self.array), dtypes.bool_), self.device)
 
     def all(self):
         return ~((~self.bool()).any())

@@ -218,3 +218,10 @@ def test_cuda_round_trip():
     (y * y).sum().backward()
     assert x.grad.tolist() == [2.0, 4.0]
     assert ne.randn(64, 128, device="cuda").matmul(ne.randn(128, 4, device="cuda")).shape == (64, 4)
+
+
+def test_any_and_all(device):
+    x = ne.tensor([0.0, 2.0], device=device)
+    assert (x > 1).any().item() is True and (x > 1).all().item() is False
+    assert (x >= 0).all().item() is True
+    assert (x > 1).any().device is x.device

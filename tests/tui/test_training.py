@@ -78,6 +78,15 @@ async def test_digits_trains_pauses_resumes_and_saves_a_checkpoint_that_reloads(
         await until(pilot, lambda: screen.run.trainer.step > paused_at + 20)
         await pilot.press("x")
         await until(pilot, lambda: screen.run.state == "stopped")
+        await pilot.press("1")  # the Inspector now shows Adam's state
+        await pilot.pause()
+        inspector = app.screen
+        assert inspector.select("optimizer/0.weight exp_avg")
+        summary = content(app, "#tensor-summary")
+        assert (
+            "shape (128, 64)" in summary
+            and "optimizer.state[model[0].weight]['exp_avg']" in summary
+        )
 
 
 async def test_spirals_draws_its_decision_boundary():
