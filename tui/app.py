@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterable
@@ -118,7 +119,8 @@ class NnbenchApp(App):
         if batch is None:
             batch = self.session.next_batch() if new_batch else experiment.example_batch
         try:
-            self.stepper = Stepper(experiment, batch, anomaly=anomaly)
+            with self.run_lock():
+                self.stepper = Stepper(experiment, batch, anomaly=anomaly)
         except Exception as error:  # the user's forward failed: show it like a load error
             from pathlib import Path
 
@@ -147,6 +149,14 @@ class NnbenchApp(App):
             if 0 < s.position < s.total:
                 state = f"{s.phase} {s.position}/{s.total}"
         self.sub_title = f"{session.name} · {session.device} · {state}"
+
+    def run_lock(self):
+        """The live training run's lock while one is active (so a pane that touches the
+        model waits for the step in flight), else a lock nobody else holds."""
+        run = self.training_run()
+        if run is not None and run.active:
+            return run.lock
+        return contextlib.nullcontext()
 
     def training_run(self):
         pane = next((p for p in self.panes if isinstance(p, TrainingScreen)), None)

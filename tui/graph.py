@@ -361,9 +361,14 @@ class GraphScreen(Screen):
     def _ready(self) -> bool:
         return self.app.session.error is None and self.stepper is not None
 
+    # stepping runs the user's model and writes .grad: never in the middle of a training
+    # step running in the Training pane's worker (app.run_lock)
     def action_step(self) -> None:
-        if self._ready() and self.stepper.step():
-            self.redraw()
+        if self._ready():
+            with self.app.run_lock():
+                moved = self.stepper.step()
+            if moved:
+                self.redraw()
 
     def action_back(self) -> None:
         if self._ready() and self.stepper.back():
@@ -371,12 +376,14 @@ class GraphScreen(Screen):
 
     def action_forward(self) -> None:
         if self._ready():
-            self.stepper.run_forward()
+            with self.app.run_lock():
+                self.stepper.run_forward()
             self.redraw()
 
     def action_backward(self) -> None:
         if self._ready():
-            self.stepper.run_backward()
+            with self.app.run_lock():
+                self.stepper.run_backward()
             self.redraw()
 
     def action_restart(self) -> None:

@@ -130,7 +130,7 @@ class Session:
             out.append(Entry("batch", "input", batch[0], "x  # x, y = next(iter(train_loader))"))
             out.append(Entry("batch", "target", batch[1], "y"))
         sequential = type(model).__name__ == "Sequential"
-        for name, t in self.activations.items():
+        for name, t in list(self.activations.items()):  # a training worker may add to it
             expression = (
                 f"model[:{int(name) + 1}](x)"
                 if sequential and name.isdigit()
@@ -153,9 +153,9 @@ class Session:
             return []
         names = {id(t): n for n, t in self.experiment.named_tensors().items()}
         out = []
-        for p, state in optimizer.state.items():
+        for p, state in list(optimizer.state.items()):  # a training worker may add to it
             pname = names.get(id(p), "param")
-            for key, value in state.items():
+            for key, value in list(state.items()):
                 if isinstance(value, Tensor):
                     expression = f"optimizer.state[model{_path(pname)}]['{key}']"
                     out.append(Entry("optimizer", f"{pname} {key}", value, expression))
