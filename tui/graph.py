@@ -24,7 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Footer, Header, Static
 
-from nnbench.engine.errors import shape_str
+from nnbench.engine.errors import AutogradError, shape_str
 from nnbench.engine.formatting import value
 from nnbench.engine.tensor import Tensor
 
@@ -363,28 +363,49 @@ class GraphScreen(Screen):
 
     # stepping runs the user's model and writes .grad: never in the middle of a training
     # step running in the Training pane's worker (app.run_lock)
-    def action_step(self) -> None:
-        if self._ready():
+    def _advance(self, move) -> None:
+        if not self._ready():
+            return
+        run = self.app.training_run()
+        if run is not None and run.state == "running":
+            run.pause()  # step a still model: weights moving under the graph would mislead
+            self.notify(
+                "Training is paused while you step the graph; space in the Training pane "
+                "resumes it.",
+                title="Training paused",
+                markup=False,
+            )
+        try:
             with self.app.run_lock():
-                moved = self.stepper.step()
-            if moved:
-                self.redraw()
+                move()
+        except AutogradError as error:
+            if "modified by an in-place operation" not in str(error):
+                raise
+            # training (or the user's code) changed the weights since this step was traced:
+            # its saved values are stale, so trace the same batch again with the new ones
+            self.app.new_stepper(batch=self.stepper.batch)
+            self.experiment_changed()
+            self.notify(
+                "The weights changed since this step was traced (training updated them), so "
+                "it was traced again with the current weights. Step again.",
+                title="Graph traced again",
+                markup=False,
+            )
+            return
+        self.redraw()
+
+    def action_step(self) -> None:
+        self._advance(lambda: self.stepper.step())
 
     def action_back(self) -> None:
         if self._ready() and self.stepper.back():
             self.redraw()
 
     def action_forward(self) -> None:
-        if self._ready():
-            with self.app.run_lock():
-                self.stepper.run_forward()
-            self.redraw()
+        self._advance(lambda: self.stepper.run_forward())
 
     def action_backward(self) -> None:
-        if self._ready():
-            with self.app.run_lock():
-                self.stepper.run_backward()
-            self.redraw()
+        self._advance(lambda: self.stepper.run_backward())
 
     def action_restart(self) -> None:
         if self.app.session.experiment is not None:

@@ -278,18 +278,23 @@ async def test_a_saved_run_quits_at_once():
     assert not app.is_running
 
 
-async def test_stepping_the_graph_while_training_runs_is_safe():
+async def test_stepping_the_graph_pauses_training_and_traces_the_current_weights():
     app = NnbenchApp("digits_mlp")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await training_pane(pilot, epochs=10_000)
         await pilot.press("space")
         await until(pilot, lambda: screen.run.trainer.step > 20)
-        await pilot.press("2", "f", "b")
+        await pilot.press("2", "f")
+        await until(pilot, lambda: screen.run.state == "paused")
+        await pilot.press("b")  # the trace predates the training steps: it is traced again
+        await pilot.pause()
+        assert app.stepper.position == 0
+        await pilot.press("f", "b")
         await pilot.pause()
         assert app.stepper.phase == "done"
-        before = screen.run.trainer.step
-        await pilot.press("4")
-        await until(pilot, lambda: screen.run.trainer.step > before + 20)
+        paused_at = screen.run.trainer.step
+        await pilot.press("4", "space")
+        await until(pilot, lambda: screen.run.trainer.step > paused_at + 20)
         assert screen.run.state == "running" and screen.run.error is None
         assert all(np.isfinite(loss) for loss in screen.run.losses)
         await pilot.press("x")
