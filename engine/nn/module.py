@@ -6,7 +6,6 @@ from collections import OrderedDict
 
 from .. import autograd
 from ..autograd import STATE, Function
-from ..backends import device as parse_device
 from ..errors import ShapeError, shape_str
 from ..tensor import Tensor
 
@@ -355,10 +354,3 @@ class _HookInput(Function):
         if state.pending == 0:
             _fire(state)
         return (grad,)
-
-
-def device_of(module: Module):
-    """The device of a module's first parameter (cpu for a module without any)."""
-    for p in module.parameters():
-        return p.device
-    return parse_device("cpu")
