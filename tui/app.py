@@ -143,7 +143,7 @@ class NnbenchApp(App):
         state = self.state
         run = self.training_run()
         if run is not None and run.state not in ("stopped",):
-            state = f"training {run.state} {run.trainer.step}/{run.total_steps}"
+            state = f"training {run.state}"  # the counts are on the pane's own status line
         elif self.stepper is not None and state == "ready":
             s = self.stepper
             if 0 < s.position < s.total:
