@@ -178,17 +178,14 @@ class PaneTabs(Static):
     """
 
     def __init__(self, current: str):
-        super().__init__(markup=False)
-        self.current = current
-
-    def on_mount(self) -> None:
         text = Text()
         for name, label in PANE_LABELS:
-            style = "bold reverse" if name == self.current else "dim"
+            style = "bold reverse" if name == current else "dim"
             text.append(f" {label} ", style=style)
             text.append(" ")
         text.append("  ? help  ctrl+p commands", style="dim")
-        self.update(text)
+        super().__init__(text, markup=False)  # drawn with the pane's first frame
+        self.current = current
 
 
 # ---------------------------------------------------------------------- error panel

@@ -50,8 +50,9 @@ def test_nnbench_in_tmux_steps_the_seed_story_and_quits(tmux, tmp_path):
         f"cd {tmp_path} && TERM=xterm-256color {sys.executable} -m nnbench.tui.cli breadcrumbs"
     )
     tmux.run("new-session", "-d", "-s", tmux.name, "-x", "80", "-y", "24", command)
-    screen = tmux.wait_for("tensors")
-    assert "breadcrumbs" in screen and "1 Inspector" in screen
+    tmux.wait_for("tensors")
+    screen = tmux.wait_for("1 Inspector")
+    assert "breadcrumbs" in screen
     tmux.keys("2")
     tmux.wait_for("forward 0/2")
     tmux.keys("n", "n")
