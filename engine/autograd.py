@@ -333,7 +333,7 @@ def _check_root(tensor, gradient):
     return gradient
 
 
-def backward_steps(tensor, gradient=None, retain_graph=False, _capture=None):
+def backward_steps(tensor, gradient=None, retain_graph=False, _capture=None, _explain=True):
     """Run backward one node at a time, yielding a :class:`Step` after each node."""
     grad = _check_root(tensor, gradient)
     root = tensor.grad_fn
@@ -358,7 +358,7 @@ def backward_steps(tensor, gradient=None, retain_graph=False, _capture=None):
                 _store_grad(leaf, grad, owned)
             yield Step(index, node, grad, (), (not fresh,), (), {})
             continue
-        step = _run_node(node, grad, node.xp, pending, shared)
+        step = _run_node(node, grad, node.xp, pending, shared, _explain)
         step.index = index
         if anomaly is not None:
             anomaly._check_backward(node, step.grad_inputs, xp)
@@ -368,7 +368,7 @@ def backward_steps(tensor, gradient=None, retain_graph=False, _capture=None):
             node.released = True
 
 
-def _run_node(node: Function, grad, xp, pending, shared: set) -> Step:
+def _run_node(node: Function, grad, xp, pending, shared: set, explain: bool = True) -> Step:
     if node.released and node.saved is None and (node.saves or node.saves_output):
         raise AutogradError(
             f"backward: trying to backward through the graph a second time. {node.name()} "
@@ -378,7 +378,7 @@ def _run_node(node: Function, grad, xp, pending, shared: set) -> Step:
         )
     if node.saves or node.saves_output:
         _check_versions(node)
-    values = node.named_values()
+    values = node.named_values() if explain else {}  # only a reader of Step.words needs them
     raw = node.backward(grad)
     if not isinstance(raw, tuple):
         raw = (raw,)
@@ -392,7 +392,7 @@ def _run_node(node: Function, grad, xp, pending, shared: set) -> Step:
             reduced.append(None)
             continue
         shape = node.input_shapes[i]
-        reduced.append(tuple(g.shape) if tuple(g.shape) != tuple(shape) else None)
+        reduced.append(tuple(g.shape) if g.shape != shape else None)
         g = sum_to_shape(xp, g, shape)
         if incoming_shared or g is grad or any(g is other for other in sent):
             shared.add(id(g))  # an alias: whoever stores it must copy it
@@ -433,7 +433,7 @@ def _store_grad(tensor, grad, owned: bool = False) -> None:
 
 def backward(tensor, gradient=None, retain_graph=False) -> None:
     """``tensor.backward()``: :func:`backward_steps` run to the end."""
-    for _ in backward_steps(tensor, gradient, retain_graph):
+    for _ in backward_steps(tensor, gradient, retain_graph, _explain=False):
         pass
 
 
