@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 
@@ -55,6 +56,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    os.chdir(tempfile.mkdtemp())  # the runs' metrics and checkpoints go there, not here
     alone, shown = [], []
     for _ in range(args.rounds):
         alone.append(headless(args.experiment, args.epochs))
