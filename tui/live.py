@@ -32,7 +32,7 @@ BOUNDARY_EVERY = 20  # steps between redraws of a 2-D decision boundary
 class Twin:
     """A torch.nn copy of the model, trained on the same batches beside the engine's run."""
 
-    OPTIMIZERS = {"SGD": "SGD", "Adam": "Adam", "AdamW": "AdamW", "RMSprop": "RMSprop"}
+    OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop")  # the same names in torch.optim
 
     def __init__(self, experiment):
         import torch
@@ -55,9 +55,7 @@ class Twin:
         self.loss_fn = loss_fn.to_torch()
         group = {k: v for k, v in optimizer.param_groups[0].items()
                  if k not in ("params", "initial_lr")}  # fmt: skip
-        self.optimizer = getattr(torch.optim, self.OPTIMIZERS[name])(
-            self.model.parameters(), **group
-        )
+        self.optimizer = getattr(torch.optim, name)(self.model.parameters(), **group)
         self.losses: list[float] = []
         self.max_difference = 0.0
 
