@@ -52,6 +52,9 @@ class Experiment:
     source: str = ""
 
     def __post_init__(self):
+        from .runs import check_name
+
+        check_name(self.name)  # it names the run folders
         if self.model is None and self.forward is None:
             raise TypeError(f"Experiment {self.name!r}: give a model or a forward(batch) function")
         if self.forward is None and self.loss_fn is None:

@@ -5,8 +5,9 @@ backward, update: the three-line mantra) and yields a :class:`StepReport`; after
 epoch it evaluates and yields an :class:`EpochReport`. Where a watchpoint fires (a NaN
 or Inf loss, an exploding gradient, too many dead ReLU units) the step's update is not
 applied and a :class:`WatchpointReport` is yielded instead, naming the step and the
-cause; the loop carries on with the next batch when asked for more. Metrics go to
-``runs/<name>/metrics.jsonl`` as they happen, one JSON object per line, flushed.
+cause; the loop carries on with the next batch when asked for more. Each trainer writes
+into a run folder of its own (``runs/<name>/<run-id>/``, see :mod:`.runs`): metrics go to
+its ``metrics.jsonl`` as they happen, one JSON object per line, flushed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import autograd, checkpoint
+from . import autograd, checkpoint, runs
 from .experiment import Experiment
 
 
@@ -89,18 +90,24 @@ class Trainer:
         write_metrics: bool = True,
         watch: Watch | None = None,
         stats_every: int = 0,
+        parent: runs.Run | None = None,
+        step: int = 0,
+        epoch: int = 0,
     ):
+        """``parent``, ``step`` and ``epoch`` continue an earlier run: its weights are the
+        experiment's current ones, and the new run records where it came from."""
         self.experiment = experiment
-        self.run_dir = Path(runs_dir) / experiment.name
+        self.runs_dir = Path(runs_dir)
+        self.run_record: runs.Run | None = None  # made when the run starts
+        self.parent = parent
         self.write_metrics = write_metrics
         self.watch = watch if watch is not None else Watch()
         self.stats_every = stats_every  # per-layer statistics every this many steps (0: never)
         self.layer_stats: dict[str, LayerStats] = {}
         self.step_callbacks: list = []  # called as fn(batch, loss) after every applied step
-        self.step = 0
-        self.epoch = 0
+        self.step = step
+        self.epoch = epoch
         self._metrics = None
-        self._started = False
         self._relu_outputs: dict = {}
         if self.watch.dead_share is not None:
             self._watch_relus()
@@ -142,9 +149,9 @@ class Trainer:
                 "to train; open it in the app to step through its graph"
             )
         epochs = exp.epochs if epochs is None else epochs
-        total = epochs * self.steps_per_epoch()
-        start, samples = time.perf_counter(), 0
-        self._open_metrics()
+        total = self.step + epochs * self.steps_per_epoch()
+        start, first_step, samples = time.perf_counter(), self.step, 0
+        self._open_metrics(epochs)
         try:
             for _ in range(epochs):
                 self.epoch += 1
@@ -164,7 +171,7 @@ class Trainer:
                     elapsed = time.perf_counter() - start
                     report = StepReport(
                         self.step, self.epoch, loss, self.lr, samples, elapsed, total,
-                        self.step / elapsed if elapsed else 0.0,
+                        (self.step - first_step) / elapsed if elapsed else 0.0,
                         samples / elapsed if elapsed else 0.0,
                     )  # fmt: skip
                     self._write({"kind": "step", **asdict(report)})
@@ -285,16 +292,42 @@ class Trainer:
         return state
 
     def save_checkpoint(self, path=None) -> Path:
-        path = Path(path) if path is not None else self.run_dir / "checkpoint.npz"
+        """An atomic checkpoint: by default the run folder's, replacing the previous one."""
+        if path is None:
+            path = self.ensure_run().checkpoint_path
         return checkpoint.save(self.checkpoint_state(), path)
 
-    def _open_metrics(self) -> None:
+    @property
+    def run_dir(self) -> Path | None:
+        return self.run_record.path if self.run_record is not None else None
+
+    def ensure_run(self, epochs: int | None = None) -> runs.Run:
+        """This trainer's run folder, made on first use (one trainer, one run)."""
+        if self.run_record is None:
+            self.run_record = runs.new_run(
+                self.runs_dir, self.experiment.name, self.settings(epochs), self.parent
+            )
+        return self.run_record
+
+    def settings(self, epochs: int | None) -> dict:
+        exp = self.experiment
+        optimizer = exp.optimizer
+        loader = exp.train_loader
+        return {
+            "epochs": epochs if epochs is not None else exp.epochs,
+            "device": str(exp.device) if exp.device is not None else "cpu",
+            "optimizer": type(optimizer).__name__ if optimizer is not None else None,
+            "lr": self.lr,
+            "batch_size": getattr(loader, "batch_size", None),
+            "start_step": self.step,
+            "source": exp.source,
+        }
+
+    def _open_metrics(self, epochs: int) -> None:
         if self.write_metrics and self._metrics is None:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            mode = "a" if self._started else "w"  # a new trainer starts a new file
-            # open across steps, closed in _close_metrics
-            self._metrics = open(self.run_dir / "metrics.jsonl", mode, buffering=1)  # noqa: SIM115
-            self._started = True
+            path = self.ensure_run(epochs).metrics_path
+            # appending: a continued trainer keeps its own run's file; open across steps
+            self._metrics = open(path, "a", buffering=1)  # noqa: SIM115
 
     def _write(self, record: dict) -> None:
         if self._metrics is not None:

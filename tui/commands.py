@@ -32,7 +32,8 @@ def _train_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnbench train",
         description="Train an experiment without the app: a progress bar, then an ASCII plot "
-        "of the loss. Metrics go to runs/NAME/metrics.jsonl, a checkpoint beside them.",
+        "of the loss. Each run gets a folder, runs/NAME/RUN-ID/, with metrics.jsonl, "
+        "checkpoint.npz and run.json; runs/NAME/latest points at the newest.",
     )
     parser.add_argument("experiment", help="a sample's name or the path of an experiment file")
     parser.add_argument("--epochs", type=int, help="epochs to train (the experiment's default)")
@@ -154,7 +155,7 @@ def train(argv: list[str]) -> int:
     path = trainer.save_checkpoint()
     if steps:
         print(loss_plot(steps, losses, val_points, color=color))
-    print(f"metrics: {trainer.run_dir / 'metrics.jsonl'}")
+    print(f"run: {trainer.run_dir}")
     print(f"checkpoint: {path}")
     return 0
 

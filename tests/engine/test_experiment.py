@@ -114,7 +114,7 @@ def test_digits_mlp_reaches_95_percent(tmp_path):
     reports = list(trainer.run())
     final = [r for r in reports if isinstance(r, EpochReport)][-1]
     assert final.val_accuracy >= 0.95
-    lines = (tmp_path / "digits_mlp" / "metrics.jsonl").read_text().splitlines()
+    lines = (trainer.run_dir / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == len(reports)
     assert json.loads(lines[0])["kind"] == "step" and json.loads(lines[-1])["kind"] == "epoch"
     steps = [r for r in reports if isinstance(r, StepReport)]

@@ -75,8 +75,8 @@ def test_train_writes_metrics_a_checkpoint_and_a_plot(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "epoch 2/2" in out.stdout and "loss per step" in out.stdout
     assert "\x1b[" not in out.stdout  # piped output has no colour codes
-    assert (tmp_path / "spirals" / "metrics.jsonl").exists()
-    assert (tmp_path / "spirals" / "checkpoint.npz").exists()
+    assert (tmp_path / "spirals" / "latest" / "metrics.jsonl").exists()
+    assert (tmp_path / "spirals" / "latest" / "checkpoint.npz").exists()
 
 
 def test_train_on_a_broken_file_shows_the_users_traceback(tmp_path):

@@ -63,11 +63,12 @@ async def test_digits_trains_pauses_resumes_and_saves_a_checkpoint_that_reloads(
         assert f"step {paused_at + 1}/230000" in status and "loss" in status and "steps/s" in status
         assert "train" in content(app, "#train-plot")
         assert "upd/weight" in content(app, "#train-layers")
-        lines = (tmp_path / "runs" / "digits_mlp" / "metrics.jsonl").read_text().splitlines()
+        metrics = tmp_path / "runs" / "digits_mlp" / "latest" / "metrics.jsonl"
+        lines = metrics.read_text().splitlines()
         assert sum(json.loads(line)["kind"] == "step" for line in lines) == paused_at + 1
         await pilot.press("c")
         await pilot.pause()
-        path = tmp_path / "runs" / "digits_mlp" / "checkpoint.npz"
+        path = tmp_path / "runs" / "digits_mlp" / "latest" / "checkpoint.npz"
         state = ne.load(path)
         assert state["step"] == paused_at + 1
         model = app.session.experiment.model
@@ -134,14 +135,14 @@ async def test_a_nan_stops_the_run_keeps_the_checkpoint_and_the_graph_finds_the_
         await until(pilot, lambda: screen.run.trainer.step == 1)
         await pilot.press("c")
         await pilot.pause()
-        saved = (tmp_path / "runs" / "nan_data" / "checkpoint.npz").read_bytes()
+        saved = (tmp_path / "runs" / "nan_data" / "latest" / "checkpoint.npz").read_bytes()
         await pilot.press("space")
         await until(pilot, lambda: screen.run.state == "watchpoint")
         hit = screen.run.hit
         assert hit.step == 2 and "NaN" in hit.cause
         weights = [p.detach().numpy() for p in app.session.experiment.model.parameters()]
         assert all(np.isfinite(w).all() for w in weights)  # the bad step was not applied
-        assert (tmp_path / "runs" / "nan_data" / "checkpoint.npz").read_bytes() == saved
+        assert (tmp_path / "runs" / "nan_data" / "latest" / "checkpoint.npz").read_bytes() == saved
         screen.redraw(force=True)
         await pilot.pause()
         assert "watchpoint at step 2" in content(app, "#train-status")
@@ -262,7 +263,7 @@ async def test_quitting_an_unsaved_run_asks_first(tmp_path):
         await pilot.pause()
         await pilot.press("s")
         await pilot.pause()
-    assert ne.load(tmp_path / "runs" / "digits_mlp" / "checkpoint.npz")["step"] == 2
+    assert ne.load(tmp_path / "runs" / "digits_mlp" / "latest" / "checkpoint.npz")["step"] == 2
 
 
 async def test_a_saved_run_quits_at_once():
