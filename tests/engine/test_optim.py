@@ -128,8 +128,13 @@ def test_param_groups_can_have_their_own_lr():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="invalid lr"):
         optim.SGD([ne.ones(1, requires_grad=True)], lr=-1)
-    with pytest.raises(ValueError, match="requires grad"):
-        optim.Adam([ne.ones(1)])
+    # PyTorch accepts a parameter that does not require grad (a frozen one) and never
+    # changes it; the engine does too, and warns when every parameter is frozen.
+    frozen = ne.ones(1)
+    with pytest.warns(UserWarning, match="none of the parameters requires grad"):
+        opt = optim.Adam([frozen])
+    opt.step()
+    assert frozen.tolist() == [1.0]
 
 
 @pytest.mark.parametrize(
