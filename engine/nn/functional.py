@@ -10,11 +10,21 @@ from __future__ import annotations
 import numbers
 import warnings
 
+import numpy as np
+
 from .. import dtypes
 from .. import ops as O
 from ..creation import generator, tensor
-from ..errors import DTypeError, ShapeError, describe, shape_str
+from ..errors import (
+    DTypeError,
+    EngineError,
+    ShapeError,
+    broadcast_message,
+    describe,
+    shape_str,
+)
 from ..tensor import Tensor
+from .module import module_name
 
 
 def relu(x: Tensor) -> Tensor:
@@ -29,12 +39,26 @@ def tanh(x: Tensor) -> Tensor:
     return x.tanh()
 
 
-def softmax(x: Tensor, dim: int) -> Tensor:
-    return x.softmax(dim)
+def softmax(x: Tensor, dim: int | None = None) -> Tensor:
+    return x.softmax(_softmax_dim("softmax", x, dim))
 
 
-def log_softmax(x: Tensor, dim: int) -> Tensor:
-    return x.log_softmax(dim)
+def log_softmax(x: Tensor, dim: int | None = None) -> Tensor:
+    return x.log_softmax(_softmax_dim("log_softmax", x, dim))
+
+
+def _softmax_dim(op: str, x: Tensor, dim):
+    """PyTorch's implicit dim, warning as it does: 0 for 0-, 1- and 3-d input, else 1."""
+    if dim is not None:
+        return dim
+    implicit = 0 if x.ndim in (0, 1, 3) else 1
+    warnings.warn(
+        f"Implicit dimension choice for {op} has been deprecated (it picked dim={implicit} "
+        f"for {describe('input', x)}). Change the call to include dim=X as an argument.",
+        UserWarning,
+        stacklevel=4,
+    )
+    return implicit
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
@@ -45,11 +69,34 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x @ W.T + b, with W of shape [out_features, in_features]."""
+    return _linear(x, weight, bias, "linear")
+
+
+def _linear(x: Tensor, weight: Tensor, bias, where) -> Tensor:
+    """linear, whose errors name ``where``: the op's name, or the Linear layer that ran it
+    (named only when an error is raised, so the hot path builds no string)."""
+    if not isinstance(where, str) and not (
+        isinstance(x, Tensor) and x.shape[-1:] == weight.shape[1:] and x.dtype is weight.dtype
+    ):
+        where = module_name(where)
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{where}: the input must be a Tensor, but got {type(x).__name__}; make one "
+            "with ne.tensor(...)"
+        )
     if x.shape[-1:] != weight.shape[1:]:
+        got = f"{x.shape[-1]} features per sample" if x.ndim else "a 0-d tensor"
         raise ShapeError(
-            f"linear: the input's last dim must equal in_features: {describe('input', x)}, "
+            f"{where}: the input's last dim must equal in_features: {describe('input', x)}, "
             f"{describe('weight', weight)} (weight is [out_features, in_features]). "
-            f"Hint: the layer expects {weight.shape[1]} features per sample."
+            f"Hint: the layer expects {weight.shape[1]} features per sample but got {got}; "
+            "reshape the input, e.g. x.reshape(len(x), -1), or change in_features."
+        )
+    if x.dtype is not weight.dtype:
+        raise DTypeError(
+            f"{where}: the input and the weight must have the same dtype, but got "
+            f"{describe('input', x)} and {describe('weight', weight)}. Convert the input "
+            f"(x.to({weight.dtype!r}), e.g. x.float()) or the model (model.to(x.dtype))."
         )
     out = x @ weight.T
     return out if bias is None else out + bias
@@ -93,17 +140,54 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -
 
 
 def embedding(indices: Tensor, weight: Tensor) -> Tensor:
-    if not isinstance(indices, Tensor) or indices.dtype is not dtypes.int64:
+    if not isinstance(indices, Tensor) or indices.dtype.category != 1:
         got = indices.dtype.name if isinstance(indices, Tensor) else type(indices).__name__
         raise DTypeError(f"embedding: indices must be an int64 tensor, got {got}; use .long()")
+    rows = weight.shape[0]
+    bad = _first_outside(indices, 0, rows)
+    if bad is not None:
+        position, value = bad
+        raise IndexError(
+            f"embedding: index {value} at position {position} of {describe('indices', indices)} "
+            f"is out of range for a weight of {rows} rows (num_embeddings={rows}); indices "
+            f"must be in 0..{rows - 1}. Make num_embeddings larger than the largest index."
+        )
     return weight[indices]
 
 
+def _first_outside(t: Tensor, low: int, high: int):
+    """(flat position, value) of the first element of t outside [low, high), or None."""
+    values = t.device.backend.to_numpy(t.array).reshape(-1)
+    bad = (values < low) | (values >= high)
+    if not bad.any():
+        return None
+    position = int(bad.nonzero()[0][0])
+    return position, int(values[position])
+
+
 def one_hot(indices: Tensor, num_classes: int = -1) -> Tensor:
-    if indices.dtype is not dtypes.int64:
-        raise DTypeError(f"one_hot: indices must be int64, got {indices.dtype.name}")
-    if num_classes < 0:
+    if not isinstance(indices, Tensor) or indices.dtype is not dtypes.int64:
+        got = describe("indices", indices) if isinstance(indices, Tensor) else type(indices)
+        raise DTypeError(
+            f"one_hot is only applicable to an index tensor of type int64, but got {got}; "
+            "convert class ids with .long()"
+        )
+    if num_classes == -1:
+        if indices.numel() == 0:
+            raise EngineError(
+                "one_hot: can not infer the total number of classes from an empty tensor; "
+                "pass num_classes="
+            )
         num_classes = int(indices.max().item()) + 1
+    bad = _first_outside(indices, 0, max(num_classes, 0))
+    if bad is not None:
+        position, value = bad
+        rule = "non-negative" if value < 0 else f"smaller than num_classes={num_classes}"
+        raise EngineError(
+            f"one_hot: class values must be {rule}, but got {value} at position {position} of "
+            f"{describe('indices', indices)}. Pass num_classes larger than the largest class "
+            "id (or -1 to infer it), and check the labels for negative values."
+        )
     classes = tensor(list(range(num_classes)), device=indices.device)
     return (indices.unsqueeze(-1) == classes).long()
 
@@ -118,10 +202,16 @@ def _check_target(op: str, logits: Tensor, target, ignore_index: int) -> Tensor:
             "Hint: for a sequence, flatten it: input.reshape(-1, C), target.reshape(-1)."
         )
     if target.dtype is not dtypes.int64:
+        probabilities = (
+            "; class probabilities as a target need a float target of the input's shape "
+            + shape_str(tuple(logits.shape))
+            if op == "cross_entropy"
+            else ""
+        )
         raise DTypeError(
             f"{op}: target must hold class indices as int64, but it is {target.dtype.name} "
-            f"({describe('target', target)}). Use target.long(); class probabilities as "
-            "targets are not supported."
+            f"({describe('target', target)}) for {describe('input', logits)}. Use "
+            f"target.long(){probabilities}."
         )
     expected = tuple(logits.shape[:1]) if logits.ndim == 2 else ()
     if tuple(target.shape) != expected:
@@ -151,11 +241,19 @@ def nll_loss(logp, target, ignore_index: int = -100, reduction: str = "mean") ->
 def cross_entropy(
     logits, target, ignore_index: int = -100, reduction: str = "mean", label_smoothing=0.0
 ) -> Tensor:
-    """nll_loss(log_softmax(logits)), with optional label smoothing as in PyTorch."""
+    """nll_loss(log_softmax(logits)), with optional label smoothing as in PyTorch; a float
+    target of the input's shape holds class probabilities, as PyTorch allows."""
     _check_reduction("cross_entropy", reduction)
-    _check_target("cross_entropy", logits, target, ignore_index)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if _is_probabilities(logits, target):
+        if ignore_index != -100:
+            raise EngineError(
+                f"cross_entropy: ignore_index={ignore_index} is not supported for a floating "
+                "point target (class probabilities); give the ignored samples zero weight"
+            )
+        return _soft_cross_entropy(logits, target, reduction, label_smoothing)
+    _check_target("cross_entropy", logits, target, ignore_index)
     logp = logits.log_softmax(-1)
     loss = O.NllLoss.apply(logp, target, ignore_index=ignore_index, reduction=reduction)
     if not label_smoothing:
@@ -167,6 +265,29 @@ def cross_entropy(
     elif reduction == "sum":
         uniform = uniform.sum()
     return loss * (1 - label_smoothing) + uniform * label_smoothing
+
+
+def _is_probabilities(logits, target) -> bool:
+    return (
+        isinstance(target, Tensor)
+        and isinstance(logits, Tensor)
+        and target.dtype.is_floating_point
+        and tuple(target.shape) == tuple(logits.shape)
+    )
+
+
+def _soft_cross_entropy(logits, target, reduction: str, label_smoothing: float) -> Tensor:
+    """-sum(p * log_softmax(logits)) per sample; the mean divides by the batch size."""
+    if logits.ndim not in (1, 2):
+        raise ShapeError(
+            f"cross_entropy: expects input of shape (N, C) or (C,), got {describe('input', logits)}"
+        )
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / logits.shape[-1]
+    loss = -(logits.log_softmax(-1) * target).sum(-1)
+    if reduction == "none":
+        return loss
+    return loss.mean() if reduction == "mean" else loss.sum()
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -181,6 +302,14 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
             UserWarning,
             stacklevel=2,
         )
+    try:
+        np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    except ValueError:
+        raise ShapeError(
+            broadcast_message(
+                "mse_loss", [tuple(input.shape), tuple(target.shape)], ["input", "target"]
+            )
+        ) from None
     squared = (input - target) ** 2
     if reduction == "none":
         return squared

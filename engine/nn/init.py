@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 from .. import autograd
 from ..creation import generator, tensor
@@ -55,7 +56,17 @@ def ones_(t: Tensor) -> Tensor:
         return t.fill_(1.0)
 
 
+def _zero_element(t: Tensor) -> bool:
+    """PyTorch's kaiming_* skip a tensor with no elements (a Linear(0, 3) weight), warning."""
+    if 0 in tuple(t.shape):
+        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
+        return True
+    return False
+
+
 def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity="leaky_relu"):
+    if _zero_element(t):
+        return t
     fan_in, fan_out = _fans(t)
     gain = calculate_gain(nonlinearity, a)
     bound = gain * math.sqrt(3.0 / (fan_in if mode == "fan_in" else fan_out))
@@ -63,6 +74,8 @@ def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity="leak
 
 
 def kaiming_normal_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity="leaky_relu"):
+    if _zero_element(t):
+        return t
     fan_in, fan_out = _fans(t)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
     return normal_(t, 0.0, std)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 from ..creation import zeros
+from ..errors import EngineError
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -15,6 +17,7 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None):
         super().__init__()
+        _check_sizes("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(zeros((out_features, in_features), device=device))
         self.bias = Parameter(zeros((out_features,), device=device)) if bias else None
@@ -28,7 +31,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
+        return F._linear(x, self.weight, self.bias, self)
 
     def extra_repr(self) -> str:
         return (
@@ -70,7 +73,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, x):
-        return x.softmax(-1 if self.dim is None else self.dim)
+        return F.softmax(x, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -78,7 +81,7 @@ class Softmax(Module):
 
 class LogSoftmax(Softmax):
     def forward(self, x):
-        return x.log_softmax(-1 if self.dim is None else self.dim)
+        return F.log_softmax(x, self.dim)
 
 
 class Identity(Module):
@@ -117,6 +120,7 @@ class Dropout(Module):
 class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, device=None):
         super().__init__()
+        _check_sizes("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.weight = Parameter(zeros((num_embeddings, embedding_dim), device=device))
         init.normal_(self.weight)
@@ -197,6 +201,21 @@ class ModuleList(Module):
 
     def __iter__(self):
         return iter(self._modules.values())
+
+
+def _check_sizes(layer: str, **sizes) -> None:
+    """Sizes are ints >= 0, as PyTorch requires (0 is allowed and makes an empty layer)."""
+    for name, size in sizes.items():
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral):
+            raise TypeError(
+                f"{layer}: {name} must be an int, but got {type(size).__name__} {size!r}; "
+                f"e.g. {layer}({', '.join(f'{k}=int(...)' for k in sizes)})"
+            )
+        if size < 0:
+            raise EngineError(
+                f"{layer}: {name}={size} is negative; sizes must be >= 0 "
+                f"(got {', '.join(f'{k}={v}' for k, v in sizes.items())})"
+            )
 
 
 # ---------------------------------------------------------------------- losses

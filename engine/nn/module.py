@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 
 from .. import autograd
 from ..autograd import STATE, Function
-from ..errors import ShapeError, shape_str
+from ..errors import DTypeError, EngineError, ShapeError, describe, shape_str
 from ..tensor import Tensor
 
 
@@ -20,6 +21,17 @@ class Parameter(Tensor):
             from ..creation import zeros
 
             data = zeros(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(
+                f"Parameter: data must be a Tensor, but got {type(data).__name__}; "
+                "make one first, e.g. nn.Parameter(ne.tensor(values))"
+            )
+        if requires_grad and not data.dtype.is_floating_point:
+            raise DTypeError(
+                f"Parameter: only Tensors of floating point dtype can require gradients, but got "
+                f"{describe('data', data)}. Convert it with data.float(), or pass "
+                "requires_grad=False for a parameter that is never trained."
+            )
         return cls._make(data.array, data.device, requires_grad)
 
     def __init__(self, data=None, requires_grad: bool = True):
@@ -49,6 +61,10 @@ class Module:
         if value is None and name in self._parameters:
             self._parameters[name] = None  # a registered slot stays registered, as in PyTorch
             return
+        _check_reassignment(self, name, value)
+        if name in self._buffers and (value is None or isinstance(value, Tensor)):
+            self._buffers[name] = value  # assigning a tensor to a buffer updates it (PyTorch)
+            return
         for registry in (self._parameters, self._modules, self._buffers):
             registry.pop(name, None)
         if isinstance(value, Parameter):
@@ -75,12 +91,28 @@ class Module:
         object.__delattr__(self, name)
 
     def register_buffer(self, name: str, value: Tensor | None) -> None:
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}.register_buffer: cannot assign {type(value).__name__} "
+                f"object to buffer {name!r} (a Tensor or None required)"
+            )
         self._buffers[name] = value
 
     def register_parameter(self, name: str, value: Parameter | None) -> None:
+        if value is not None and not isinstance(value, Parameter):
+            raise TypeError(
+                f"{type(self).__name__}.register_parameter: cannot assign "
+                f"{type(value).__name__} object to parameter {name!r} (nn.Parameter or None "
+                "required); wrap it: nn.Parameter(t)"
+            )
         self._parameters[name] = value
 
     def add_module(self, name: str, module: Module) -> None:
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(
+                f"{type(self).__name__}: {_name_of(module)} is not a Module subclass "
+                f"(module {name!r}); {_module_hint(module)}"
+            )
         self._modules[name] = module
 
     # ------------------------------------------------------------------ traversal
@@ -184,6 +216,7 @@ class Module:
 
     def load_state_dict(self, state_dict, strict: bool = True):
         """Copy values in; every key and shape is checked first, so a bad dict changes nothing."""
+        _check_state_dict(self, state_dict)
         own = dict(self.named_parameters())
         own.update(self.named_buffers())
         missing = [k for k in own if k not in state_dict]
@@ -211,12 +244,7 @@ class Module:
         with autograd.no_grad():
             for name, target in own.items():
                 if name in state_dict:
-                    value = state_dict[name]
-                    if not isinstance(value, Tensor):
-                        from ..creation import tensor
-
-                        value = tensor(value)
-                    target.copy_(value.to(target.dtype))
+                    target.copy_(state_dict[name].to(target.dtype))
         return _IncompatibleKeys(missing, unexpected)
 
     def to(self, *args, **kwargs) -> Module:
@@ -266,6 +294,65 @@ class Module:
         if not children:
             return head + ")"
         return head + "\n  " + "\n  ".join(children) + "\n)"
+
+
+def module_name(module: Module) -> str:
+    """'Linear(in_features=5, ...) (model.layers.2 of MLP)': the layer and where it sits in
+    the model being called, for error messages."""
+    head = f"{type(module).__name__}({module.extra_repr()})"
+    root = STATE.module_stack[0] if STATE.module_stack else None
+    if root is None or root is module:
+        return head
+    path = next((name for name, m in root.named_modules() if m is module), None)
+    return f"{head} (layer {path!r} of {type(root).__name__})" if path else head
+
+
+def _check_state_dict(module: Module, state_dict) -> None:
+    """PyTorch's checks: a mapping (TypeError), of tensors (RuntimeError)."""
+    name = type(module).__name__
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(
+            f"load_state_dict for {name}: expected state_dict to be dict-like (name -> "
+            f"tensor, what model.state_dict() returns), got {type(state_dict).__name__}"
+        )
+    for key, value in state_dict.items():
+        if not isinstance(value, Tensor):
+            raise EngineError(
+                f"load_state_dict for {name}: while copying the parameter named {key!r}, "
+                f"expected a Tensor from the checkpoint but received {type(value).__name__}. "
+                "Nothing was loaded; convert values with ne.tensor(value) first."
+            )
+
+
+def _check_reassignment(module: Module, name: str, value) -> None:
+    """A registered parameter or child stays one: PyTorch refuses to swap in another kind."""
+    if name in module._parameters and not isinstance(value, Parameter):
+        raise TypeError(
+            f"{type(module).__name__}: cannot assign {type(value).__name__} as parameter "
+            f"{name!r} (nn.Parameter or None expected). To change its values use "
+            f"`with ne.no_grad(): module.{name}.copy_(t)`, or assign nn.Parameter(t)."
+        )
+    if name in module._modules and value is not None and not isinstance(value, Module):
+        raise TypeError(
+            f"{type(module).__name__}: cannot assign {type(value).__name__} as child module "
+            f"{name!r} (nn.Module or None expected)"
+        )
+
+
+def _name_of(thing) -> str:
+    if isinstance(thing, type) or callable(thing) and hasattr(thing, "__qualname__"):
+        return f"{thing.__module__}.{thing.__qualname__}"
+    return type(thing).__name__
+
+
+def _module_hint(thing) -> str:
+    if isinstance(thing, type) and issubclass(thing, Module):
+        return f"pass an instance, {thing.__name__}(), not the class"
+    if isinstance(thing, (list, tuple)):
+        return "unpack the list: nn.Sequential(*layers), or use nn.ModuleList(layers)"
+    if callable(thing):
+        return "use the layer (e.g. nn.ReLU() rather than F.relu), or wrap it in a Module"
+    return "only nn.Module instances can be children"
 
 
 def _move_in_place(t: Tensor, args, kwargs) -> None:

@@ -9,8 +9,10 @@ single-tensor implementations do, so runs track PyTorch within float32 rounding.
 from __future__ import annotations
 
 import math
+import warnings
 
 from .. import autograd
+from ..errors import shape_str
 from ..tensor import Tensor
 from . import lr_scheduler
 
@@ -23,24 +25,53 @@ class Optimizer:
         self.param_groups: list[dict] = []
         self.state: dict = {}
         self._work: dict = {}  # scratch arrays for in-place updates
-        params = list(params)
-        if not params:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
-        groups = params if isinstance(params[0], dict) else [{"params": params}]
-        for group in groups:
+        for group in _groups(type(self).__name__, params):
             self.add_param_group(group)
+        if not any(p.requires_grad for g in self.param_groups for p in g["params"]):
+            # PyTorch accepts this silently (a frozen parameter is fine); all of them frozen
+            # is almost always a forgotten requires_grad=True.
+            warnings.warn(
+                f"{type(self).__name__}: none of the parameters requires grad, so step() "
+                "will never change them; make them with requires_grad=True (or use "
+                "nn.Parameter)",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def add_param_group(self, group: dict) -> None:
+        """Add a group, checked as PyTorch checks it: tensors only, leaves only, no overlap."""
+        name = type(self).__name__
+        if not isinstance(group, dict):
+            raise TypeError(
+                f"{name}: param_group must be a dict, but got {type(group).__name__}. Give "
+                "either a list of tensors or a list of dicts like {'params': [...], 'lr': 0.1}, "
+                "not a mix of both."
+            )
+        if "params" not in group:
+            raise _KeyError(
+                f"{name}: a param group needs a 'params' entry, but it has only "
+                f"{sorted(group)}; e.g. {{'params': model.parameters(), 'lr': 0.1}}"
+            )
         group = dict(group)
-        group["params"] = list(group["params"])
-        for p in group["params"]:
-            if not isinstance(p, Tensor) or not p.requires_grad:
-                raise ValueError(
-                    f"{type(self).__name__}: every parameter must be a tensor that requires "
-                    "grad (a leaf made with requires_grad=True, or an nn.Parameter)"
-                )
+        group["params"], names = _group_params(name, group["params"])
+        if names:
+            group["param_names"] = names
         for key, value in self.defaults.items():
             group.setdefault(key, value)
+        ids = [id(p) for p in group["params"]]
+        if len(set(ids)) != len(ids):
+            warnings.warn(
+                f"{name}: a parameter group holds the same tensor more than once, so step() "
+                "updates it more than once; list each parameter once (PyTorch warns too)",
+                UserWarning,
+                stacklevel=3,
+            )
+        taken = {id(p) for g in self.param_groups for p in g["params"]}
+        if taken.intersection(ids):
+            raise ValueError(
+                f"{name}: some parameters appear in more than one parameter group; "
+                "give each parameter to exactly one group"
+            )
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -101,35 +132,40 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        groups = state_dict["param_groups"]
-        if len(groups) != len(self.param_groups) or any(
-            len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)
-        ):
+        """Load what state_dict() gave; everything is checked first, so a bad dict changes
+        nothing."""
+        name = f"{type(self).__name__}.load_state_dict"
+        groups = _saved_groups(name, state_dict)
+        if len(groups) != len(self.param_groups):
             raise ValueError(
-                f"{type(self).__name__}.load_state_dict: the saved optimizer has "
-                f"{[len(g['params']) for g in groups]} parameters per group, this one "
-                f"{[len(g['params']) for g in self.param_groups]}; they must match"
+                f"{name}: loaded state dict has a different number of parameter groups: "
+                f"{len(groups)} saved, {len(self.param_groups)} in this optimizer; build the "
+                "optimizer with the same groups as the one that was saved"
             )
-        params = [p for group in self.param_groups for p in group["params"]]
-        by_index = {i: p for i, p in enumerate(params)}
-        new_state = {}
-        for key, saved in state_dict["state"].items():
-            p = by_index[int(key)]
-            entry = {}
-            for name, value in saved.items():
-                if isinstance(value, Tensor):
-                    if tuple(value.shape) != tuple(p.shape):
-                        raise ValueError(
-                            f"{type(self).__name__}.load_state_dict: state {name!r} of "
-                            f"parameter {key} has shape {tuple(value.shape)}, the parameter "
-                            f"{tuple(p.shape)}"
-                        )
-                    value = Tensor._make(value.to(p.device).array, p.device)
-                    value.array = p.device.backend.copy(value.array)
-                entry[name] = value
-            new_state[p] = entry
+        saved_sizes = [len(g["params"]) for g in groups]
+        own_sizes = [len(g["params"]) for g in self.param_groups]
+        if saved_sizes != own_sizes:
+            raise ValueError(
+                f"{name}: loaded state dict contains a parameter group that doesn't match the "
+                f"size of the optimizer's group: {saved_sizes} parameters per group saved, "
+                f"{own_sizes} here; check the checkpoint belongs to this model"
+            )
+        own_params = [p for group in self.param_groups for p in group["params"]]
+        by_index = dict(zip((i for g in groups for i in g["params"]), own_params))
+        for saved in groups:
+            missing = [k for k in self.defaults if k not in saved]
+            if missing:
+                raise ValueError(
+                    f"{name}: the saved param group has no {', '.join(map(repr, missing))}, "
+                    f"which {type(self).__name__} needs; was it saved from another optimizer "
+                    f"(its group has {', '.join(k for k in saved if k != 'params')})?"
+                )
+        new_state = {
+            by_index[index]: _saved_entry(name, index, saved, by_index[index])
+            for index, saved in _saved_state(name, state_dict, by_index)
+        }
         for group, saved in zip(self.param_groups, groups):
-            group.update({k: v for k, v in saved.items() if k != "params"})
+            group.update({k: v for k, v in saved.items() if k not in ("params", "param_names")})
         self.state = new_state
 
     def to(self, device) -> Optimizer:
@@ -155,9 +191,17 @@ class SGD(Optimizer):
     def __init__(
         self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0
     ):
+        lr, momentum, dampening, weight_decay = (
+            _number("SGD", k, v)
+            for k, v in [("lr", lr), ("momentum", momentum), ("dampening", dampening),
+                         ("weight_decay", weight_decay)]
+        )  # fmt: skip
+        _at_least_zero("SGD", lr=lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
-        _check(lr=lr, momentum=momentum, weight_decay=weight_decay)
+            raise ValueError(
+                f"SGD: Nesterov momentum requires a momentum and zero dampening, but got "
+                f"momentum={momentum}, dampening={dampening}; e.g. momentum=0.9, nesterov=True"
+            )
         defaults = dict(
             lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
             weight_decay=weight_decay,
@@ -185,7 +229,15 @@ class RMSprop(Optimizer):
         self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
         centered=False,
     ):  # fmt: skip
-        _check(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
+        lr, alpha, eps, weight_decay, momentum = (
+            _number("RMSprop", k, v)
+            for k, v in [("lr", lr), ("alpha", alpha), ("eps", eps),
+                         ("weight_decay", weight_decay), ("momentum", momentum)]
+        )  # fmt: skip
+        # PyTorch checks only that each is >= 0 (alpha > 1 is accepted), and so do we.
+        _at_least_zero(
+            "RMSprop", lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha
+        )
         defaults = dict(
             lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
             centered=centered,
@@ -222,8 +274,15 @@ class Adam(Optimizer):
     decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        _check(lr=lr, eps=eps, weight_decay=weight_decay, beta1=betas[0], beta2=betas[1])
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        name = type(self).__name__
+        lr, eps, weight_decay = (
+            _number(name, k, v)
+            for k, v in [("lr", lr), ("eps", eps), ("weight_decay", weight_decay)]
+        )
+        _at_least_zero(name, lr=lr, eps=eps)
+        betas = _betas(name, betas)
+        _at_least_zero(name, weight_decay=weight_decay)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
         super().__init__(params, defaults)
 
     def _update(self, p, grad, state, group):
@@ -277,11 +336,182 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay)
 
 
-def _check(**values) -> None:
-    for name, value in values.items():
-        upper = 1.0 if name in ("beta1", "beta2", "alpha") else math.inf
-        if not 0.0 <= value <= upper or (name in ("beta1", "beta2") and value >= 1.0):
-            raise ValueError(f"invalid {name}: {value} (must be in [0, {upper}))")
+class _KeyError(KeyError):
+    """A KeyError (PyTorch's class for a missing key) whose message prints unquoted."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _groups(name: str, params) -> list:
+    """The constructor's params as a list of group dicts, with PyTorch's checks."""
+    if isinstance(params, Tensor):
+        raise TypeError(
+            f"{name}: params argument given to the optimizer should be an iterable of Tensors "
+            f"or dicts, but got a single Tensor of shape {shape_str(tuple(params.shape))}. "
+            f"Wrap it in a list: {name}([p], lr=...), or pass model.parameters()."
+        )
+    try:
+        params = list(params)
+    except TypeError:
+        hint = " (did you mean model.parameters()?)" if hasattr(params, "parameters") else ""
+        raise TypeError(
+            f"{name}: params must be an iterable of Tensors or dicts, but got "
+            f"{type(params).__name__}, which is not iterable{hint}"
+        ) from None
+    if not params:
+        raise ValueError(
+            f"{name}: optimizer got an empty parameter list. If you passed "
+            "model.parameters() to an earlier optimizer, that generator is used up: call "
+            "model.parameters() again (or list() it once); a model with no layers has no "
+            "parameters either."
+        )
+    return params if isinstance(params[0], dict) else [{"params": params}]
+
+
+def _group_params(name: str, params) -> tuple[list, list]:
+    """A group's tensors (and their names, for (name, tensor) pairs), each checked."""
+    if isinstance(params, Tensor):
+        params = [params]
+    elif isinstance(params, set):
+        raise TypeError(
+            f"{name}: optimizer parameters need to be organized in ordered collections, but "
+            "the ordering of tensors in sets will change between runs. Please use a list."
+        )
+    params = list(params)
+    pairs = [p for p in params if isinstance(p, tuple)]
+    if pairs and len(pairs) != len(params):
+        raise ValueError(f"{name}: either every parameter has a name or none does")
+    names = [pair[0] for pair in pairs]
+    tensors = [pair[1] for pair in pairs] if pairs else params
+    for i, p in enumerate(tensors):
+        if not isinstance(p, Tensor):
+            raise TypeError(
+                f"{name}: optimizer can only optimize Tensors, but parameter {i} is "
+                f"{type(p).__name__} ({p!r:.60}); pass model.parameters() or a list of tensors"
+            )
+        retained = p.grad_fn is not None and getattr(p.grad_fn, "_retained", None) is not None
+        if not (p.is_leaf or retained):
+            raise ValueError(
+                f"{name}: can't optimize a non-leaf Tensor: parameter {i} (shape "
+                f"{shape_str(tuple(p.shape))}) was computed by {p.grad_fn.name()}, so its "
+                "gradient never reaches it and step() could not change what made it. Optimize "
+                "the leaf it was computed from, or make it a leaf: p = p.detach().requires_grad_()"
+            )
+    return tensors, names
+
+
+def _saved_groups(name: str, state_dict) -> list:
+    if not isinstance(state_dict, dict):
+        raise TypeError(
+            f"{name}: expected a dict with 'state' and 'param_groups' (what "
+            f"optimizer.state_dict() returns), but got {type(state_dict).__name__}"
+        )
+    for key in ("state", "param_groups"):
+        if key not in state_dict:
+            raise _KeyError(
+                f"{name}: the state dict has no {key!r} entry (it has {sorted(state_dict)}); "
+                "pass what optimizer.state_dict() returned, not the model's state dict"
+            )
+    groups = state_dict["param_groups"]
+    if not isinstance(groups, (list, tuple)) or not all(
+        isinstance(g, dict) and isinstance(g.get("params"), (list, tuple)) for g in groups
+    ):
+        raise ValueError(
+            f"{name}: 'param_groups' must be a list of dicts, each with a 'params' list of "
+            "indices, as optimizer.state_dict() writes it"
+        )
+    return groups
+
+
+def _saved_state(name: str, state_dict, by_index: dict):
+    """(index, entry) pairs of the saved per-parameter state, each index one we know."""
+    state = state_dict["state"]
+    if not isinstance(state, dict):
+        raise ValueError(f"{name}: 'state' must be a dict, got {type(state).__name__}")
+    for key, entry in state.items():
+        try:
+            index = int(key)
+        except (TypeError, ValueError):
+            index = None
+        if index not in by_index:
+            # PyTorch keeps state for an unknown index and never uses it; that only hides a
+            # checkpoint that does not belong to this optimizer, so we say so instead.
+            raise ValueError(
+                f"{name}: state for parameter index {key!r}, but the saved param groups list "
+                f"only indices {sorted(by_index)}; the checkpoint does not match this optimizer"
+            )
+        if not isinstance(entry, dict):
+            raise ValueError(
+                f"{name}: state of parameter {index} must be a dict (e.g. {{'step': 3, "
+                f"'exp_avg': tensor}}), got {type(entry).__name__}"
+            )
+        yield index, entry
+
+
+def _saved_entry(name: str, index: int, saved: dict, p: Tensor) -> dict:
+    entry = {}
+    for key, value in saved.items():
+        if isinstance(value, Tensor):
+            if key != "step" and tuple(value.shape) != tuple(p.shape):
+                raise ValueError(
+                    f"{name}: state {key!r} of parameter {index} has shape "
+                    f"{shape_str(tuple(value.shape))}, but the parameter has shape "
+                    f"{shape_str(tuple(p.shape))}; the checkpoint does not match this model"
+                )
+            value = Tensor._make(p.device.backend.copy(value.to(p.device).array), p.device)
+        entry[key] = value
+    return entry
+
+
+def _number(name: str, key: str, value) -> float:
+    """A hyperparameter as a Python number; a 1-element tensor (PyTorch allows one for lr and
+    betas) is read once here, so later in-place edits to that tensor do not reach the
+    optimizer: set group['lr'] (or use a scheduler) to change it."""
+    if hasattr(value, "numel") and hasattr(value, "item"):
+        if value.numel() != 1:
+            raise ValueError(
+                f"{name}: Tensor {key} must be 1-element, but it has shape "
+                f"{shape_str(tuple(value.shape))}; pass one number, e.g. {key}=0.01"
+            )
+        return value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name}: {key} must be a number, but got {type(value).__name__} {value!r}")
+    return value
+
+
+def _at_least_zero(name: str, **values) -> None:
+    """PyTorch's checks: each value >= 0 (NaN fails), else ValueError naming it."""
+    for key, value in values.items():
+        if not value >= 0.0:  # written so that NaN fails too
+            raise ValueError(f"{name}: invalid {key}: {key}={value} (it must be >= 0)")
+
+
+def _betas(name: str, betas) -> tuple[float, float]:
+    if not isinstance(betas, (tuple, list)):
+        raise TypeError(
+            f"{name}: betas must be a pair (beta1, beta2), e.g. betas=(0.9, 0.999), "
+            f"but got {type(betas).__name__} {betas!r}"
+        )
+    if len(betas) != 2:
+        raise IndexError(
+            f"{name}: betas must be a pair (beta1, beta2), e.g. betas=(0.9, 0.999), "
+            f"but got {len(betas)} value(s): {tuple(betas)!r}"
+        )
+    tensors = [hasattr(b, "numel") for b in betas]
+    floats = [isinstance(b, float) for b in betas]
+    if not (all(tensors) or all(floats)):
+        raise ValueError(
+            f"{name}: betas must be either both floats or both Tensors (PyTorch's rule), but "
+            f"got {tuple(betas)!r}; write 0.0 rather than 0, e.g. betas=(0.0, 0.999)"
+        )
+    values = tuple(_number(name, f"betas[{i}]", b) for i, b in enumerate(betas))
+    for i, value in enumerate(values):
+        if not 0.0 <= value < 1.0:
+            raise ValueError(
+                f"{name}: invalid beta parameter at index {i}: {value} (it must be in [0, 1))"
+            )
+    return values
 
 
 __all__ = ["SGD", "RMSprop", "Adam", "AdamW", "Optimizer", "lr_scheduler"]

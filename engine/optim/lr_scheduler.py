@@ -7,6 +7,11 @@ import math
 
 class LRScheduler:
     def __init__(self, optimizer, last_epoch: int = -1):
+        if not hasattr(optimizer, "param_groups"):
+            raise TypeError(
+                f"{type(self).__name__}: {type(optimizer).__name__} is not an Optimizer; pass "
+                f"the optimizer itself, e.g. {type(self).__name__}(optimizer, ...)"
+            )
         self.optimizer = optimizer
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])

@@ -108,3 +108,22 @@ def test_read_idx_rejects_truncated_and_foreign_files(tmp_path):
 def test_missing_mnist_says_where_to_put_it(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"train-images-idx3-ubyte.*NNBENCH_MNIST"):
         datasets.mnist(tmp_path)
+
+
+def test_batch_size_none_shuffles_single_samples_and_collate_fn_is_used():
+    x = ne.arange(6)
+    samples = [s[0].item() for s in DataLoader(TensorDataset(x), None, shuffle=True, generator=1)]
+    assert sorted(samples) == list(range(6)) and samples != list(range(6))
+    loader = DataLoader([1, 2, 3], batch_size=2, collate_fn=lambda batch: sum(batch))
+    assert list(loader) == [3, 3]
+
+
+def test_subset_of_a_plain_dataset_is_collated_not_gathered():
+    parts = random_split([(np.float32([i]), i) for i in range(10)], [0.5, 0.5])
+    x, y = next(iter(DataLoader(parts[0], batch_size=5)))
+    assert x.shape == (5, 1) and y.dtype is ne.int64  # it used to call .rows on a list
+
+
+def test_random_split_refuses_negative_counts_that_torch_accepts():
+    with pytest.raises(ValueError, match=r"holds -1"):
+        random_split(list(range(10)), [-1, 11])

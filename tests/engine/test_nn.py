@@ -296,3 +296,39 @@ def test_zeros_and_ones_init():
     w = nn.Parameter(ne.randn(3, 2))
     assert nn.init.zeros_(w).tolist() == [[0.0, 0.0]] * 3
     assert nn.init.ones_(w).tolist() == [[1.0, 1.0]] * 3
+
+
+def test_zero_size_linear_trains_like_torch():
+    with pytest.warns(UserWarning, match="zero-element"):
+        layer = nn.Linear(0, 3)
+    out = layer(ne.zeros(4, 0))
+    assert out.shape == (4, 3) and out.abs().sum().item() == 0  # the bias bound is 0
+    out.sum().backward()
+    assert layer.weight.grad.shape == (3, 0) and layer.bias.grad.tolist() == [4.0] * 3
+
+
+def test_a_buffer_stays_a_buffer_when_assigned():
+    class Counter(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("seen", ne.zeros(1))
+
+    m = Counter()
+    m.seen = ne.ones(1)
+    assert dict(m.named_buffers())["seen"].tolist() == [1.0]
+    with pytest.raises(TypeError, match="register_parameter: cannot assign Tensor"):
+        m.register_parameter("w", ne.zeros(1))
+
+
+def test_errors_of_a_nested_linear_name_its_path():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+            self.head = nn.Linear(2, 1)
+
+        def forward(self, x):
+            return self.head(self.body(x))
+
+    with pytest.raises(ne.ShapeError, match=r"layer 'head' of Net\): .*shape \(5, 3\)"):
+        Net()(ne.ones(5, 4))

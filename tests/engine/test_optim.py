@@ -128,8 +128,13 @@ def test_param_groups_can_have_their_own_lr():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="invalid lr"):
         optim.SGD([ne.ones(1, requires_grad=True)], lr=-1)
-    with pytest.raises(ValueError, match="requires grad"):
-        optim.Adam([ne.ones(1)])
+    # PyTorch accepts a parameter that does not require grad (a frozen one) and never
+    # changes it; the engine does too, and warns when every parameter is frozen.
+    frozen = ne.ones(1)
+    with pytest.warns(UserWarning, match="none of the parameters requires grad"):
+        opt = optim.Adam([frozen])
+    opt.step()
+    assert frozen.tolist() == [1.0]
 
 
 @pytest.mark.parametrize(
@@ -183,3 +188,67 @@ def test_a_from_scratch_model_and_its_torch_twin_train_identically():
         worst = max(worst, abs(loss.item() - reference.item()))
     assert worst < 1e-4, f"largest loss difference {worst:.2e}"
     assert loss.item() < 0.5
+
+
+def _adam_state():
+    model = nn.Linear(3, 2)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    model(ne.ones(1, 3)).sum().backward()
+    opt.step()
+    return model, opt.state_dict()
+
+
+def test_load_state_dict_refuses_a_state_it_cannot_place():
+    model, saved = _adam_state()
+    fresh = optim.Adam(model.parameters())
+    # PyTorch keeps state for an unknown index silently; the engine says the checkpoint
+    # does not belong here (it used to raise a bare KeyError: 7).
+    with pytest.raises(ValueError, match=r"state for parameter index 7, .*indices \[0, 1\]"):
+        fresh.load_state_dict({**saved, "state": {7: saved["state"][0]}})
+    with pytest.raises(TypeError, match=r"expected a dict with 'state' and 'param_groups'"):
+        fresh.load_state_dict([saved])
+    with pytest.raises(KeyError, match=r"no 'param_groups' entry"):
+        fresh.load_state_dict({"state": {}})
+    with pytest.raises(ValueError, match=r"saved param group has no 'momentum'.*another"):
+        optim.SGD(model.parameters(), lr=0.1).load_state_dict(saved)
+    wrong = {**saved, "state": {0: {**saved["state"][0], "exp_avg": ne.zeros(5)}}}
+    with pytest.raises(ValueError, match=r"state 'exp_avg' of parameter 0 has shape \(5,\)"):
+        fresh.load_state_dict(wrong)
+    assert fresh.state == {}  # nothing was half-loaded
+
+
+def test_state_keys_written_as_strings_still_load():
+    model, saved = _adam_state()
+    fresh = optim.Adam(model.parameters())
+    fresh.load_state_dict({**saved, "state": {str(k): v for k, v in saved["state"].items()}})
+    assert fresh.state[model.weight]["step"] == 1
+
+
+def test_a_tensor_lr_tracks_torch_over_steps():
+    start = np.array([1.0, -2.0, 0.5], dtype=np.float32)
+    w = ne.tensor(start, requires_grad=True)
+    tw = torch.tensor(start, requires_grad=True)
+    ours = optim.Adam([w], lr=ne.tensor(0.05))
+    theirs = torch.optim.Adam([tw], lr=torch.tensor(0.05))
+    for _ in range(5):
+        for p, opt in ((w, ours), (tw, theirs)):
+            opt.zero_grad()
+            (p * p * p).sum().backward()
+            opt.step()
+    assert isinstance(ours.param_groups[0]["lr"], float)  # read once, as a number
+    np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-5)
+
+
+def test_named_parameters_are_accepted_as_pytorch_accepts_them():
+    model = nn.Linear(2, 1)
+    opt = optim.SGD(model.named_parameters(), lr=0.1)
+    assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
+    assert opt.param_groups[0]["params"] == [model.weight, model.bias]
+
+
+def test_a_non_leaf_that_retains_grad_is_accepted_like_pytorch():
+    x = ne.ones(2, requires_grad=True) * 2
+    x.retain_grad()
+    optim.SGD([x], lr=0.1)
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([ne.ones(2, requires_grad=True) * 2], lr=0.1)
