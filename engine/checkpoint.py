@@ -30,6 +30,7 @@ import uuid
 import warnings
 import zipfile
 import zlib
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -118,12 +119,13 @@ class _Encoder:
         if isinstance(value, np.ndarray):
             return {"ndarray": self.store(value, value, path)}
         if isinstance(value, dict):
-            return {
-                "dict": [
-                    [self.encode(k, path, depth + 1), self.encode(v, (*path, _part(k)), depth + 1)]
-                    for k, v in value.items()
-                ]
-            }
+            pairs = [
+                [self.encode(k, path, depth + 1), self.encode(v, (*path, _part(k)), depth + 1)]
+                for k, v in value.items()
+            ]
+            if isinstance(value, OrderedDict):  # what state_dict() returns, as in torch
+                return {"dict": pairs, "ordered": True}
+            return {"dict": pairs}
         if isinstance(value, (list, tuple)):
             kind = "list" if isinstance(value, list) else "tuple"
             return {kind: [self.encode(v, (*path, str(i)), depth + 1) for i, v in enumerate(value)]}
@@ -364,7 +366,7 @@ class _Reader:
         crc = zlib.crc32(_canonical(header, metadata))
         arrays = {}
         for name, (dtype, shape, nbytes) in table.items():
-            array = np.empty(shape, dtype)  # the size was checked against the file's
+            array = self.empty(name, shape, dtype)
             view = array.reshape(-1).view(np.uint8)
             if _read_into(f, view) != nbytes:
                 raise self.fail(f"is truncated: tensor {name!r} ends past the end of the file")
@@ -379,6 +381,16 @@ class _Reader:
         if not isinstance(structure, dict) or "root" not in structure:
             raise self.fail("is corrupt: its structure has no root")
         return structure["root"], arrays
+
+    def empty(self, name: str, shape: tuple, dtype) -> np.ndarray:
+        """Room for one tensor; its byte size was already checked against the file's."""
+        try:
+            return np.empty(shape, dtype)
+        except (ValueError, OverflowError, MemoryError):  # e.g. shape (0, 2**70)
+            raise self.fail(
+                f"is corrupt: tensor {name!r} has shape {_short(shape)}, with a dimension "
+                "larger than any array can have"
+            ) from None
 
     def parse_json(self, text: bytes, what: str):
         try:
@@ -410,40 +422,13 @@ class _Reader:
 
     def check_table(self, header: dict, data_bytes: int) -> dict:
         """name -> (dtype, shape, bytes), in file order; the ranges tile the data exactly."""
-        entries = []
-        for name, entry in header.items():
-            if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
-                raise self.fail(
-                    f"is corrupt: tensor {name!r} is not described by dtype, shape and data_offsets"
-                )
-            dtype = (
-                _FROM_SAFETENSORS.get(entry["dtype"]) if isinstance(entry["dtype"], str) else None
-            )
-            if dtype is None:
-                raise self.fail(
-                    f"holds tensor {name!r} of dtype {entry['dtype']!r}, which nnbench does not "
-                    f"read (it reads {', '.join(_FROM_SAFETENSORS)})",
-                    "Convert it in the program that wrote it.",
-                )
-            shape, offsets = entry["shape"], entry["data_offsets"]
-            if not _ints(shape, len(shape) if isinstance(shape, list) else -1) or not _ints(
-                offsets, 2
-            ):
-                raise self.fail(f"is corrupt: tensor {name!r} has a malformed shape or offsets")
-            begin, end = offsets
-            if math.prod(shape) * dtype.itemsize != end - begin or len(shape) > 64:
-                raise self.fail(
-                    f"is corrupt: tensor {name!r} has shape {tuple(shape)} of {entry['dtype']} "
-                    f"but spans {end - begin} bytes"
-                )
-            entries.append((begin, end, name, dtype, tuple(shape)))
-        entries.sort(key=lambda e: (e[0], e[1]))
+        entries = sorted(self.check_entry(name, entry) for name, entry in header.items())
         expected = 0
         for begin, end, name, _, _ in entries:
             if begin != expected:
                 raise self.fail(
-                    f"is corrupt: tensor {name!r} starts at byte {begin} of the "
-                    f"data, expected {expected} (ranges overlap or leave gaps)"
+                    f"is corrupt: tensor {name!r} starts at byte {begin} of the data, expected "
+                    f"{expected} (ranges overlap or leave gaps)"
                 )
             expected = end
         if expected != data_bytes:
@@ -452,6 +437,32 @@ class _Reader:
                 f"holds {data_bytes} after the header"
             )
         return {name: (dtype, shape, end - begin) for begin, end, name, dtype, shape in entries}
+
+    def check_entry(self, name: str, entry) -> tuple:
+        """(begin, end, name, dtype, shape) of one tensor, its size checked against its range."""
+        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+            raise self.fail(
+                f"is corrupt: tensor {name!r} is not described by dtype, shape and data_offsets"
+            )
+        code, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+        dtype = _FROM_SAFETENSORS.get(code) if isinstance(code, str) else None
+        if dtype is None:
+            raise self.fail(
+                f"holds tensor {name!r} of dtype {_short(code)}, which nnbench does not read "
+                f"(it reads {', '.join(_FROM_SAFETENSORS)})",
+                "Convert it in the program that wrote it.",
+            )
+        if not isinstance(shape, list) or not _ints(shape, len(shape)) or not _ints(offsets, 2):
+            raise self.fail(f"is corrupt: tensor {name!r} has a malformed shape or offsets")
+        if len(shape) > 64:
+            raise self.fail(f"is corrupt: tensor {name!r} has {len(shape)} dimensions (at most 64)")
+        begin, end = offsets
+        if math.prod(shape) * dtype.itemsize != end - begin:
+            raise self.fail(
+                f"is corrupt: tensor {name!r} has shape {_short(tuple(shape))} of {code} but "
+                f"spans {end - begin} bytes"
+            )
+        return begin, end, name, dtype, tuple(shape)
 
     def read_npz(self, f) -> tuple:
         """The older .npz layout: every member checked before any array is allocated."""
@@ -536,7 +547,8 @@ class _Reader:
         if not isinstance(body, list):
             raise self.fail(f"is corrupt: a {kind} in its structure is {_short(body)}")
         if kind == "dict":
-            return self.dict_of(body, arrays, device, depth)
+            out = self.dict_of(body, arrays, device, depth)
+            return OrderedDict(out) if node.get("ordered") is True else out
         items = [self.decode(item, arrays, device, depth + 1) for item in body]
         return items if kind == "list" else tuple(items)
 
@@ -546,8 +558,9 @@ class _Reader:
             if not isinstance(pair, list) or len(pair) != 2:
                 raise self.fail(f"is corrupt: a dict entry in its structure is {_short(pair)}")
             key = self.decode(pair[0], arrays, device, depth + 1)
+            value = self.decode(pair[1], arrays, device, depth + 1)
             try:
-                out[key] = self.decode(pair[1], arrays, device, depth + 1)
+                out[key] = value
             except TypeError:
                 raise self.fail(f"is corrupt: a dict key is a {type(key).__name__}") from None
         return out

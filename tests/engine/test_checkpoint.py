@@ -10,6 +10,7 @@ import tempfile
 import textwrap
 import time
 import warnings
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -154,7 +155,7 @@ WRITER = textwrap.dedent(
 
 
 def test_killing_the_writer_mid_save_never_breaks_the_checkpoint(tmp_path):
-    path = tmp_path / "ckpt.npz"
+    path = tmp_path / "ckpt.safetensors"
     ne.save({"step": 0, "a": ne.zeros(300, 1000), "b": ne.zeros(1000)}, path)
     rng = np.random.default_rng(0)
     steps = set()
@@ -173,7 +174,9 @@ def test_killing_the_writer_mid_save_never_breaks_the_checkpoint(tmp_path):
         steps.add(step)
     assert len(steps) > 2  # the writer really was interrupted at different points
     ne.save(loaded, path)
-    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.npz"]  # killed writers' leftovers go
+    assert [p.name for p in tmp_path.iterdir()] == [
+        "ckpt.safetensors"
+    ]  # killed writers' leftovers go
 
 
 # ---------------------------------------------------------------- every shape, dtype, value
@@ -227,6 +230,7 @@ def test_plain_values_and_key_types_round_trip(tmp_path, suffix):
         "text": ["", "héllo wörld ✓ 🚀", "\x00\n\"'\\", "\ud800"],
         "nested": {"a": [({"b": ()},)], 2: {3: [[], {}]}},
         "tuple": (1, (2, (3,))),
+        "ordered": OrderedDict([("b", 1), ("a", 2)]),
         "numpy scalars": [np.float32(1.5), np.int8(-3), np.bool_(True)],
     }
     loaded = round_trip(saved, tmp_path / f"c{suffix}")
