@@ -309,7 +309,7 @@ class _Reader:
             with open(self.path, "rb") as f:
                 start = f.read(9)
                 if start.startswith(b"PK"):
-                    return self.read_npz(f)
+                    return self.read_npz(f, size)
                 if len(start) == 9 and start[8:9] == b"{":
                     return self.read_safetensors(f, size)
         except OSError as error:
@@ -464,7 +464,7 @@ class _Reader:
             )
         return begin, end, name, dtype, tuple(shape)
 
-    def read_npz(self, f) -> tuple:
+    def read_npz(self, f, size: int) -> tuple:
         """The older .npz layout: every member checked before any array is allocated."""
         f.seek(0)
         try:
@@ -481,7 +481,7 @@ class _Reader:
                     raise self.fail(
                         "is a zip or .npz file but not an nnbench checkpoint", _NOT_OURS
                     )
-                arrays = {info.filename[:-4]: self.read_npy(archive, info) for info in infos}
+                arrays = {info.filename[:-4]: self.read_npy(archive, info, size) for info in infos}
         except (
             zipfile.BadZipFile,
             zipfile.LargeZipFile,
@@ -502,13 +502,15 @@ class _Reader:
             raise self.fail("is an .npz file whose structure is not nnbench's format 1", _NOT_OURS)
         return structure["root"], arrays
 
-    def read_npy(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    def read_npy(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int) -> np.ndarray:
         if not info.filename.endswith(".npy") or info.compress_type != zipfile.ZIP_STORED:
             raise self.fail(
                 f"holds {info.filename!r}, which is not an uncompressed .npy array as ne.save "
                 "writes them",
                 _NOT_OURS,
             )
+        if info.file_size != info.compress_size or info.file_size > size:
+            raise ValueError(f"{info.filename} claims {info.file_size} bytes in a {size}-byte file")
         with archive.open(info) as member:
             version = np.lib.format.read_magic(member)
             if version not in ((1, 0), (2, 0)):

@@ -6,6 +6,7 @@ import json
 import os
 import pickle
 import struct
+import tracemalloc
 import warnings
 import zipfile
 import zlib
@@ -224,6 +225,17 @@ def _crafted(marker):
     }
 
 
+def _npz_claiming_4_gb() -> bytes:
+    """A member whose .npy header and zip directory both claim 4 GB; the file has 300 bytes."""
+    claimed = 0xFFFFFF00
+    member = npy(descr="|u1", shape=(claimed - 128,), body=b"\0" * 8)
+    assert member.index(b"\0" * 8) == 128  # the .npy header takes 128 bytes
+    data = bytearray(npz({"w.npy": member, "__nnbench_structure__.npy": structure_npy()}))
+    entry = data.index(b"PK\x01\x02")  # w.npy's central directory entry
+    data[entry + 20 : entry + 28] = struct.pack("<II", claimed, claimed)
+    return bytes(data)
+
+
 def _zip_bomb() -> bytes:
     """20 MB of zeros in a ~20 kB deflated .npz that looks like a checkpoint."""
     out = io.BytesIO()
@@ -236,12 +248,19 @@ def test_crafted_files_raise_checkpoint_errors_that_say_what_is_wrong(tmp_path):
     marker = tmp_path / "executed"
     cases = _crafted(marker)
     cases["zip bomb"] = (_zip_bomb(), "not an uncompressed .npy")
+    cases["npz directory claiming 4 GB"] = (_npz_claiming_4_gb(), "claims 4294967040 bytes")
     assert len(cases) >= 60
     for number, (name, (data, message)) in enumerate(cases.items()):
         path = tmp_path / f"case{number}.safetensors"
         path.write_bytes(data)
-        with pytest.raises(ne.CheckpointError, match=message) as caught:
-            ne.load(path)
+        tracemalloc.start()  # numpy reports its allocations to tracemalloc
+        try:
+            with pytest.raises(ne.CheckpointError, match=message) as caught:
+                ne.load(path)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 2 * len(data) + 10_000_000, name  # nothing the file merely claims
         assert path.name in str(caught.value), name
         assert "allow_pickle" not in str(caught.value), name
     assert not marker.exists()  # nothing was unpickled
