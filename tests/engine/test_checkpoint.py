@@ -109,17 +109,19 @@ def test_loading_never_unpickles(tmp_path):
         ne.load(path)
 
 
+@pytest.mark.parametrize("suffix", SUFFIXES)
 @pytest.mark.parametrize("cut", [10, 200, -40])
-def test_truncated_file_gives_a_clear_error(tmp_path, cut):
-    path = ne.save({"w": ne.randn(100, 10)}, tmp_path / "c.npz")
+def test_truncated_file_gives_a_clear_error(tmp_path, cut, suffix):
+    path = ne.save({"w": ne.randn(100, 10)}, tmp_path / f"c{suffix}")
     data = path.read_bytes()
     path.write_bytes(data[:cut])
     with pytest.raises(ne.CheckpointError, match=r"truncated or corrupt.*nothing was loaded"):
         ne.load(path)
 
 
-def test_corrupt_bytes_are_caught(tmp_path):
-    path = ne.save({"w": ne.randn(1000)}, tmp_path / "c.npz")
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_corrupt_bytes_are_caught(tmp_path, suffix):
+    path = ne.save({"w": ne.randn(1000)}, tmp_path / f"c{suffix}")
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -127,8 +129,9 @@ def test_corrupt_bytes_are_caught(tmp_path):
         ne.load(path)
 
 
-def test_nan_weights_warn(tmp_path):
-    path = ne.save({"w": ne.tensor([1.0, float("nan")])}, tmp_path / "c.npz")
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_nan_weights_warn(tmp_path, suffix):
+    path = ne.save({"w": ne.tensor([1.0, float("nan")])}, tmp_path / f"c{suffix}")
     with pytest.warns(ne.CheckpointWarning, match="NaN or Inf"):
         ne.load(path)
 
