@@ -287,9 +287,11 @@ class Tensor:
         return _binary(O.Add, "add", self, other, reverse=True)
 
     def __sub__(self, other):
+        _no_bool_sub(self, other)
         return _binary(O.Sub, "sub", self, other)
 
     def __rsub__(self, other):
+        _no_bool_sub(self, other)
         return _binary(O.Sub, "sub", self, other, reverse=True)
 
     def __mul__(self, other):
@@ -431,7 +433,10 @@ class Tensor:
 
     def clamp(self, min=None, max=None):
         if min is None and max is None:
-            raise ValueError("clamp: give at least one of min= and max=")
+            raise ArgumentError(
+                f"clamp: at least one of min= and max= must not be None "
+                f"({describe('self', self)}); e.g. t.clamp(min=0)"
+            )
         return O.Clamp.apply(self, low=min, high=max)
 
     clip = clamp
@@ -792,6 +797,17 @@ def _binary(cls, op: str, a: Tensor, b, reverse: bool = False) -> Tensor:
     return cls.apply(b, a) if reverse else cls.apply(a, b)
 
 
+def _no_bool_sub(a: Tensor, b) -> None:
+    if a.dtype is dtypes.bool_ and (
+        isinstance(b, bool) or (isinstance(b, Tensor) and b.dtype is dtypes.bool_)
+    ):
+        raise DTypeError(
+            f"sub: subtraction, the - operator, with two bools is not supported "
+            f"({describe('a', a)}); use a ^ b (or logical_xor) for masks, or convert "
+            "first: a.long() - b.long()"
+        )
+
+
 def _bad_operand(op: str, a: Tensor, b):
     hint = ""
     if isinstance(b, (list, tuple)):
@@ -887,7 +903,7 @@ def _dim(op: str, t: Tensor, dim, extra: int = 0) -> int:
         raise TypeError(f"{op}: dim must be an int, not {type(dim).__name__} ({dim!r})")
     low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
     if not low <= dim <= high:
-        raise dim_error(op, "self", t, dim)
+        raise dim_error(op, "self", t, dim, extra)
     return int(dim) % max(ndim, 1)
 
 
