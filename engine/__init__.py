@@ -31,7 +31,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .dtypes import DType, float32, float64, int64
+from .dtypes import DType, float16, float32, float64, int8, int16, int32, int64, uint8
 from .dtypes import bool_ as bool  # noqa: A001 - torch's name for it
 from .errors import AnomalyError, AutogradError, DeviceError, DTypeError, EngineError, ShapeError
 from .tensor import Size, Tensor, cat, gather, matmul, maximum, stack, where
@@ -40,6 +40,9 @@ from .trace import Trace, trace
 float = float32  # noqa: A001
 double = float64
 long = int64
+half = float16
+short = int16
+int = int32  # noqa: A001 - torch.int is int32, as here
 
 # numpy warns on overflow or 0/0 in our ops; PyTorch does not, and NaN is found with
 # detect_anomaly() instead.

@@ -21,7 +21,7 @@ import threading
 import warnings
 import weakref
 
-from .errors import AnomalyError, AutogradError, DeviceError, describe, shape_str
+from .errors import AnomalyError, AutogradError, DeviceError, describe, device_name, shape_str
 
 
 class _State(threading.local):
@@ -316,15 +316,20 @@ def _check_root(tensor, gradient):
                 "the gradient: out.backward(gradient=ne.ones_like(out))."
             )
         return tensor.device.backend.ones(tuple(tensor.shape), tensor.dtype)
-    if hasattr(gradient, "data") and hasattr(gradient, "grad_fn"):
-        if gradient.device is not tensor.device:
-            raise DeviceError(
-                f"backward: gradient is on {gradient.device} but the tensor is on "
-                f"{tensor.device}; move it with gradient.to(tensor.device)."
-            )
-        gradient = gradient.array
-    else:
-        gradient = tensor.device.backend.asarray(gradient, tensor.dtype)
+    if not isinstance(gradient, Tensor):
+        raise TypeError(
+            f"backward: gradient must be a Tensor or None, but got {type(gradient).__name__}; "
+            f"make it a tensor shaped like the output ({shape_str(tensor.shape)}), e.g. "
+            "gradient=ne.ones_like(out)"
+        )
+    if gradient.device is not tensor.device:
+        raise DeviceError(
+            f"backward: gradient is on {device_name(gradient.device)} but the tensor is on "
+            f"{device_name(tensor.device)}; move it with gradient.to(tensor.device)."
+        )
+    if gradient.dtype is not tensor.dtype:  # PyTorch casts it, so .grad keeps the leaf's dtype
+        gradient = gradient.to(tensor.dtype)
+    gradient = gradient.array
     if tuple(gradient.shape) != tuple(tensor.shape):
         raise AutogradError(
             f"backward: gradient has shape {shape_str(tuple(gradient.shape))} but the tensor "

@@ -198,7 +198,7 @@ class NumpyBackend:
         return np.swapaxes(x, -1, -2)
 
     def cumprod(self, x, axis):
-        return np.cumprod(x, axis=axis)
+        return np.multiply.accumulate(x, axis=axis)
 
     def flip(self, x, axis):
         return np.flip(x, axis=axis)
@@ -224,17 +224,20 @@ class NumpyBackend:
     def clip(self, x, low, high):
         return np.clip(x, low, high)
 
+    # The reductions call the ufuncs themselves rather than np.sum & co: numpy's overflow
+    # warnings then come from this module, where the engine's warning filter mutes them,
+    # and not from numpy's own fromnumeric.py, where they would reach the user.
     def sum(self, x, axis=None, keepdims=False):
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        return np.add.reduce(x, axis=axis, dtype=_reduce_dtype(x), keepdims=keepdims)
 
     def prod(self, x, axis=None, keepdims=False):
-        return np.prod(x, axis=axis, keepdims=keepdims)
+        return np.multiply.reduce(x, axis=axis, dtype=_reduce_dtype(x), keepdims=keepdims)
 
     def max(self, x, axis=None, keepdims=False):
-        return np.max(x, axis=axis, keepdims=keepdims)
+        return np.maximum.reduce(x, axis=axis, keepdims=keepdims)
 
     def min(self, x, axis=None, keepdims=False):
-        return np.min(x, axis=axis, keepdims=keepdims)
+        return np.minimum.reduce(x, axis=axis, keepdims=keepdims)
 
     def argmax(self, x, axis=None, keepdims=False):
         return np.argmax(x, axis=axis, keepdims=keepdims)
@@ -275,6 +278,10 @@ class NumpyBackend:
     def topk(self, x, k, axis, largest):
         keys = -x if largest else x
         order = np.argsort(keys, axis=axis, kind="stable")
+        if largest and x.dtype.kind == "f" and np.isnan(x).any():
+            # argsort puts NaN last; PyTorch counts NaN as the largest, so move it first
+            nan_last = np.isnan(np.take_along_axis(x, order, axis=axis))
+            order = np.take_along_axis(order, np.argsort(~nan_last, axis, kind="stable"), axis)
         index = np.take(order, np.arange(k), axis=axis)
         return np.take_along_axis(x, index, axis=axis), index
 
@@ -306,6 +313,11 @@ class NumpyBackend:
 
     def randn(self, generator, shape, dtype):
         return generator.standard_normal(shape, dtype=np.float64).astype(dtype.numpy)
+
+
+def _reduce_dtype(x):
+    """Sums and products of small ints and bools are int64, as in PyTorch (and np.sum)."""
+    return np.int64 if x.dtype.kind in "biu" else None
 
 
 _ERFC_FIT = (

@@ -1,4 +1,4 @@
-"""The engine's dtypes: float32, float64, int64 and bool, named as in PyTorch."""
+"""The engine's dtypes, named as in PyTorch: the ones numpy can hold and compute with."""
 
 from __future__ import annotations
 
@@ -33,29 +33,43 @@ class DType:
         return (from_any, (self.name,))
 
 
+float16 = DType("float16", 2)
 float32 = DType("float32", 2)
 float64 = DType("float64", 2)
+uint8 = DType("uint8", 1)
+int8 = DType("int8", 1)
+int16 = DType("int16", 1)
+int32 = DType("int32", 1)
 int64 = DType("int64", 1)
 bool_ = DType("bool", 0)
-ALL = (float32, float64, int64, bool_)
+ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_)
+SUPPORTED = "float16, float32, float64, uint8, int8, int16, int32, int64 and bool"
 _BY_NAME = {d.name: d for d in ALL}
-_BY_NAME.update({"float": float32, "double": float64, "long": int64, "int": int64})
-# numpy dtypes the engine accepts on input, and what they become.
-_FROM_NUMPY = {
-    np.dtype("float32"): float32,
-    np.dtype("float64"): float64,
-    np.dtype("float16"): float32,
-    np.dtype("int64"): int64,
-    np.dtype("int32"): int64,
-    np.dtype("int16"): int64,
-    np.dtype("int8"): int64,
-    np.dtype("uint8"): int64,
-    np.dtype("uint16"): int64,
-    np.dtype("uint32"): int64,
-    np.dtype("bool"): bool_,
-}
+# PyTorch's aliases: torch.half, torch.float, torch.double, torch.short, torch.int, torch.long
+_BY_NAME.update(
+    {"half": float16, "float": float32, "double": float64, "short": int16, "int": int32}
+)
+_BY_NAME["long"] = int64
+# numpy dtypes the engine accepts on input, and what they become: each keeps its own.
+_FROM_NUMPY = {d.numpy: d for d in ALL}
 # What an array's own dtype maps to, for both backends (filled lazily for torch).
 _OF_ARRAY: dict = {d.numpy: d for d in ALL}
+
+
+def unsupported(spec) -> TypeError:
+    """The error for a dtype numpy cannot hold (bfloat16) or the engine does not take."""
+    name = str(spec).removeprefix("torch.")
+    why = ""
+    if "bfloat16" in name:
+        why = " (numpy has no bfloat16, and the engine computes with numpy)"
+    elif "complex" in name:
+        why = " (the engine has no complex numbers)"
+    elif name.startswith("uint"):
+        why = " (PyTorch has no arithmetic for it; convert with .astype(np.int64) first)"
+    return TypeError(
+        f"dtype {name} is not supported{why}; the engine supports {SUPPORTED} "
+        "(ne.float32, ne.int64, ...)"
+    )
 
 
 def of_array(array) -> DType:
@@ -68,7 +82,7 @@ def of_array(array) -> DType:
     name = str(dtype).removeprefix("torch.")
     found = _BY_NAME.get(name)
     if found is None:
-        raise TypeError(f"the engine has no dtype for {dtype}; use float32, float64, int64 or bool")
+        raise unsupported(dtype)
     _OF_ARRAY[dtype] = found
     return found
 
@@ -93,12 +107,13 @@ def from_any(spec) -> DType:
             return _BY_NAME[name]
         try:
             return _FROM_NUMPY[np.dtype(spec)]
-        except (TypeError, KeyError):
+        except KeyError:
+            raise unsupported(spec) from None
+        except TypeError:
             pass
-    raise TypeError(
-        f"unknown dtype {spec!r}: the engine supports float32, float64, int64 and bool "
-        "(ne.float32, ne.float64, ne.int64, ne.bool)"
-    )
+    if any(k in name for k in ("bfloat16", "complex", "uint")):
+        raise unsupported(spec)
+    raise TypeError(f"unknown dtype {spec!r}: the engine supports {SUPPORTED} (ne.float32, ...)")
 
 
 def promote(a: DType, b: DType) -> DType:
@@ -107,6 +122,9 @@ def promote(a: DType, b: DType) -> DType:
         return a
     if a.category != b.category:
         return a if a.category > b.category else b
+    if uint8 in (a, b):  # uint8 and a signed int: a signed int that holds 0..255 too
+        other = b if a is uint8 else a
+        return int16 if other is int8 else other
     return a if a.itemsize >= b.itemsize else b
 
 

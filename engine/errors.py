@@ -19,6 +19,22 @@ class DTypeError(EngineError, TypeError):
     """Operands whose dtypes do not fit the op."""
 
 
+class DimError(ShapeError, IndexError):
+    """A dim that is out of range, or a reduction over an empty dim (IndexError in PyTorch)."""
+
+
+class IndexRangeError(EngineError, IndexError):
+    """An index value outside the size of the dim it indexes."""
+
+
+class ArgumentError(EngineError, ValueError):
+    """An argument the op cannot take: a zero step, ragged data, an integer that overflows."""
+
+
+class UnsupportedDTypeError(DTypeError, NotImplementedError):
+    """An op that PyTorch does not implement for this dtype (softmax of ints, abs of bools)."""
+
+
 class DeviceError(EngineError):
     """A device that is unknown, unavailable, or differs between operands."""
 
@@ -78,10 +94,19 @@ def broadcast_message(op: str, shapes: list[tuple], roles: list[str]) -> str:
     return "\n".join(lines)
 
 
-def dim_error(op: str, role: str, tensor, dim) -> ShapeError:
+def device_name(device) -> str:
+    """'cpu (numpy)', 'torch:cpu' or 'cuda:0': the backend named where 'cpu' is ambiguous."""
+    if device.type == "cpu":
+        return "cpu (numpy)" if device.backend_name == "numpy" else "torch:cpu"
+    return str(device)
+
+
+def dim_error(op: str, role: str, tensor, dim, extra: int = 0) -> DimError:
+    """A dim out of range; ``extra`` is 1 for ops that add a dim (unsqueeze, stack)."""
     ndim = len(tensor.shape)
-    valid = f"[{-ndim}, {ndim - 1}]" if ndim else "[-1, 0] (a 0-d tensor)"
-    return ShapeError(
-        f"{op}: dim {dim} is out of range for {describe(role, tensor)}; "
-        f"a {ndim}-d tensor takes dim in {valid}."
+    span = max(ndim + extra, 1)
+    valid = f"[{-span}, {span - 1}]" + (" (a 0-d tensor)" if not ndim else "")
+    takes = f"{op} on a {ndim}-d tensor takes" if extra else f"a {ndim}-d tensor takes"
+    return DimError(
+        f"{op}: dim {dim} is out of range for {describe(role, tensor)}; {takes} dim in {valid}."
     )

@@ -106,10 +106,13 @@ class Pow(Function):
             else:
                 grad_a = grad * 0.0 if b == 0 else grad * b * a ** (b - 1)
         if needs_b:
-            log_a = xp.log(a) if hasattr(a, "shape") else _log_scalar(a)
-            grad_b = grad * out * log_a
+            # PyTorch's rule: 0 where a == 0 and b >= 0 (not 0 * log 0 = NaN)
             if hasattr(a, "shape"):
-                grad_b = xp.where((a == 0) & (b >= 0), 0.0, grad_b)
+                grad_b = xp.where((a == 0) & (b >= 0), 0.0, grad * out * xp.log(a))
+            else:
+                grad_b = grad * out * _log_scalar(a)
+                if a == 0:
+                    grad_b = xp.where(b >= 0, 0.0, grad_b)
         return grad_a, grad_b
 
     def named_values(self):
@@ -120,12 +123,14 @@ class Pow(Function):
 def _log_scalar(value):
     import math
 
-    return math.log(value) if value > 0 else float("nan")
+    if value == 0:
+        return -math.inf
+    return math.log(value) if value > 0 else math.nan
 
 
 class Maximum(Function):
     op, grad_name = "maximum", "MaximumBackward0"
-    rules = ("grad where a > b (half at ties)", "grad where b > a (half at ties)")
+    rules = ("grad where not a < b (half at ties)", "grad where not b < a (half at ties)")
     saves = (0, 1)
 
     def forward(self, a, b):
@@ -133,9 +138,11 @@ class Maximum(Function):
         return self.xp.maximum(a, b)
 
     def backward(self, grad):
+        # PyTorch's rule: a NaN on either side sends the whole gradient to both
         a, b = self.saved
-        tie = grad * (a == b) * 0.5
-        return grad * (a > b) + tie, grad * (a < b) + tie
+        xp = self.xp
+        shared = xp.where(a == b, grad * 0.5, grad)
+        return xp.where(a < b, 0.0, shared), xp.where(b < a, 0.0, shared)
 
 
 # ----------------------------------------------------------------------------- elementwise
@@ -196,17 +203,26 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    """sqrt(a); for std (``zero_at_zero``) a 0 output sends 0 back, as PyTorch's std does."""
+
     op, grad_name = "sqrt", "SqrtBackward0"
     rules = ("grad / (2 * sqrt(a))",)
     saves_output = True
+    zero_at_zero = False
 
-    def forward(self, a):
+    def forward(self, a, zero_at_zero=False):
         out = self.xp.sqrt(a)
         self.save(out)
+        if zero_at_zero:
+            self.zero_at_zero = True
+            self.rules = ("grad / (2 * sqrt(a)), 0 where sqrt(a) = 0 (a constant input)",)
         return out
 
     def backward(self, grad):
-        return (grad / (2 * self.saved[0]),)
+        out = self.saved[0]
+        if self.zero_at_zero:
+            return (self.xp.where(out == 0, 0.0, grad / (2 * out)),)
+        return (grad / (2 * out),)
 
     def named_values(self):
         return {"sqrt(a)": self.saved[0]} if self.saved else {}
@@ -222,7 +238,8 @@ class Abs(Function):
         return self.xp.abs(a)
 
     def backward(self, grad):
-        return (grad * self.xp.sign(self.saved[0]),)
+        a, xp = self.saved[0], self.xp
+        return (grad * xp.where(xp.isnan(a), 0.0, xp.sign(a)),)  # sign(NaN) is 0 in PyTorch
 
 
 class Tanh(Function):
@@ -272,7 +289,8 @@ class Relu(Function):
         return out
 
     def backward(self, grad):
-        return (grad * (self.saved[0] > 0),)
+        # PyTorch zeroes where out <= 0, so a NaN input passes its gradient through
+        return (self.xp.where(self.saved[0] <= 0, 0.0, grad),)
 
     def named_values(self):
         return {"a > 0": self.saved[0] > 0} if self.saved else {}
@@ -414,8 +432,9 @@ class Extreme(Function):
         return out
 
     def backward(self, grad):
+        # a NaN max: the gradient is shared by the NaNs, as in PyTorch
         a, out = self.saved
-        hits = a == out
+        hits = self.xp.isnan(a) if bool(out != out) else a == out
         return (grad * hits / int(self.xp.sum(hits)),)
 
 
@@ -525,6 +544,10 @@ class Softmax(Function):
 
     def forward(self, a, dim):
         xp = self.xp
+        self.dim = dim
+        if 0 in a.shape:  # nothing to normalise (numpy's max has no empty reduction)
+            self.save(xp.copy(a))
+            return xp.copy(a)
         e = xp.exp(a - xp.max(a, axis=dim, keepdims=True))
         out = e / xp.sum(e, axis=dim, keepdims=True)
         self.save(out)
@@ -548,6 +571,10 @@ class LogSoftmax(Function):
 
     def forward(self, a, dim):
         xp = self.xp
+        self.dim = dim
+        if 0 in a.shape:  # nothing to normalise (numpy's max has no empty reduction)
+            self.save(xp.copy(a))
+            return xp.copy(a)
         shifted = a - xp.max(a, axis=dim, keepdims=True)
         out = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
         self.save(out)

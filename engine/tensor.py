@@ -19,12 +19,17 @@ from .autograd import STATE
 from .backends import Device
 from .backends import device as parse_device
 from .errors import (
+    ArgumentError,
     AutogradError,
     DeviceError,
+    DimError,
     DTypeError,
+    IndexRangeError,
     ShapeError,
+    UnsupportedDTypeError,
     broadcast_message,
     describe,
+    device_name,
     dim_error,
     shape_str,
 )
@@ -282,9 +287,11 @@ class Tensor:
         return _binary(O.Add, "add", self, other, reverse=True)
 
     def __sub__(self, other):
+        _no_bool_sub(self, other)
         return _binary(O.Sub, "sub", self, other)
 
     def __rsub__(self, other):
+        _no_bool_sub(self, other)
         return _binary(O.Sub, "sub", self, other, reverse=True)
 
     def __mul__(self, other):
@@ -312,6 +319,11 @@ class Tensor:
         return matmul(_like(other, self), self)
 
     def __neg__(self):
+        if self.dtype is dtypes.bool_:
+            raise DTypeError(
+                f"neg: negation, the - operator, on a bool tensor is not supported "
+                f"({describe('self', self)}); to invert a mask use ~t or t.logical_not()"
+            )
         return O.Neg.apply(self)
 
     def __pos__(self):
@@ -398,6 +410,11 @@ class Tensor:
         return O.Sqrt.apply(_floating("sqrt", self))
 
     def abs(self):
+        if self.dtype is dtypes.bool_:
+            raise UnsupportedDTypeError(
+                f"abs: not implemented for {describe('self', self)}; a bool is never "
+                "negative, so use t itself, or t.long().abs()"
+            )
         return O.Abs.apply(self)
 
     def tanh(self):
@@ -407,11 +424,19 @@ class Tensor:
         return O.Sigmoid.apply(_floating("sigmoid", self))
 
     def relu(self):
+        if self.dtype is dtypes.bool_:
+            raise DTypeError(
+                f"relu: boolean inputs are not supported ({describe('self', self)}); "
+                "convert first: t.float().relu()"
+            )
         return O.Relu.apply(self)
 
     def clamp(self, min=None, max=None):
         if min is None and max is None:
-            raise ValueError("clamp: give at least one of min= and max=")
+            raise ArgumentError(
+                f"clamp: at least one of min= and max= must not be None "
+                f"({describe('self', self)}); e.g. t.clamp(min=0)"
+            )
         return O.Clamp.apply(self, low=min, high=max)
 
     clip = clamp
@@ -456,7 +481,8 @@ class Tensor:
         return (centered * centered).sum(dim, keepdim=keepdim) / max(n - correction, 0)
 
     def std(self, dim=None, keepdim=False, unbiased=True, correction=None):
-        return self.var(dim, keepdim, unbiased, correction).sqrt()
+        # a constant input's std has gradient 0, as in PyTorch, not sqrt's inf * 0 = NaN
+        return O.Sqrt.apply(self.var(dim, keepdim, unbiased, correction), zero_at_zero=True)
 
     def max(self, dim=None, keepdim=False):
         return _extreme("max", self, dim, keepdim, largest=True)
@@ -476,11 +502,12 @@ class Tensor:
         return O.Prod.apply(_sum_dtype(self), dim=dim, keepdim=keepdim)
 
     def softmax(self, dim):
-        return O.Softmax.apply(_floating("softmax", self), dim=_dim("softmax", self, dim))
+        _need_floating("softmax", self)
+        return O.Softmax.apply(self, dim=_dim("softmax", self, dim))
 
     def log_softmax(self, dim):
-        dim = _dim("log_softmax", self, dim)
-        return O.LogSoftmax.apply(_floating("log_softmax", self), dim=dim)
+        _need_floating("log_softmax", self)
+        return O.LogSoftmax.apply(self, dim=_dim("log_softmax", self, dim))
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         dim = _dim("topk", self, dim)
@@ -533,7 +560,8 @@ class Tensor:
     def transpose(self, dim0, dim1):
         d0, d1 = _dim("transpose", self, dim0), _dim("transpose", self, dim1)
         order = list(range(self.ndim))
-        order[d0], order[d1] = order[d1], order[d0]
+        if order:  # a 0-d tensor takes dims 0 and -1 and stays as it is, as in PyTorch
+            order[d0], order[d1] = order[d1], order[d0]
         return _view_of(self, O.Permute.apply(self, dims=tuple(order), name="TransposeBackward0"))
 
     def t(self):
@@ -560,6 +588,14 @@ class Tensor:
             )
         lead = len(sizes) - len(shape)
         target = list(sizes)
+        for i, want in enumerate(sizes):
+            if want < -1 or (want == -1 and i < lead):
+                where = "a new leading dim" if i < lead else "a size"
+                raise ShapeError(
+                    f"expand: {where} of {want} in {shape_str(sizes)} is not allowed for "
+                    f"{describe('self', self)}: sizes are 0 or more, and -1 (keep the size) "
+                    "only for dims self already has"
+                )
         for i, n in enumerate(shape):
             want = sizes[lead + i]
             if want == -1:
@@ -581,14 +617,31 @@ class Tensor:
         return out if advanced else _view_of(self, out)
 
     def __setitem__(self, key, value):
-        _check_inplace("__setitem__", self)
         key, _, _ = _index_key(self, key)
         if isinstance(value, Tensor):
-            if value.device is not self.device:
-                raise DeviceError(
-                    f"__setitem__: value is on {value.device} but the tensor is on {self.device}"
+            value = _same_device("__setitem__", "value", value, self)
+            target = tuple(self.array[key].shape)
+            if _broadcast_shape(tuple(value.shape), target) != target:
+                raise ShapeError(
+                    broadcast_message(
+                        f"__setitem__ (the value must broadcast to the indexed part, shape "
+                        f"{shape_str(target)}, of {describe('self', self)})",
+                        [target, tuple(value.shape)],
+                        ["target", "value"],
+                    )
                 )
             value = value.array
+        elif not isinstance(value, numbers.Number) or isinstance(value, complex):
+            raise TypeError(
+                f"__setitem__: can't assign a {type(value).__name__} to {describe('self', self)}; "
+                "assign a number or a tensor, e.g. t[...] = ne.tensor(values)"
+            )
+        elif isinstance(value, float) and not self.dtype.is_floating_point and value != value:
+            raise ArgumentError(
+                f"__setitem__: {value} cannot be stored in {describe('self', self)} (an "
+                "integer tensor has no NaN or Inf); convert it first with t.float()"
+            )
+        _check_inplace("__setitem__", self)
         self.array[key] = value
 
     def gather(self, dim, index):
@@ -730,9 +783,54 @@ def _binary(cls, op: str, a: Tensor, b, reverse: bool = False) -> Tensor:
             a = a.to(result)
         if isinstance(b, np.generic):
             b = b.item()
-    else:
+        if result.category == 1 and isinstance(b, int):
+            b = _fit_int(op, result, b, wrap=cls is not O.Pow)
+            if cls is O.Pow and b < 0 and not reverse:
+                raise ArgumentError(
+                    f"pow: integers to negative integer powers are not allowed "
+                    f"({describe('a', a)}, exponent {b}); use a float tensor: t.float() ** {b}"
+                )
+    elif isinstance(b, np.ndarray):
         return _binary(cls, op, a, _like(b, a), reverse)
+    else:
+        _bad_operand(op, a, b)
     return cls.apply(b, a) if reverse else cls.apply(a, b)
+
+
+def _no_bool_sub(a: Tensor, b) -> None:
+    if a.dtype is dtypes.bool_ and (
+        isinstance(b, bool) or (isinstance(b, Tensor) and b.dtype is dtypes.bool_)
+    ):
+        raise DTypeError(
+            f"sub: subtraction, the - operator, with two bools is not supported "
+            f"({describe('a', a)}); use a ^ b (or logical_xor) for masks, or convert "
+            "first: a.long() - b.long()"
+        )
+
+
+def _bad_operand(op: str, a: Tensor, b):
+    hint = ""
+    if isinstance(b, (list, tuple)):
+        hint = f"; make it a tensor first: ne.tensor({b!r:.30})"
+    raise TypeError(
+        f"{op}: unsupported operand type(s): Tensor ({describe('a', a)}) and "
+        f"{type(b).__name__}{hint}"
+    )
+
+
+def _fit_int(op: str, dtype: dtypes.DType, value: int, wrap: bool = True) -> int:
+    """A Python int in an integer tensor's op: wrapped to the dtype, as PyTorch does."""
+    bits = dtype.itemsize * 8
+    low, high = (0, 2**bits) if dtype is dtypes.uint8 else (-(2 ** (bits - 1)), 2 ** (bits - 1))
+    if low <= value < high:
+        return value
+    if not wrap or not -(2**63) <= value < 2**64:
+        raise ArgumentError(
+            f"{op}: the value {value} cannot be converted to {dtype.name} without overflow "
+            f"({dtype.name} holds {low} .. {high - 1}); convert the tensor first, e.g. "
+            "t.double()"
+        )
+    return (value - low) % 2**bits + low
 
 
 def _promote_pair(cls, a: Tensor, b: Tensor):
@@ -753,6 +851,8 @@ def _compare(kind: str, a: Tensor, b) -> Tensor:
         if b is None or not isinstance(b, (numbers.Number, list, tuple, np.ndarray)):
             return NotImplemented if kind in ("eq", "ne") else _unsupported(kind, b)
         b = _like(b, a) if not isinstance(b, numbers.Number) else b
+        if a.dtype.category == 1 and isinstance(b, int) and not isinstance(b, bool):
+            b = _fit_int(kind, a.dtype, b)
     if isinstance(b, Tensor):
         if a.array.shape != b.array.shape:
             _check_broadcast(kind, [tuple(a.shape), tuple(b.shape)], [a, b], ["a", "b"])
@@ -780,6 +880,14 @@ def _logical(kind: str, a: Tensor, b) -> Tensor:
     return O.Logical.apply(a, b, kind=kind)
 
 
+def _need_floating(op: str, t: Tensor) -> None:
+    if not t.dtype.is_floating_point:
+        raise UnsupportedDTypeError(
+            f"{op}: not implemented for {describe('self', t)} (PyTorch has no integer "
+            f"{op} either); convert first: t.float().{op}(dim)"
+        )
+
+
 def _floating(op: str, t: Tensor) -> Tensor:
     return t if t.dtype.is_floating_point else t.to(dtypes.float32)
 
@@ -795,7 +903,7 @@ def _dim(op: str, t: Tensor, dim, extra: int = 0) -> int:
         raise TypeError(f"{op}: dim must be an int, not {type(dim).__name__} ({dim!r})")
     low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
     if not low <= dim <= high:
-        raise dim_error(op, "self", t, dim)
+        raise dim_error(op, "self", t, dim, extra)
     return int(dim) % max(ndim, 1)
 
 
@@ -807,8 +915,9 @@ def _dims(op: str, t: Tensor, dim):
         dims = tuple(sorted(_dim(op, t, d) for d in dim))
         if len(set(dims)) != len(dims):
             raise ShapeError(f"{op}: dim {tuple(dim)} names a dimension twice")
-        return dims
-    return (_dim(op, t, dim),) if t.ndim else None
+        return dims if dims and t.ndim else None  # dim=() reduces everything, as in PyTorch
+    d = _dim(op, t, dim)
+    return (d,) if t.ndim else None
 
 
 def _extreme(op: str, t: Tensor, dim, keepdim: bool, largest: bool):
@@ -825,13 +934,19 @@ def _extreme(op: str, t: Tensor, dim, keepdim: bool, largest: bool):
 
         return t.clone(), zeros((), dtype=dtypes.int64, device=t.device)
     if t.shape[d] == 0:
-        raise ShapeError(f"{op}: cannot reduce over dim {dim} of size 0 ({describe('self', t)})")
+        raise DimError(
+            f"{op}: cannot reduce over dim {dim} of size 0 ({describe('self', t)}); "
+            "an empty dim has no extreme value, so reduce over a non-empty dim"
+        )
     return O.ExtremeDim.apply(t, dim=d, keepdim=keepdim, largest=largest)
 
 
 def _arg_extreme(op: str, t: Tensor, dim, keepdim: bool, largest: bool):
     if t.numel() == 0:
-        raise ShapeError(f"{op}: {describe('self', t)} is empty")
+        raise DimError(
+            f"{op}: {describe('self', t)} is empty, so it has no {op[3:]}imum to point "
+            "at; check the tensor's shape before reducing it"
+        )
     if dim is not None:
         dim = _dim(op, t, dim)
         if t.ndim == 0:
@@ -892,6 +1007,8 @@ def _to_arguments(args, kwargs):
             target_device = arg
         elif type(arg).__name__ == "device":  # a torch.device
             target_device = str(arg)
+        elif isinstance(arg, str) and not _names_dtype(arg):
+            target_device = arg  # neither a device we know nor a dtype: parsing says so
         else:
             target_dtype = arg
     if target_device is not None:
@@ -899,6 +1016,11 @@ def _to_arguments(args, kwargs):
     if target_dtype is not None:
         target_dtype = dtypes.from_any(target_dtype)
     return target_device, target_dtype
+
+
+def _names_dtype(text: str) -> bool:
+    name = text.removeprefix("torch.").removeprefix("ne.")
+    return name in dtypes._BY_NAME or any(k in name for k in ("float", "int", "complex"))
 
 
 def _move(t: Tensor, target: Device) -> Tensor:
@@ -932,17 +1054,11 @@ def _index_key(t: Tensor, key):
     """Check an index against t's shape and turn it into a key for the backend array."""
     if not isinstance(key, tuple):
         key = (key,)
+    key = tuple(_index_list(t, k) if isinstance(k, (list, tuple)) else k for k in key)
+    if sum(k is Ellipsis for k in key) > 1:
+        key = _expand_ellipses(t, key)
     shape = tuple(t.shape)
-    used = 0
-    for k in key:
-        if k is None or k is Ellipsis:
-            continue
-        if isinstance(k, Tensor) and k.dtype is dtypes.bool_:
-            used += max(k.ndim, 1)
-        elif isinstance(k, (list, np.ndarray)) and np.asarray(k).dtype == np.bool_:
-            used += max(np.asarray(k).ndim, 1)
-        else:
-            used += 1
+    used = sum(_dims_indexed(k) for k in key)
     if used > len(shape):
         raise IndexError(
             f"getitem: too many indices for {describe('self', t)}: {used} given, {len(shape)} dims"
@@ -955,12 +1071,13 @@ def _index_key(t: Tensor, key):
         elif k is Ellipsis:
             out.append(k)
             dim += len(shape) - used
-        elif isinstance(k, (bool, np.bool_)):
-            raise IndexError("getitem: a bare True/False index is not supported; use a mask")
+        elif isinstance(k, (bool, np.bool_)):  # like None, a new dim (of size 1 or 0)
+            out.append(bool(k))
+            kinds.add("advanced")
         elif isinstance(k, (int, np.integer)):
             size = shape[dim]
             if not -size <= k < size:
-                raise IndexError(
+                raise IndexRangeError(
                     f"getitem: index {k} is out of bounds for dim {dim} with size {size} "
                     f"({describe('self', t)}); valid indices are {-size}..{size - 1}"
                 )
@@ -976,13 +1093,19 @@ def _index_key(t: Tensor, key):
             out.append(k)
             kinds.add("slice")
             dim += 1
-        else:
+        elif isinstance(k, (Tensor, np.ndarray)):
             index = k if isinstance(k, Tensor) else _like(k, t)
             if index.device is not t.device:
                 index = index.to(t.device)
             out.append(_check_index_tensor(t, index, dim))
             kinds.add("advanced")
             dim += max(index.ndim, 1) if index.dtype is dtypes.bool_ else 1
+        else:
+            raise IndexError(
+                f"getitem: {type(k).__name__} ({k!r:.30}) is not a valid index for "
+                f"{describe('self', t)}: use ints, slices (:), ..., None, lists of ints or "
+                "bools, or int64 / bool tensors"
+            )
     advanced = "advanced" in kinds
     if advanced:
         name = "IndexBackward0"
@@ -993,6 +1116,48 @@ def _index_key(t: Tensor, key):
     else:
         name = "SliceBackward0"
     return tuple(out), advanced, name
+
+
+def _dims_indexed(k) -> int:
+    """How many of self's dims an index uses up."""
+    if k is None or k is Ellipsis or isinstance(k, (bool, np.bool_)):
+        return 0
+    if isinstance(k, Tensor) and k.dtype is dtypes.bool_:
+        return max(k.ndim, 1)
+    if isinstance(k, np.ndarray) and k.dtype == np.bool_:
+        return max(k.ndim, 1)
+    return 1
+
+
+def _index_list(t: Tensor, k) -> Tensor:
+    """A list index as an index tensor, or an IndexError that says what is wrong with it."""
+    from .creation import tensor
+
+    if not k:
+        return tensor([], dtype=dtypes.int64, device=t.device)
+    try:
+        return tensor(k, device=t.device)
+    except (ValueError, TypeError) as error:
+        reason = str(error).removeprefix("tensor: ").split(": nested lists")[0]
+        raise IndexError(
+            f"getitem: the index list {k!r:.40} cannot index {describe('self', t)}: "
+            f"{reason}. An index list must be rectangular ints or bools, e.g. t[[0, 2]]; "
+            "to pick elements by row and column, give one list per dim: t[[0, 1], [2, 0]]"
+        ) from None
+
+
+def _expand_ellipses(t: Tensor, key: tuple) -> tuple:
+    """PyTorch's reading of several ...: each skips the dims the other indices leave."""
+    free = max(t.ndim - sum(_dims_indexed(k) for k in key), 0)
+    out = []
+    for k in key:
+        out.extend([slice(None)] * free if k is Ellipsis else [k])
+    every = slice(None)
+    while sum(_dims_indexed(k) for k in out) > t.ndim and isinstance(out[-1], slice):
+        if out[-1] != every:
+            break
+        out.pop()  # a trailing ':' past the last dim changes nothing
+    return tuple(out)
 
 
 def _check_index_tensor(t: Tensor, index: Tensor, dim: int):
@@ -1006,6 +1171,8 @@ def _check_index_tensor(t: Tensor, index: Tensor, dim: int):
                 f"shape {shape_str(span)}"
             )
         return index.array
+    if index.dtype.category == 1 and index.dtype is not dtypes.uint8:
+        index = index.to(dtypes.int64)
     if index.dtype is not dtypes.int64:
         raise IndexError(
             f"getitem: index tensors must be int64 or bool, not {index.dtype.name}; use idx.long()"
@@ -1016,7 +1183,7 @@ def _check_index_tensor(t: Tensor, index: Tensor, dim: int):
         low, high = int(xp.min(index.array)), int(xp.max(index.array))
         if low < -size or high >= size:
             bad = high if high >= size else low
-            raise IndexError(
+            raise IndexRangeError(
                 f"getitem: index {bad} is out of bounds for dim {dim} with size {size} "
                 f"({describe('self', t)}); valid indices are {-size}..{size - 1}"
             )
@@ -1060,10 +1227,15 @@ def matmul(a: Tensor, b) -> Tensor:
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("cat: expected a non-empty list of tensors")
+    tensors = _tensor_list("cat", tensors)
     first = tensors[0]
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise ShapeError(
+                f"cat: tensor {i} is 0-d (shape ()), and a 0-d tensor cannot be "
+                "concatenated: it has no dim to join along. Use ne.stack(tensors) to make "
+                "a 1-d tensor of them, or give each a dim first with t.reshape(1)"
+            )
     d = _dim("cat", first, dim)
     for i, t in enumerate(tensors[1:], 1):
         if t.ndim != first.ndim or any(
@@ -1073,18 +1245,11 @@ def cat(tensors, dim: int = 0) -> Tensor:
                 f"cat: sizes must match except in dim {d}, but tensor 0 has shape "
                 f"{shape_str(first.shape)} and tensor {i} has shape {shape_str(t.shape)}"
             )
-        if t.dtype is not first.dtype:
-            raise DTypeError(
-                f"cat: tensor {i} is {t.dtype.name} but tensor 0 is {first.dtype.name}; "
-                "convert them to one dtype first"
-            )
-    return O.Cat.apply(*tensors, dim=d)
+    return O.Cat.apply(*_one_dtype(tensors), dim=d)
 
 
 def stack(tensors, dim: int = 0) -> Tensor:
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: expected a non-empty list of tensors")
+    tensors = _tensor_list("stack", tensors)
     first = tensors[0]
     d = _dim("stack", first, dim, extra=1)
     for i, t in enumerate(tensors[1:], 1):
@@ -1093,11 +1258,32 @@ def stack(tensors, dim: int = 0) -> Tensor:
                 f"stack: all tensors must have the same shape, but tensor 0 has shape "
                 f"{shape_str(first.shape)} and tensor {i} has shape {shape_str(t.shape)}"
             )
-        if t.dtype is not first.dtype:
-            raise DTypeError(
-                f"stack: tensor {i} is {t.dtype.name} but tensor 0 is {first.dtype.name}"
+    return O.Stack.apply(*_one_dtype(tensors), dim=d)
+
+
+def _tensor_list(op: str, tensors) -> list:
+    """cat's and stack's argument: a non-empty list or tuple of tensors."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        what = describe("a tensor", tensors) if isinstance(tensors, Tensor) else "a"
+        raise TypeError(
+            f"{op}: expects a list or tuple of tensors, but got {what} "
+            f"{type(tensors).__name__}; pass them in a list: ne.{op}([a, b])"
+        )
+    if not tensors:
+        raise ArgumentError(f"{op}: expected a non-empty list of tensors, but got an empty one")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"{op}: expected a Tensor as element {i}, but got {type(t).__name__} "
+                f"({t!r:.30}); make it one first with ne.tensor(...)"
             )
-    return O.Stack.apply(*tensors, dim=d)
+    return list(tensors)
+
+
+def _one_dtype(tensors: list) -> list:
+    """Tensors of mixed dtypes, promoted to one as PyTorch does (visible ToCopy nodes)."""
+    result = functools.reduce(dtypes.promote, (t.dtype for t in tensors))
+    return [t if t.dtype is result else t.to(result) for t in tensors]
 
 
 def where(condition: Tensor, a, b) -> Tensor:
@@ -1138,9 +1324,14 @@ def maximum(a: Tensor, b) -> Tensor:
 
 def gather(t: Tensor, dim: int, index: Tensor) -> Tensor:
     d = _dim("gather", t, dim)
-    if not isinstance(index, Tensor) or index.dtype is not dtypes.int64:
+    if not isinstance(index, Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
         got = index.dtype.name if isinstance(index, Tensor) else type(index).__name__
         raise DTypeError(f"gather: index must be an int64 tensor, got {got}; use index.long()")
+    index = _same_device("gather", "index", index, t)
+    # PyTorch reads a 0-d self or index here as 1-d of size 1
+    if (t.ndim == 0 or index.ndim == 0) and max(index.ndim, 1) == max(t.ndim, 1):
+        flat = gather(t.reshape(t.shape or (1,)), d, index.reshape(index.shape or (1,)))
+        return flat.reshape(index.shape)
     if index.ndim != t.ndim:
         raise ShapeError(
             f"gather: index must have as many dims as self: {describe('self', t)}, "
@@ -1157,11 +1348,23 @@ def gather(t: Tensor, dim: int, index: Tensor) -> Tensor:
         low, high = int(xp.min(index.array)), int(xp.max(index.array))
         if low < 0 or high >= t.shape[d]:
             bad = high if high >= t.shape[d] else low
-            raise IndexError(
+            raise IndexRangeError(
                 f"gather: index {bad} is out of range for dim {d} of size {t.shape[d]} "
                 f"({describe('self', t)}); indices must be in 0..{t.shape[d] - 1}"
             )
-    return O.Gather.apply(t, dim=d, index=index.array)
+    return O.Gather.apply(t, dim=d, index=index.to(dtypes.int64).array)
+
+
+def _same_device(op: str, role: str, other: Tensor, t: Tensor) -> Tensor:
+    """other on t's device: moved between the two CPU backends, an error across devices."""
+    if other.device is t.device:
+        return other
+    if other.device.type != t.device.type:
+        raise DeviceError(
+            f"{op}: {role} is on {device_name(other.device)} but self is on "
+            f"{device_name(t.device)}; move it first with {role}.to(self.device)"
+        )
+    return other.to(t.device)
 
 
 autograd.Tensor = Tensor

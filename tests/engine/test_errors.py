@@ -197,13 +197,14 @@ ERROR_CASES = [
         DTypeError,
         r"only floating point tensors can require gradients, but this one is int64",
     ),
-    ("unknown_device", lambda d: _t(3, device=d).to("tpu"), TypeError, r"unknown dtype 'tpu'"),
+    ("unknown_device", lambda d: _t(3, device=d).to("tpu"), DeviceError, r"unknown device 'tpu'"),
     ("bad_device", lambda d: ne.device("cuda:x"), DeviceError, r"unknown device 'cuda:x'"),
     (
         "unknown_dtype",
         lambda d: ne.zeros(3, dtype="complex64", device=d),
         TypeError,
-        r"unknown dtype 'complex64'.*float32, float64, int64 and bool",
+        r"dtype complex64 is not supported.*float16, float32, float64, uint8, int8, int16, "
+        r"int32, int64 and bool",
     ),
     (
         "backward_twice",
