@@ -171,7 +171,7 @@ def _crafted(marker):
             craft(root={"dict": [[{"list": []}, {"value": 1}]]}),
             "dict key is a list",
         ),
-        "int32 as a tensor": (craft({"w": {**W, "dtype": "I32"}}), "engine tensors do not hold"),
+        "uint32 as a tensor": (craft({"w": {**W, "dtype": "U32"}}), "engine tensors do not hold"),
         "requires_grad on ints": (
             craft(
                 {"w": {**W, "dtype": "I64", "shape": [1]}},
