@@ -74,6 +74,11 @@ def module_names(experiment) -> dict[int, str]:
 def step_graph(experiment, batch=None) -> StepGraph:
     """Forward and backward of one batch (the example batch by default), named."""
     batch = experiment.example_batch if batch is None else batch
+    if batch is None and experiment.forward is None:
+        raise ValueError(
+            f"{experiment.name}: there is no example batch to step through (no example_batch "
+            "and no train_loader); add example_batch=(inputs, targets) to its Experiment(...)"
+        )
     if experiment.model is not None:
         experiment.model.train()
     recorded = trace(experiment.loss, batch)
