@@ -31,6 +31,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +75,51 @@ class Experiment:
             raise TypeError(f"Experiment {self.name!r}: a model needs a loss_fn")
         if self.task not in ("classification", "regression"):
             raise ValueError(f"Experiment {self.name!r}: task must be classification or regression")
+        self._check_types()
         if self.train_loader is not None:
             # the first batch is taken only when needed: iterating may draw a shuffle
             if self.example_batch is None:
                 self.example_batch = _first_batch(self.name, self.train_loader)
             elif _length(self.train_loader) == 0:
                 raise _empty_loader(self.name)
+
+    def _check_types(self) -> None:
+        """Wrong kinds of values fail here, by name, rather than deep inside a step."""
+        where = f"Experiment {self.name!r}"
+        model = self.model
+        if model is not None and not (callable(model) and hasattr(model, "parameters")):
+            raise TypeError(
+                f"{where}: model must be an nn.Module (callable, with parameters()), "
+                f"got {type(model).__name__}"
+            )
+        for name in ("loss_fn", "forward", "update"):
+            value = getattr(self, name)
+            if value is not None and not callable(value):
+                raise TypeError(
+                    f"{where}: {name} must be callable (a function or an nn loss module), "
+                    f"got {type(value).__name__}"
+                )
+        optimizer = self.optimizer
+        if optimizer is not None and not (
+            hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")
+        ):
+            raise TypeError(
+                f"{where}: optimizer must be an optimizer (with step() and zero_grad()), e.g. "
+                f"optim.SGD(model.parameters(), lr=0.1); got {type(optimizer).__name__}"
+            )
+        loader = self.train_loader
+        if loader is not None and not hasattr(loader, "__iter__"):
+            raise TypeError(
+                f"{where}: train_loader must yield batches, e.g. DataLoader(dataset, "
+                f"batch_size=32); got {type(loader).__name__}"
+            )
+        if not isinstance(self.tensors, dict) or not all(
+            isinstance(t, Tensor) for t in self.tensors.values()
+        ):
+            raise TypeError(f"{where}: tensors must be a dict of name -> Tensor")
+        epochs = self.epochs
+        if isinstance(epochs, bool) or not isinstance(epochs, Integral) or epochs < 1:
+            raise ValueError(f"{where}: epochs must be a whole number >= 1, got {self.epochs!r}")
 
     # ------------------------------------------------------------------ the three lines
     def parameters(self) -> list[Tensor]:

@@ -347,11 +347,11 @@ def _train_run(args, trainer, epochs: int, signals: StopOnSignals) -> int:
     reports = trainer.run(epochs)
     try:
         ended = _follow(reports, progress, epochs, history)
-    except KeyboardInterrupt:  # a second Ctrl-C: quit now, the last checkpoint stays
+    except KeyboardInterrupt:  # a second Ctrl-C, mid-step: quit now, the last checkpoint stays
         reports.close()
         progress.close()
         _finish(trainer, "interrupted")
-        say(f"nnbench train: interrupted twice at step {trainer.step}: quit without saving "
+        say(f"nnbench train: interrupted during step {trainer.step + 1}: quit without saving "
             f"it; {_newest(trainer)}")  # fmt: skip
         return 130
     except (Exception, SystemExit) as error:  # the user's model code failed mid-run
