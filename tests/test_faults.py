@@ -115,7 +115,9 @@ def test_kill_9_at_random_moments_leaves_a_checkpoint_that_loads_and_matches(
     assert saved >= RUNS * 2 // 3, saved
 
 
-@pytest.mark.parametrize("fault, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(
+    "fault, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"]
+)
 def test_a_signal_at_a_random_moment_saves_one_consistent_step(
     fault, code, experiment_file, tmp_path
 ):
