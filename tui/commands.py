@@ -335,7 +335,7 @@ def train(args) -> int:
 
 def _train_run(args, trainer, epochs: int, signals: StopOnSignals) -> int:
     """The loop, then one line for how it ended; the exit code."""
-    out = sys.stdout
+    out = sys.stdout if isinstance(sys.stdout, Output) else Output(sys.stdout, keep_going=True)
     live = out.isatty() and not args.plain
     color = live and "NO_COLOR" not in os.environ
     total = epochs * trainer.steps_per_epoch()
@@ -426,6 +426,9 @@ def _final_save(trainer, signals: StopOnSignals) -> int:
         say(f"nnbench train: could not save in {trainer.run_dir} ({describe(error)}); the "
             f"weights of step {trainer.step} are in {path} instead")  # fmt: skip
         return 1
+    if trainer.checkpoint_error is not None:  # the final save worked; the rolling ones did not
+        say(f"nnbench train: some checkpoints during the run could not be written "
+            f"({describe(trainer.checkpoint_error)}); the final one was")  # fmt: skip
     if signals.received is not None:
         name = signal.Signals(signals.received).name
         say(f"nnbench train: stopped by {name} at step {trainer.step}; saved {path}")
