@@ -6,18 +6,32 @@ An experiment is a Python file with a function ``experiment()`` that returns an
 ``load_experiment`` runs such a file; whatever goes wrong in it (a syntax error, an
 exception, a wrong return value) comes back as an :class:`ExperimentError` that points
 at the user's own file and line, never as a crash of the loader.
+
+What counts as "whatever goes wrong": every exception, and also ``sys.exit()``, an
+``argparse`` error (both ``SystemExit``) and ``GeneratorExit``. ``KeyboardInterrupt`` is
+the one exception: raised in the main thread it cannot be told apart from a real Ctrl-C,
+so it goes through (``nnbench train`` prints one line and exits 130); raised in any other
+thread it can only be the file's own (Python delivers signals to the main thread), so it
+becomes an ExperimentError too. A caller that must never stop (the app) catches it.
+
+While the file loads, its folder is at the front of ``sys.path`` (so ``import helper``
+finds ``helper.py`` beside it); afterwards ``sys.path`` is as it was, and modules imported
+from that folder are forgotten, so an edit to them is picked up on the next load.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import inspect
 import linecache
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +75,51 @@ class Experiment:
             raise TypeError(f"Experiment {self.name!r}: a model needs a loss_fn")
         if self.task not in ("classification", "regression"):
             raise ValueError(f"Experiment {self.name!r}: task must be classification or regression")
-        if self.example_batch is None and self.train_loader is not None:
-            self.example_batch = next(iter(self.train_loader))
+        self._check_types()
+        if self.train_loader is not None:
+            # the first batch is taken only when needed: iterating may draw a shuffle
+            if self.example_batch is None:
+                self.example_batch = _first_batch(self.name, self.train_loader)
+            elif _length(self.train_loader) == 0:
+                raise _empty_loader(self.name)
+
+    def _check_types(self) -> None:
+        """Wrong kinds of values fail here, by name, rather than deep inside a step."""
+        where = f"Experiment {self.name!r}"
+        model = self.model
+        if model is not None and not (callable(model) and hasattr(model, "parameters")):
+            raise TypeError(
+                f"{where}: model must be an nn.Module (callable, with parameters()), "
+                f"got {type(model).__name__}"
+            )
+        for name in ("loss_fn", "forward", "update"):
+            value = getattr(self, name)
+            if value is not None and not callable(value):
+                raise TypeError(
+                    f"{where}: {name} must be callable (a function or an nn loss module), "
+                    f"got {type(value).__name__}"
+                )
+        optimizer = self.optimizer
+        if optimizer is not None and not (
+            hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")
+        ):
+            raise TypeError(
+                f"{where}: optimizer must be an optimizer (with step() and zero_grad()), e.g. "
+                f"optim.SGD(model.parameters(), lr=0.1); got {type(optimizer).__name__}"
+            )
+        loader = self.train_loader
+        if loader is not None and not hasattr(loader, "__iter__"):
+            raise TypeError(
+                f"{where}: train_loader must yield batches, e.g. DataLoader(dataset, "
+                f"batch_size=32); got {type(loader).__name__}"
+            )
+        if not isinstance(self.tensors, dict) or not all(
+            isinstance(t, Tensor) for t in self.tensors.values()
+        ):
+            raise TypeError(f"{where}: tensors must be a dict of name -> Tensor")
+        epochs = self.epochs
+        if isinstance(epochs, bool) or not isinstance(epochs, Integral) or epochs < 1:
+            raise ValueError(f"{where}: epochs must be a whole number >= 1, got {self.epochs!r}")
 
     # ------------------------------------------------------------------ the three lines
     def parameters(self) -> list[Tensor]:
@@ -78,9 +135,9 @@ class Experiment:
 
     def loss(self, batch) -> Tensor:
         if self.forward is not None:
-            return self.forward(batch)
+            return _checked_loss(self.forward(batch), "forward(batch)")
         inputs, target = batch
-        return self.loss_fn(self.model(inputs), target)
+        return _checked_loss(self.loss_fn(self.model(inputs), target), "loss_fn(output, target)")
 
     def zero_grad(self) -> None:
         if self.optimizer is not None:
@@ -126,6 +183,42 @@ class Experiment:
         self.val_data = _moved(self.val_data, device)
         self.example_batch = _moved(self.example_batch, device)
         return self
+
+
+def _length(loader) -> int | None:
+    try:
+        return len(loader)
+    except TypeError:  # a loader without a length
+        return None
+
+
+def _first_batch(name: str, loader):
+    """The loader's first batch; an empty loader is an error here, not a silent no-op later
+    (or a bare "StopIteration")."""
+    if _length(loader) == 0:
+        raise _empty_loader(name)
+    try:
+        return next(iter(loader))
+    except StopIteration:
+        raise _empty_loader(name) from None
+
+
+def _empty_loader(name: str) -> ValueError:
+    return ValueError(
+        f"Experiment {name!r}: the train_loader yields no batches (an empty dataset, or "
+        "drop_last=True with fewer samples than batch_size); give it at least one batch"
+    )
+
+
+def _checked_loss(loss, function: str) -> Tensor:
+    if not isinstance(loss, Tensor):
+        name = function.split("(")[0]
+        raise TypeError(
+            f"{name} returned {type(loss).__name__}, not a Tensor: {function} must return the "
+            "loss as a 0-d Tensor so backward() can follow it, e.g. ((out - y) ** 2).mean(); "
+            "do not call .item() or float() on it"
+        )
+    return loss
 
 
 def _move_in_place(t: Tensor, device) -> None:
@@ -214,18 +307,20 @@ def resolve(name_or_path: str) -> tuple[Path, str | None]:
 def load_experiment(name_or_path: str) -> Experiment:
     """Run an experiment file (fresh each time, so edits are picked up) and build it."""
     path, variant = resolve(name_or_path)
-    module = _run_file(path)
-    build = getattr(module, "experiment", None)
-    if not callable(build):
-        raise ExperimentError(
-            path,
-            "the file defines no function experiment()",
-            hint="add `def experiment(): return Experiment(...)` (see the samples)",
-        )
-    try:
-        result = build(variant) if variant else build()
-    except Exception as error:
-        raise user_error(path, error) from None
+    with _folder_on_path(path.parent):
+        module = _run_file(path)
+        build = getattr(module, "experiment", None)
+        if not callable(build):
+            raise ExperimentError(
+                path,
+                "the file defines no function experiment()",
+                hint="add `def experiment(): return Experiment(...)` (see the samples)",
+            )
+        _check_variant(path, module, build, variant)
+        try:
+            result = build(variant) if variant else build()
+        except BaseException as error:
+            raise _caught(path, error) from None
     if not isinstance(result, Experiment):
         line = inspect.getsourcelines(build)[1] if hasattr(build, "__code__") else 0
         raise ExperimentError(
@@ -242,6 +337,57 @@ def load_experiment(name_or_path: str) -> Experiment:
     return result
 
 
+def _check_variant(path: Path, module, build, variant: str | None) -> None:
+    """A variant the file cannot take says so before experiment() runs."""
+    try:
+        parameters = list(inspect.signature(build).parameters.values())
+    except (TypeError, ValueError):  # a builtin or an odd callable: let the call decide
+        return
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    takes_one = bool(positional) or any(p.kind == p.VAR_POSITIONAL for p in parameters)
+    stem = path.stem
+    if variant and not takes_one:
+        raise ExperimentError(
+            path,
+            f"{stem} has no variants: its experiment() takes no argument, so '{stem}:{variant}' "
+            f"cannot choose one ({variant!r})",
+            hint=f"open it without a variant: nnbench {stem}",
+        )
+    names = getattr(module, "VARIANTS", None)
+    if variant and isinstance(names, (list, tuple)) and variant not in names:
+        listed = ", ".join(repr(n) for n in names)
+        raise ExperimentError(
+            path,
+            f"{stem} has no variant {variant!r}; its variants are {listed}",
+            hint=f"e.g. nnbench {stem}:{names[0]}" if names else "",
+        )
+    required = [p for p in positional if p.default is p.empty]
+    if not variant and required:
+        listed = f" (one of {', '.join(map(repr, names))})" if names else ""
+        raise ExperimentError(
+            path,
+            f"{stem}'s experiment({required[0].name}) needs a variant{listed}",
+            hint=f"open it as {stem}:VARIANT",
+        )
+
+
+@contextlib.contextmanager
+def _folder_on_path(folder: Path):
+    """The experiment's folder first on sys.path while it loads; then as it was, and the
+    modules imported from that folder forgotten (an edit to them shows on the next load)."""
+    saved = list(sys.path)
+    known = set(sys.modules)
+    sys.path.insert(0, str(folder))
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+        for name in set(sys.modules) - known:
+            origin = getattr(sys.modules.get(name), "__file__", None)
+            if origin and Path(origin).resolve().parent == folder.resolve():
+                sys.modules.pop(name, None)
+
+
 def _run_file(path: Path):
     name = f"nnbench_experiment_{abs(hash(str(path)))}"
     linecache.checkcache(str(path))
@@ -251,7 +397,7 @@ def _run_file(path: Path):
     except SyntaxError as error:
         frames = [(error.filename or str(path), error.lineno or 0, "<module>", error.text or "")]
         raise ExperimentError(path, f"SyntaxError: {error.msg}", frames) from None
-    except OSError as error:
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # unreadable, not text, NUL
         raise ExperimentError(path, f"{type(error).__name__}: {error}") from None
     spec = importlib.util.spec_from_loader(name, loader=None, origin=str(path))
     module = importlib.util.module_from_spec(spec)
@@ -259,11 +405,31 @@ def _run_file(path: Path):
     sys.modules[name] = module
     try:
         exec(code, module.__dict__)
-    except Exception as error:
-        raise user_error(path, error) from None
+    except BaseException as error:
+        raise _caught(path, error) from None
     finally:
         sys.modules.pop(name, None)
     return module
+
+
+def _caught(path: Path, error: BaseException) -> ExperimentError:
+    """What the file raised, as an ExperimentError; a KeyboardInterrupt in the main thread
+    may be a real Ctrl-C, so it is raised again (see the module's docstring)."""
+    in_main = threading.current_thread() is threading.main_thread()
+    if isinstance(error, KeyboardInterrupt) and in_main:
+        raise error
+    caught = user_error(path, error)
+    if isinstance(error, SystemExit):
+        caught.summary = (
+            f"SystemExit: the file called sys.exit({error.code!r}) or parsed the command line "
+            "(argparse exits on bad arguments) while loading"
+        )
+        caught.hint = (
+            "an experiment file is imported, not run: put command-line code under `if __name__ "
+            '== "__main__":` and return the Experiment from experiment()'
+        )
+        caught.args = (caught.format(),)
+    return caught
 
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent

@@ -71,9 +71,23 @@ def module_names(experiment) -> dict[int, str]:
     return names
 
 
+def missing_batch(experiment) -> str | None:
+    """Why the graph cannot be stepped through, or None: a model needs a batch to run on
+    (a forward(batch) function may ignore it, as breadcrumbs does)."""
+    if experiment.example_batch is None and experiment.forward is None:
+        return (
+            f"{experiment.name} has no example batch to step through (no example_batch and "
+            "no train_loader); add example_batch=(inputs, targets) to its Experiment(...)"
+        )
+    return None
+
+
 def step_graph(experiment, batch=None) -> StepGraph:
     """Forward and backward of one batch (the example batch by default), named."""
     batch = experiment.example_batch if batch is None else batch
+    missing = missing_batch(experiment) if batch is None else None
+    if missing:
+        raise ValueError(missing)
     if experiment.model is not None:
         experiment.model.train()
     recorded = trace(experiment.loss, batch)

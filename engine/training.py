@@ -8,18 +8,33 @@ applied and a :class:`WatchpointReport` is yielded instead, naming the step and 
 cause; the loop carries on with the next batch when asked for more. Each trainer writes
 into a run folder of its own (``runs/<name>/<run-id>/``, see :mod:`.runs`): metrics go to
 its ``metrics.jsonl`` as they happen, one JSON object per line, flushed.
+
+Two promises hold whatever happens to the process (kill -9 included):
+
+* With ``checkpoint_every`` set, the run's ``checkpoint.npz`` is rewritten (atomically) at
+  every epoch's end and every that many seconds, always between two steps and only when
+  the weights are finite; the metrics are flushed first, so its step is always one that
+  ``metrics.jsonl`` records.
+* ``stop_requested`` (set it from a signal handler) ends ``run()`` at the next step
+  boundary, never inside ``optimizer.step()``: every optimizer state then holds the same
+  step count as the trainer.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from . import autograd, checkpoint, runs
 from .experiment import Experiment
+from .formatting import to_numpy
 
 
 @dataclass
@@ -93,9 +108,12 @@ class Trainer:
         parent: runs.Run | None = None,
         step: int = 0,
         epoch: int = 0,
+        checkpoint_every: float | None = None,
     ):
         """``parent``, ``step`` and ``epoch`` continue an earlier run: its weights are the
-        experiment's current ones, and the new run records where it came from."""
+        experiment's current ones, and the new run records where it came from.
+        ``checkpoint_every`` (seconds) keeps a rolling checkpoint during ``run()``: at each
+        epoch's end and every that many seconds (0: at epoch ends only; None: never)."""
         self.experiment = experiment
         self.runs_dir = Path(runs_dir)
         self.run_record: runs.Run | None = None  # made when the run starts
@@ -108,6 +126,11 @@ class Trainer:
         self.step = step
         self.epoch = epoch
         self._metrics = None
+        self.checkpoint_every = checkpoint_every
+        self.stop_requested = False  # ends run() at the next step boundary
+        self.last_checkpoint: tuple[int, Path] | None = None  # (step, path) of the newest
+        self.checkpoint_error: OSError | None = None  # the last rolling save that failed
+        self._saved_at = time.monotonic()
         self._relu_outputs: dict = {}
         if self.watch.dead_share is not None:
             self._watch_relus()
@@ -128,7 +151,7 @@ class Trainer:
         loss.backward()
         track = self.stats_every and (self.step + 1) % self.stats_every == 0
         # dead units change slowly: they are checked with the other statistics
-        cause = self._check_gradients() or (
+        cause = self._check_gradients(value) or (
             self._check_dead_units() if track or not self.stats_every else None
         )
         if cause is not None:
@@ -152,13 +175,18 @@ class Trainer:
         total = self.step + epochs * self.steps_per_epoch()
         start, first_step, samples = time.perf_counter(), self.step, 0
         self._open_metrics(epochs)
+        self._saved_at = time.monotonic()
         try:
             for _ in range(epochs):
+                if self.stop_requested:
+                    return
                 self.epoch += 1
                 if exp.model is not None:
                     exp.model.train()
                 losses = []
                 for batch in exp.train_loader:
+                    if self.stop_requested:  # between two steps, never inside one
+                        return
                     loss, cause = self.train_step(batch)
                     self.step += 1
                     if cause is not None:
@@ -175,11 +203,13 @@ class Trainer:
                         samples / elapsed if elapsed else 0.0,
                     )  # fmt: skip
                     self._write({"kind": "step", **asdict(report)})
+                    self._rolling_checkpoint(epoch_end=False)
                     yield report
                 if exp.scheduler is not None:
                     exp.scheduler.step()
                 report = self.evaluate_epoch(sum(losses) / max(len(losses), 1))
                 self._write({"kind": "epoch", **asdict(report)})
+                self._rolling_checkpoint(epoch_end=True)
                 yield report
         finally:
             self._close_metrics()
@@ -197,13 +227,27 @@ class Trainer:
                 total += p.device.backend.sum_of_squares(p.grad.array)
         return math.sqrt(total)
 
-    def _check_gradients(self) -> str | None:
+    def _check_gradients(self, loss: float) -> str | None:
+        """Before the update: a NaN or Inf gradient (a finite loss can have one, e.g. sqrt
+        or a norm at 0) or a norm above the limit. One sum of squares per parameter."""
         limit = self.watch.grad_norm
-        if limit is None:
+        if limit is None and not self.watch.nan:
             return None
         norm = self.grad_norm()
-        if not math.isfinite(norm) or norm > limit:
+        if self.watch.nan and not math.isfinite(norm):
+            bad = self._non_finite_gradient()
+            if bad is not None:
+                return f"the gradient of {bad} has NaN or Inf values (the loss was {loss:.6g})"
+        if limit is not None and (not math.isfinite(norm) or norm > limit):
             return f"the gradient norm is {norm:.4g}, above the watchpoint's {limit:g}"
+        return None
+
+    def _non_finite_gradient(self) -> str | None:
+        """The first parameter whose gradient holds a NaN or Inf (None: the sum of squares
+        only overflowed, every value is finite)."""
+        for name, t in self.experiment.named_tensors().items():
+            if t.grad is not None and not np.isfinite(to_numpy(t.grad.array)).all():
+                return name
         return None
 
     def _watch_relus(self) -> None:
@@ -295,7 +339,49 @@ class Trainer:
         """An atomic checkpoint: by default the run folder's, replacing the previous one."""
         if path is None:
             path = self.ensure_run().checkpoint_path
-        return checkpoint.save(self.checkpoint_state(), path)
+        if self._metrics is not None:  # its step must already be in metrics.jsonl
+            self._metrics.flush()
+        saved = checkpoint.save(self.checkpoint_state(), path)
+        self.last_checkpoint = (self.step, Path(saved))
+        return saved
+
+    def weights_finite(self) -> bool:
+        tensors = self.experiment.named_tensors().values()
+        return all(np.isfinite(to_numpy(t.array)).all() for t in tensors)
+
+    def _rolling_checkpoint(self, epoch_end: bool) -> None:
+        """The run's checkpoint at an epoch's end and every ``checkpoint_every`` seconds, of
+        finite weights only; a failed save is kept in ``checkpoint_error`` and training goes
+        on (the next save may work, and the final one falls back elsewhere)."""
+        every = self.checkpoint_every
+        if every is None or self.run_record is None:
+            return
+        if not epoch_end and (every <= 0 or time.monotonic() - self._saved_at < every):
+            return
+        self._saved_at = time.monotonic()
+        if not self.weights_finite():
+            return
+        try:
+            self.save_checkpoint()
+        except OSError as error:
+            self.checkpoint_error = error
+
+    def save_with_fallback(self) -> tuple[Path | None, OSError | None]:
+        """The run's checkpoint; where that cannot be written (a read-only folder, a full
+        disk) the same file in the system's temporary folder or the home folder instead.
+        Returns (where it went, the error that sent it elsewhere): (None, error) only if
+        no place would take it."""
+        try:
+            return self.save_checkpoint(), None
+        except OSError as error:
+            first = error
+        name = f"nnbench-{self.experiment.name}-{self.run_record.id if self.run_record else 'run'}"
+        for folder in _fallback_folders():
+            try:
+                return self.save_checkpoint(folder / f"{name}-step{self.step}.npz"), first
+            except OSError:
+                continue
+        return None, first
 
     @property
     def run_dir(self) -> Path | None:
@@ -338,6 +424,23 @@ class Trainer:
         if self._metrics is not None:
             self._metrics.close()
             self._metrics = None
+
+
+def _fallback_folders() -> list[Path]:
+    folders = [Path(tempfile.gettempdir())]
+    try:
+        folders.append(Path.home())
+    except RuntimeError:  # no home folder known
+        pass
+    return folders
+
+
+def describe_os_error(error: OSError) -> str:
+    """'No space left on device' rather than '[Errno 28] No space left on device: ...'."""
+    text = error.strerror or str(error) or type(error).__name__
+    if error.errno == errno.ENOSPC:
+        return "the disk is full"
+    return text[0].lower() + text[1:] if text else text
 
 
 def _batch_size(batch) -> int:

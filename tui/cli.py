@@ -1,14 +1,24 @@
 """The ``nnbench`` command: the app, and the headless commands beside it.
 
-Exit codes: 0 ok, 1 the experiment or a check failed, 2 bad usage. Imports stay inside
-the commands so that ``nnbench --help`` answers at once.
+One argparse parser with a subcommand each: ``nnbench train EXPERIMENT``, ``nnbench graph
+...``; ``nnbench [EXPERIMENT]`` is the ``open`` subcommand, taken whenever the first
+argument is not a command's name. So ``nnbench train.py`` or ``nnbench ./train`` opens a
+file (a command's name never ends in .py nor holds a '/'), and ``nnbench train`` is the
+command.
+
+Exit codes: 0 ok, 1 the experiment or a check failed, 2 bad usage, 130 / 143 stopped by
+SIGINT / SIGTERM. Imports stay inside the commands so that ``nnbench --help`` answers at
+once (``commands`` itself imports only the standard library).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
+
+from . import commands
 
 DESCRIPTION = "A terminal workbench for understanding and debugging neural networks."
 COMMANDS = {
@@ -19,6 +29,7 @@ COMMANDS = {
     "check": "every engine op against PyTorch, as a table with max errors",
     "bench": "the engine against PyTorch eager and the numpy floor, as a table",
 }
+APP_OPTIONS = ("--color", "--no-mouse")
 
 
 def _version() -> str:
@@ -30,16 +41,35 @@ def _version() -> str:
         return "0+unknown"
 
 
-def _main_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnbench",
-        description=DESCRIPTION,
+        usage="nnbench [EXPERIMENT] [--color auto|16|256|truecolor] [--no-mouse]\n"
+        "       nnbench COMMAND [OPTIONS]",
+        description=DESCRIPTION + " With no command, opens the app on EXPERIMENT: a "
+        "sample's name or the path of an experiment file (default: digits_mlp).",
         epilog="commands:\n"
         + "\n".join(f"  nnbench {name:<8} {text}" for name, text in COMMANDS.items())
-        + "\n\nRun 'nnbench COMMAND --help' for a command's options.",
+        + "\n\nRun 'nnbench COMMAND --help' for a command's options, 'nnbench open --help' "
+        "for the app's.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"nnbench {_version()}")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", prog="nnbench", help=argparse.SUPPRESS
+    )
+    _add_open(sub)
+    commands.add_train(sub)
+    commands.add_graph(sub)
+    commands.add_race(sub)
+    commands.add_samples(sub)
+    _add_check(sub)
+    commands.add_bench(sub)
+    return parser
+
+
+def _add_open(sub) -> None:
+    parser = sub.add_parser("open", help="the app", description="Open the workbench app.")
     parser.add_argument(
         "experiment",
         nargs="?",
@@ -53,12 +83,13 @@ def _main_parser() -> argparse.ArgumentParser:
         help="colours to use (NO_COLOR in the environment turns them off)",
     )
     parser.add_argument("--no-mouse", action="store_true", help="do not capture the mouse")
-    return parser
+    parser.set_defaults(handler=run_app)
 
 
-def _check_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="nnbench check",
+def _add_check(sub) -> None:
+    parser = sub.add_parser(
+        "check",
+        help=COMMANDS["check"],
         description="Run every engine op on sample inputs and compare values and gradients "
         "with PyTorch. Exit code 1 if any op differs beyond its tolerance.",
     )
@@ -69,11 +100,10 @@ def _check_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--op", action="append", help="check only this op (repeatable)")
     parser.add_argument("--verbose", action="store_true", help="one row per sample, not per op")
-    return parser
+    parser.set_defaults(handler=check)
 
 
-def check(argv: list[str]) -> int:
-    args = _check_parser().parse_args(argv)
+def check(args) -> int:
     try:
         import torch  # noqa: F401 - the oracle needs it
     except ImportError:
@@ -101,28 +131,37 @@ def check(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = argv[0] if argv else None
+    if command not in COMMANDS and command not in ("open", "-h", "--help", "--version"):
+        argv = ["open", *argv]  # `nnbench`, `nnbench EXPERIMENT`, `nnbench --color 16 x.py`
+    headless = argv[0] != "open"
+    stdout = sys.stdout
+    if headless:  # train keeps going when stdout fails; the others stop at once
+        sys.stdout = commands.Output(stdout, keep_going=argv[0] == "train")
     try:
-        return _dispatch(sys.argv[1:] if argv is None else argv)
-    except BrokenPipeError:  # `nnbench graph x | head`: the reader left; that is fine
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return _dispatch(build_parser(), argv)
+    except SystemExit as exit:  # argparse: --help, --version, usage errors
+        return exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 2)
+    except KeyboardInterrupt:  # Ctrl-C while loading, racing, checking: one line
+        commands.say(f"nnbench {argv[0]}: interrupted" if headless else "nnbench: interrupted")
+        return 130
+    except commands.OutputError as error:  # `nnbench graph x | head`: the reader left
+        if error.cause.errno == errno.EPIPE:
+            return 0
+        commands.say(f"nnbench: could not write the output: {commands.describe(error.cause)}")
+        return 1
+    finally:
+        sys.stdout = stdout
 
 
-def _dispatch(argv: list[str]) -> int:
-    if argv and argv[0] in COMMANDS:
-        from . import commands
-
-        handlers = {
-            "check": check,
-            "train": commands.train,
-            "graph": commands.graph,
-            "samples": commands.samples,
-            "race": commands.race,
-            "bench": commands.bench,
-        }
-        return handlers[argv[0]](argv[1:])
-    args = _main_parser().parse_args(argv)
-    return run_app(args)
+def _dispatch(parser: argparse.ArgumentParser, argv: list[str]) -> int:
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "bench":  # its options are the benchmark's own
+        return args.handler(extra)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args.handler(args)
 
 
 def run_app(args) -> int:

@@ -1,12 +1,141 @@
-"""The headless commands: train, graph, samples and bench (no Textual here)."""
+"""The headless commands: train, graph, race, samples and bench (no Textual here).
+
+This module imports only the standard library at the top (``nnbench --help`` builds every
+command's parser); the engine, rich and plotext are imported inside the commands.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
+import signal
 import sys
-import time
+import threading
+
+DEFAULT_CHECKPOINT_EVERY = 300.0  # seconds: a late failure loses at most five minutes
+
+
+# ---------------------------------------------------------------------- output that fails
+class OutputError(Exception):
+    """stdout could not be written (a closed pipe, a full disk)."""
+
+    def __init__(self, cause: OSError):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class Output:
+    """stdout that remembers how it failed. A closed pipe (``| head``) or a full disk
+    (``> /dev/full``) either raises :class:`OutputError` at once or, with ``keep_going``
+    (``train``: the run matters more than its printout), drops the rest of the output;
+    the command says so in one line on stderr at the end."""
+
+    def __init__(self, stream, keep_going: bool = False):
+        self.stream, self.keep_going = stream, keep_going
+        self.error: OSError | None = None
+
+    def write(self, text: str) -> int:
+        if self.error is None:
+            try:
+                self.stream.write(text)
+                if "\n" in text or "\r" in text:
+                    self.stream.flush()
+            except (OSError, ValueError) as error:
+                self._failed(error)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.error is None:
+            try:
+                self.stream.flush()
+            except (OSError, ValueError) as error:
+                self._failed(error)
+
+    def isatty(self) -> bool:
+        try:
+            return self.stream.isatty()
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    def __getattr__(self, name):  # encoding, fileno, ... of the real stream
+        return getattr(self.stream, name)
+
+    def _failed(self, error: Exception) -> None:
+        if not isinstance(error, OSError):  # "I/O operation on closed file"
+            error = OSError(errno.EBADF, str(error))
+        self.error = error
+        try:  # what Python still holds in its buffer goes nowhere at exit, quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+        if not self.keep_going:
+            raise OutputError(error)
+
+
+def say(text: str) -> None:
+    """One line on stderr, whatever state stderr is in."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def describe(error: OSError) -> str:
+    from nnbench.engine.training import describe_os_error
+
+    return describe_os_error(error)
+
+
+# ---------------------------------------------------------------------- option values
+def _whole(text: str, least: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return _whole(text, 1)
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number of seconds >= 0 (0: at epoch ends only), got {text}"
+        )
+    return value
+
+
+def learning_rate(text: str) -> tuple[str, float]:
+    """LETTER=VALUE, e.g. S=0.01: one optimizer's letter and a positive, finite rate."""
+    letter, sep, number = text.partition("=")
+    letter = letter.strip().upper()
+    if not sep or len(letter) != 1 or not letter.isalpha():
+        raise argparse.ArgumentTypeError(
+            f"expected LETTER=VALUE with an optimizer's letter, e.g. S=0.01, got {text!r}"
+        )
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{letter}={number}: the learning rate must be a number, e.g. {letter}=0.01"
+        ) from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{letter}={number}: the learning rate must be finite and above 0"
+        )
+    return letter, value
 
 
 def _load(name: str):
@@ -15,11 +144,11 @@ def _load(name: str):
     try:
         return load_experiment(name)
     except ExperimentError as error:
-        print(error.format(), file=sys.stderr)
+        say(error.format())
         return None
 
 
-def _user_failure(experiment, error: Exception) -> str:
+def _user_failure(experiment, error: BaseException) -> str:
     from pathlib import Path
 
     from nnbench.engine.experiment import user_error
@@ -28,67 +157,100 @@ def _user_failure(experiment, error: Exception) -> str:
 
 
 # ---------------------------------------------------------------------- train
-def _train_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="nnbench train",
+def add_train(sub) -> None:
+    parser = sub.add_parser(
+        "train",
+        help="headless training: a progress bar, then an ASCII loss plot",
         description="Train an experiment without the app: a progress bar, then an ASCII plot "
         "of the loss. Each run gets a folder, runs/NAME/RUN-ID/, with metrics.jsonl, "
-        "checkpoint.npz and run.json; runs/NAME/latest points at the newest.",
+        "checkpoint.npz and run.json; runs/NAME/latest points at the newest. The checkpoint "
+        "is rewritten at every epoch's end and every --checkpoint-every seconds. Ctrl-C "
+        "(SIGINT) or SIGTERM stops after the current step and saves it (exit 130 / 143); a "
+        "second Ctrl-C quits at once, keeping the last checkpoint.",
     )
     parser.add_argument("experiment", help="a sample's name or the path of an experiment file")
-    parser.add_argument("--epochs", type=int, help="epochs to train (the experiment's default)")
+    parser.add_argument(
+        "--epochs", type=positive_int, help="epochs to train, at least 1 (the experiment's)"
+    )
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--plain", action="store_true", help="no colours, no live updating")
     parser.add_argument("--runs", default="runs", help="where runs/NAME/ goes (default ./runs)")
-    return parser
+    parser.add_argument(
+        "--checkpoint-every",
+        type=seconds,
+        default=DEFAULT_CHECKPOINT_EVERY,
+        metavar="SECONDS",
+        help="also save the checkpoint every this many seconds (default "
+        f"{DEFAULT_CHECKPOINT_EVERY:g}; 0: at epoch ends only)",
+    )
+    parser.set_defaults(handler=train)
 
 
-class Progress:
-    """A live bar on a terminal; a line every tenth of the run when piped or --plain."""
+class PlainProgress:
+    """A line every tenth of the run: for pipes, files and --plain."""
 
-    def __init__(self, stream, live: bool):
-        self.stream, self.live = stream, live
-        self.last_draw = 0.0
-        self.next_line = 0
+    def __init__(self, out):
+        self.out, self.next_line = out, 0
 
     def step(self, report) -> None:
-        if self.live:
-            now = time.perf_counter()
-            if now - self.last_draw >= 0.1 or report.step == report.total_steps:
-                self.last_draw = now
-                self.stream.write("\r" + self._line(report, bar=True))
-                self.stream.flush()
-        elif report.step >= self.next_line or report.step == report.total_steps:
+        if report.step >= self.next_line or report.step == report.total_steps:
             self.next_line = report.step + max(1, report.total_steps // 10)
-            self.stream.write(self._line(report, bar=False) + "\n")
-            self.stream.flush()
+            print(step_line(report), file=self.out)
 
     def epoch(self, report, epochs: int) -> None:
-        if self.live:
-            self.stream.write("\r" + " " * 100 + "\r")
-        text = f"epoch {report.epoch}/{epochs}  train loss {report.train_loss:.4f}"
-        if report.val_loss is not None:
-            text += f"  val loss {report.val_loss:.4f}"
-        if report.val_accuracy is not None:
-            text += f"  val acc {100 * report.val_accuracy:.1f}%"
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        print(epoch_line(report, epochs), file=self.out)
 
-    @staticmethod
-    def _line(report, bar: bool) -> str:
-        share = report.step / max(report.total_steps, 1)
-        drawn = f"[{'#' * int(24 * share):<24}] " if bar else ""
-        return (
-            f"{drawn}step {report.step}/{report.total_steps}  loss {report.loss:.4f}  "
-            f"{report.steps_per_second:,.0f} steps/s  {report.samples_per_second:,.0f} samples/s  "
-            f"ETA {_duration(report.eta)}"
+    def close(self) -> None:
+        pass
+
+
+class LiveProgress:
+    """rich's progress bar on a terminal, with the epoch lines printed above it."""
+
+    def __init__(self, out, total: int, color: bool):
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        console = Console(
+            file=out, force_terminal=True, no_color=not color, highlight=False, soft_wrap=True
         )
+        self.bar = Progress(
+            BarColumn(bar_width=24), TextColumn("{task.description}"), console=console
+        )
+        self.task = self.bar.add_task("", total=max(total, 1))
+        self.bar.start()
+
+    def step(self, report) -> None:
+        self.bar.update(self.task, completed=report.step, description=step_line(report))
+
+    def epoch(self, report, epochs: int) -> None:
+        self.bar.console.print(epoch_line(report, epochs), markup=False)
+
+    def close(self) -> None:
+        self.bar.stop()
 
 
-def _duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
+def step_line(report) -> str:
+    return (
+        f"step {report.step}/{report.total_steps}  loss {report.loss:.4f}  "
+        f"{report.steps_per_second:,.0f} steps/s  {report.samples_per_second:,.0f} samples/s  "
+        f"ETA {_duration(report.eta)}"
+    )
+
+
+def epoch_line(report, epochs: int) -> str:
+    text = f"epoch {report.epoch}/{epochs}  train loss {report.train_loss:.4f}"
+    if report.val_loss is not None:
+        text += f"  val loss {report.val_loss:.4f}"
+    if report.val_accuracy is not None:
+        text += f"  val acc {100 * report.val_accuracy:.1f}%"
+    return text
+
+
+def _duration(value: float) -> str:
+    if not math.isfinite(value):
         return "?"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(int(round(value)), 60)
     return f"{minutes}:{secs:02d}"
 
 
@@ -101,19 +263,55 @@ def loss_plot(steps, losses, val_points, width: int = 72, color: bool = True) ->
     return line_plot(series, "loss per step", width, 18, color)
 
 
-def train(argv: list[str]) -> int:
-    args = _train_parser().parse_args(argv)
+class StopOnSignals:
+    """SIGINT and SIGTERM ask the trainer to stop at the next step boundary (never inside
+    optimizer.step(), so the checkpoint saved then is one consistent step). A second
+    Ctrl-C, while no final save is under way, quits at once without saving that step (the
+    last rolling checkpoint stays): the way out of a step that hangs. Signals during the
+    final save only repeat the request: the save is atomic and finishes."""
+
+    def __init__(self, trainer):
+        self.trainer = trainer
+        self.received: int | None = None
+        self.saving = False
+        self._previous: dict = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _handle(self, number, frame) -> None:
+        again = self.received is not None
+        self.received = self.received or number
+        self.trainer.stop_requested = True
+        if again and number == signal.SIGINT and not self.saving:
+            raise KeyboardInterrupt
+        if not again and os.isatty(2):  # os.write: safe inside a signal handler
+            os.write(2, b"\nstopping after this step (Ctrl-C again quits without saving it)\n")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.received
+
+
+def train(args) -> int:
     experiment = _load(args.experiment)
     if experiment is None:
         return 1
     from nnbench.engine import DeviceError
-    from nnbench.engine.training import EpochReport, Trainer, WatchpointReport
+    from nnbench.engine.training import Trainer
 
     try:
         if args.device != "cpu":
             experiment.to(args.device)
     except DeviceError as error:
-        print(f"nnbench train: {error}", file=sys.stderr)
+        say(f"nnbench train: {error}")
         return 2
     if not experiment.trainable:
         print(
@@ -121,64 +319,164 @@ def train(argv: list[str]) -> int:
             f"try: nnbench graph {args.experiment}"
         )
         return 0
-    out = sys.stdout
+    epochs = args.epochs or experiment.epochs
+    trainer = Trainer(experiment, runs_dir=args.runs, checkpoint_every=args.checkpoint_every)
+    try:
+        trainer.ensure_run(epochs)
+    except OSError as error:
+        say(
+            f"nnbench train: cannot make a run folder in {args.runs!r} ({describe(error)}); "
+            "pass --runs DIR with a folder you can write to"
+        )
+        return 1
+    with StopOnSignals(trainer) as signals:
+        return _train_run(args, trainer, epochs, signals)
+
+
+def _train_run(args, trainer, epochs: int, signals: StopOnSignals) -> int:
+    """The loop, then one line for how it ended; the exit code."""
+    out = sys.stdout if isinstance(sys.stdout, Output) else Output(sys.stdout, keep_going=True)
     live = out.isatty() and not args.plain
     color = live and "NO_COLOR" not in os.environ
-    epochs = args.epochs or experiment.epochs
-    trainer = Trainer(experiment, runs_dir=args.runs)
-    progress = Progress(out, live)
-    print(
-        f"training {experiment.name} on {experiment.device or 'cpu'} for {epochs} epoch(s), "
-        f"{epochs * trainer.steps_per_epoch()} steps"
-    )
-    steps, losses, val_points = [], [], []
+    total = epochs * trainer.steps_per_epoch()
+    experiment = trainer.experiment
+    print(f"training {experiment.name} on {experiment.device or 'cpu'} for {epochs} epoch(s), "
+          f"{total} steps", file=out)  # fmt: skip
+    progress = LiveProgress(out, total, color) if live else PlainProgress(out)
+    history = ([], [], [])  # steps, losses, (step, val loss)
+    reports = trainer.run(epochs)
     try:
-        for report in trainer.run(epochs):
-            if isinstance(report, WatchpointReport):
-                print(f"\nstopped at step {report.step} (epoch {report.epoch}): {report.cause}. "
-                      f"No checkpoint written; open it in the app to find the op: "
-                      f"nnbench {args.experiment}", file=sys.stderr)  # fmt: skip
-                return 1
-            if isinstance(report, EpochReport):
-                progress.epoch(report, epochs)
-                if report.val_loss is not None:
-                    val_points.append((report.step, report.val_loss))
-            else:
-                steps.append(report.step)
-                losses.append(report.loss)
-                progress.step(report)
-    except KeyboardInterrupt:
-        print("\ninterrupted; saving what was trained so far")
-    except Exception as error:  # the user's model code failed mid-run
-        print(_user_failure(experiment, error), file=sys.stderr)
+        ended = _follow(reports, progress, epochs, history)
+    except KeyboardInterrupt:  # a second Ctrl-C, mid-step: quit now, the last checkpoint stays
+        reports.close()
+        progress.close()
+        _finish(trainer, "interrupted")
+        say(f"nnbench train: interrupted during step {trainer.step + 1}: quit without saving "
+            f"it; {_newest(trainer)}")  # fmt: skip
+        return 130
+    except (Exception, SystemExit) as error:  # the user's model code failed mid-run
+        reports.close()
+        progress.close()
+        _finish(trainer, "failed")
+        say(_user_failure(experiment, error))
+        say(f"nnbench train: the run failed at step {trainer.step}; {_newest(trainer)}")
         return 1
-    path = trainer.save_checkpoint()
-    if steps:
-        print(loss_plot(steps, losses, val_points, color=color))
-    print(f"run: {trainer.run_dir}")
-    print(f"checkpoint: {path}")
+    progress.close()
+    if ended is not None:  # a watchpoint
+        _finish(trainer, "watchpoint")
+        say(f"nnbench train: stopped at step {ended.step} (epoch {ended.epoch}): "
+            f"{ended.cause}; {_newest(trainer)}; open it in the app to find the op: "
+            f"nnbench {args.experiment}")  # fmt: skip
+        return 1
+    code = _final_save(trainer, signals)
+    if code == 0 and signals.received is None:
+        steps, losses, val_points = history
+        if steps:
+            print(loss_plot(steps, losses, val_points, color=color), file=out)
+        print(f"run: {trainer.run_dir}", file=out)
+        print(f"checkpoint: {trainer.last_checkpoint[1]}", file=out)
+    if out.error is not None:
+        say(f"nnbench train: the output could not be written ({describe(out.error)}); "
+            f"training went on: {_newest(trainer)}")  # fmt: skip
+        if code == 0 and out.error.errno != errno.EPIPE:
+            code = 1
+    return code
+
+
+def _follow(reports, progress, epochs: int, history):
+    """Show every report; the WatchpointReport that stopped the run, or None."""
+    from nnbench.engine.training import EpochReport, WatchpointReport
+
+    steps, losses, val_points = history
+    for report in reports:
+        if isinstance(report, WatchpointReport):
+            reports.close()
+            return report
+        if isinstance(report, EpochReport):
+            progress.epoch(report, epochs)
+            if report.val_loss is not None:
+                val_points.append((report.step, report.val_loss))
+        else:
+            steps.append(report.step)
+            losses.append(report.loss)
+            progress.step(report)
+    return None
+
+
+def _final_save(trainer, signals: StopOnSignals) -> int:
+    """The checkpoint of the last step, in the run folder or (if that fails) a fallback
+    folder; one line when anything is unusual. The exit code."""
+    signals.saving = True
+    status = "done" if signals.received is None else "interrupted"
+    if not trainer.weights_finite():
+        _finish(trainer, "diverged")
+        say(f"nnbench train: the weights hold NaN or Inf at step {trainer.step}; not saved, "
+            f"{_newest(trainer)}")  # fmt: skip
+        return 1
+    if trainer.last_checkpoint == (trainer.step, trainer.run_record.checkpoint_path):
+        path, error = trainer.last_checkpoint[1], None  # the rolling save at the epoch's end
+    else:
+        path, error = trainer.save_with_fallback()
+    _finish(trainer, status)
+    if path is None:
+        say(f"nnbench train: could not save the checkpoint of step {trainer.step} anywhere "
+            f"({describe(error)}); {_newest(trainer)}")  # fmt: skip
+        return 1
+    if error is not None:
+        say(f"nnbench train: could not save in {trainer.run_dir} ({describe(error)}); the "
+            f"weights of step {trainer.step} are in {path} instead")  # fmt: skip
+        return 1
+    if trainer.checkpoint_error is not None:  # the final save worked; the rolling ones did not
+        say(f"nnbench train: some checkpoints during the run could not be written "
+            f"({describe(trainer.checkpoint_error)}); the final one was")  # fmt: skip
+    if signals.received is not None:
+        name = signal.Signals(signals.received).name
+        say(f"nnbench train: stopped by {name} at step {trainer.step}; saved {path}")
+        return signals.exit_code
     return 0
 
 
+def _newest(trainer) -> str:
+    newest = trainer.last_checkpoint
+    if newest is None:
+        return "no checkpoint was saved"
+    return f"the newest checkpoint is {newest[1]} (step {newest[0]})"
+
+
+def _finish(trainer, status: str) -> None:
+    try:
+        trainer.run_record.finish(status, trainer.step)
+    except OSError:  # a full disk: run.json keeps "running"; the checkpoint is what matters
+        pass
+
+
 # ---------------------------------------------------------------------- graph
-def graph(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="nnbench graph",
+def add_graph(sub) -> None:
+    parser = sub.add_parser(
+        "graph",
+        help="one forward and backward of the example batch, every node with its numbers",
         description="One forward and backward of the experiment's example batch: every node "
         "with its grad_fn name, shape, value summary and gradient.",
     )
-    parser.add_argument("experiment")
+    parser.add_argument("experiment", help="a sample's name or the path of an experiment file")
     parser.add_argument("--format", choices=("text", "json", "dot"), default="text")
-    args = parser.parse_args(argv)
+    parser.set_defaults(handler=graph)
+
+
+def graph(args) -> int:
     experiment = _load(args.experiment)
     if experiment is None:
         return 1
     from nnbench.engine import graph as step_graph
 
+    missing = step_graph.missing_batch(experiment)
+    if missing:
+        say(f"nnbench graph: {missing}")
+        return 1
     try:
         built = step_graph.step_graph(experiment)
     except Exception as error:  # the user's model code failed
-        print(_user_failure(experiment, error), file=sys.stderr)
+        say(_user_failure(experiment, error))
         return 1
     render = {"text": step_graph.to_text, "json": step_graph.to_json, "dot": step_graph.to_dot}
     print(render[args.format](built))
@@ -186,27 +484,39 @@ def graph(argv: list[str]) -> int:
 
 
 # ---------------------------------------------------------------------- race
-def race(argv: list[str]) -> int:
-    from nnbench.engine import playground
-
-    parser = argparse.ArgumentParser(
-        prog="nnbench race",
+def add_race(sub) -> None:
+    parser = sub.add_parser(
+        "race",
+        help="the optimizer race headless: final table and a loss-per-optimizer plot",
         description="Race SGD, Momentum, Nesterov, RMSprop, Adam and AdamW on a 2-D loss "
-        "surface; print the final table and a plot of each optimizer's loss.",
+        "surface (bowl, rosenbrock, himmelblau, beale, saddle, rastrigin); print the final "
+        "table and a plot of each optimizer's loss.",
     )
-    parser.add_argument("surface", choices=[s.name for s in playground.SURFACES])
-    parser.add_argument("--steps", type=int, default=200, help="steps to run (default 200)")
+    parser.add_argument("surface", help="the loss surface, e.g. rosenbrock")
     parser.add_argument(
-        "--lr", action="append", default=[], metavar="LETTER=VALUE",
-        help="a learning rate for one optimizer, e.g. --lr S=1.0 (repeatable)",
+        "--steps", type=positive_int, default=200, help="steps to run, at least 1 (default 200)"
+    )
+    parser.add_argument(
+        "--lr", type=learning_rate, action="append", default=[], metavar="LETTER=VALUE",
+        help="a learning rate above 0 for one optimizer, e.g. --lr S=1.0 (repeatable)",
     )  # fmt: skip
     parser.add_argument("--plain", action="store_true", help="no colours")
-    args = parser.parse_args(argv)
-    try:
-        lrs = {k.strip().upper(): float(v) for k, v in (item.split("=", 1) for item in args.lr)}
-    except ValueError:
-        parser.error("--lr takes LETTER=VALUE, e.g. --lr S=0.01")
-    contest = playground.Race(args.surface, lrs=lrs)
+    parser.set_defaults(handler=race, parser=parser)
+
+
+def race(args) -> int:
+    from nnbench.engine import playground
+
+    surfaces = [s.name for s in playground.SURFACES]
+    if args.surface not in surfaces:
+        choices = ", ".join(surfaces)
+        args.parser.error(f"argument surface: invalid choice: {args.surface!r} ({choices})")
+    letters = {kind.letter: kind.name for kind in playground.KINDS}
+    for letter, _ in args.lr:
+        if letter not in letters:
+            known = ", ".join(f"{k} ({v})" for k, v in letters.items())
+            args.parser.error(f"argument --lr: no optimizer has the letter {letter}; use {known}")
+    contest = playground.Race(args.surface, lrs=dict(args.lr))
     for _ in range(args.steps):
         contest.step()
     print(playground.format_table(contest))
@@ -233,9 +543,14 @@ def race_plot(contest, color: bool, width: int = 72) -> str:
 
 
 # ---------------------------------------------------------------------- samples
-def samples(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="nnbench samples", description="List the samples.")
-    parser.parse_args(argv)
+def add_samples(sub) -> None:
+    parser = sub.add_parser(
+        "samples", help="the shipped experiments, one line each", description="List the samples."
+    )
+    parser.set_defaults(handler=samples)
+
+
+def samples(args) -> int:
     from nnbench.engine.experiment import sample_names, sample_summary
 
     names = sample_names()
@@ -246,6 +561,15 @@ def samples(argv: list[str]) -> int:
 
 
 # ---------------------------------------------------------------------- bench
+def add_bench(sub) -> None:
+    parser = sub.add_parser(
+        "bench",
+        add_help=False,  # --help and the other options are the benchmark's own
+        help="the engine against PyTorch eager and the numpy floor, as a table",
+    )
+    parser.set_defaults(handler=bench)
+
+
 def bench(argv: list[str]) -> int:
     from nnbench.engine import benchmark
 

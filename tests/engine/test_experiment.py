@@ -171,3 +171,139 @@ def test_experiment_moves_to_another_backend_and_keeps_training(tmp_path):
     assert experiment.tensors["W"].device.backend_name == "torch"
     reports = list(run)
     assert isinstance(reports[-1], EpochReport)
+
+
+# ---------------------------------------------------------------------- what user code can do
+EXITS = {
+    "sys.exit() at import": "import sys\nsys.exit(3)\n",
+    "argparse at import": "import argparse\nargparse.ArgumentParser().parse_args(['--nope'])\n",
+    "sys.exit() in experiment()": "import sys\ndef experiment():\n    sys.exit('bye')\n",
+    "GeneratorExit in experiment()": "def experiment():\n    raise GeneratorExit\n",
+}
+
+
+@pytest.mark.parametrize("body", EXITS.values(), ids=EXITS.keys())
+def test_exits_in_the_file_become_experiment_errors(body, tmp_path, capsys):
+    path = _write(tmp_path, body)
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(str(path))
+    assert caught.value.frames and caught.value.frames[-1][0] == str(path)
+    assert "__main__" in caught.value.hint or "GeneratorExit" in caught.value.summary
+
+
+def test_keyboard_interrupt_from_the_file(tmp_path):
+    """In the main thread it may be a real Ctrl-C, so it goes through; in any other thread
+    it can only be the file's own (signals reach the main thread only): an ExperimentError."""
+    import threading
+
+    path = _write(tmp_path, "raise KeyboardInterrupt\n")
+    with pytest.raises(KeyboardInterrupt):
+        load_experiment(str(path))
+    caught = []
+
+    def load():
+        try:
+            load_experiment(str(path))
+        except BaseException as error:
+            caught.append(error)
+
+    worker = threading.Thread(target=load)
+    worker.start()
+    worker.join()
+    assert isinstance(caught[0], ExperimentError) and "KeyboardInterrupt" in caught[0].summary
+
+
+def test_a_file_beside_the_experiment_can_be_imported(tmp_path):
+    import sys
+
+    (tmp_path / "helper_for_nnbench_test.py").write_text("SCALE = 3.0\n")
+    path = _write(
+        tmp_path,
+        """
+        import nnbench.engine as ne
+        from nnbench.engine import Experiment
+        import helper_for_nnbench_test as helper
+
+        def experiment():
+            w = ne.tensor(helper.SCALE, requires_grad=True)
+            return Experiment(name="beside", forward=lambda b: w * 2, tensors={"w": w},
+                              example_batch=())
+        """,
+    )
+    before = list(sys.path)
+    assert load_experiment(str(path)).tensors["w"].item() == 3.0
+    assert sys.path == before
+    # an edit to the helper is picked up on reload, like an edit to the file itself
+    (tmp_path / "helper_for_nnbench_test.py").write_text("SCALE = 4.0\n")
+    assert load_experiment(str(path)).tensors["w"].item() == 4.0
+    assert "helper_for_nnbench_test" not in sys.modules
+
+
+def test_a_variant_of_an_experiment_without_variants():
+    with pytest.raises(ExperimentError, match=r"no variants.*'foo'") as caught:
+        load_experiment("digits_mlp:foo")
+    assert "nnbench digits_mlp" in caught.value.hint
+
+
+def test_unknown_variants_are_listed_when_the_file_names_them(tmp_path):
+    path = _write(
+        tmp_path,
+        """
+        VARIANTS = ("small", "big")
+
+        def experiment(variant="small"):
+            raise AssertionError("never called with an unknown variant")
+        """,
+    )
+    with pytest.raises(ExperimentError, match=r"no variant 'huge'.*'small', 'big'"):
+        load_experiment(f"{path}:huge")
+
+
+def test_a_required_variant_that_is_missing(tmp_path):
+    path = _write(tmp_path, "def experiment(variant):\n    return None\n")
+    with pytest.raises(ExperimentError, match="needs a variant"):
+        load_experiment(str(path))
+
+
+def test_an_empty_train_loader_says_so(tmp_path):
+    path = _write(
+        tmp_path,
+        """
+        import nnbench.engine as ne
+        from nnbench.engine import Experiment, nn, optim
+        from nnbench.engine.data import DataLoader, TensorDataset
+
+        def experiment():
+            model = nn.Linear(2, 1)
+            data = TensorDataset(ne.zeros(3, 2), ne.zeros(3, 1))
+            return Experiment(name="empty", model=model, loss_fn=nn.MSELoss(),
+                              optimizer=optim.SGD(model.parameters(), lr=0.1),
+                              train_loader=DataLoader(data, batch_size=4, drop_last=True))
+        """,
+    )
+    with pytest.raises(ExperimentError, match="train_loader yields no batches") as caught:
+        load_experiment(str(path))
+    assert "StopIteration" not in caught.value.summary
+
+
+@pytest.mark.parametrize("kind", ["loss_fn", "forward"])
+def test_a_loss_that_is_not_a_tensor_names_the_function(kind, tmp_path):
+    from nnbench.engine import nn
+
+    model = nn.Linear(2, 1)
+    if kind == "loss_fn":
+        experiment = ne.Experiment(
+            name="x", model=model, loss_fn=lambda out, y: float(((out - y) ** 2).mean().item())
+        )
+    else:
+        experiment = ne.Experiment(name="x", forward=lambda batch: 1.5)
+    with pytest.raises(TypeError, match=rf"{kind} returned float, not a Tensor.*\.item\(\)"):
+        experiment.loss((ne.ones(4, 2), ne.ones(4, 1)))
+
+
+def test_graph_without_an_example_batch_says_what_to_add():
+    from nnbench.engine import nn
+
+    experiment = ne.Experiment(name="x", model=nn.Linear(2, 1), loss_fn=nn.MSELoss())
+    with pytest.raises(ValueError, match=r"no example batch.*example_batch="):
+        step_graph(experiment)

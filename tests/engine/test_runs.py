@@ -1,8 +1,12 @@
 """Run folders: each run writes its own folder, latest points at the newest, names are checked."""
 
+import errno
 import json
 import os
+import tempfile
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 import nnbench.engine as ne
@@ -83,3 +87,130 @@ def test_an_experiment_with_a_path_for_a_name_is_refused():
 
     with pytest.raises(ValueError, match="'../../x' cannot name a run folder"):
         ne.Experiment(name="../../x", model=nn.Linear(1, 1), loss_fn=nn.MSELoss())
+
+
+# ---------------------------------------------------------------------- rolling checkpoints
+def _step_lines(run_dir):
+    lines = run_dir.joinpath("metrics.jsonl").read_text().splitlines()
+    return [json.loads(line)["step"] for line in lines if '"kind": "step"' in line]
+
+
+def test_a_rolling_checkpoint_at_every_epoch_end(tmp_path):
+    trainer = Trainer(load_experiment("linear_regression:nn"), runs_dir=tmp_path,
+                      checkpoint_every=0)  # fmt: skip
+    epochs = 0
+    for report in trainer.run(3):
+        if isinstance(report, ne.training.EpochReport):
+            epochs += 1
+            state = ne.load(trainer.run_dir / "checkpoint.npz")
+            assert (state["step"], state["epoch"]) == (report.step, epochs)
+            assert state["step"] in _step_lines(trainer.run_dir)
+        elif report.step == 1:
+            assert not (trainer.run_dir / "checkpoint.npz").exists()  # 0: epoch ends only
+    assert epochs == 3
+
+
+def test_a_rolling_checkpoint_every_few_seconds_matches_a_metrics_line(tmp_path):
+    trainer = Trainer(load_experiment("linear_regression:nn"), runs_dir=tmp_path,
+                      checkpoint_every=1e-9)  # fmt: skip
+    for report in trainer.run(1):
+        if isinstance(report, StepReport):
+            state = ne.load(trainer.run_dir / "checkpoint.npz")
+            assert state["step"] == report.step == _step_lines(trainer.run_dir)[-1]
+            steps = {s["step"] for s in state["optimizer"]["state"].values()}
+            assert steps == {report.step}
+
+
+def test_without_checkpoint_every_nothing_is_saved_during_the_run(tmp_path):
+    trainer = Trainer(load_experiment("linear_regression:nn"), runs_dir=tmp_path)
+    list(trainer.run(2))
+    assert not (trainer.run_dir / "checkpoint.npz").exists()
+
+
+def _diverging(tmp_path):
+    """SGD with a huge learning rate: the weights overflow to Inf within a few steps."""
+    experiment = load_experiment("linear_regression:nn")
+    experiment.optimizer = ne.optim.SGD(experiment.model.parameters(), lr=1e30)
+    return Trainer(experiment, runs_dir=tmp_path, checkpoint_every=1e-9,
+                   watch=ne.training.Watch(nan=False))  # fmt: skip
+
+
+def test_a_rolling_checkpoint_is_never_of_non_finite_weights(tmp_path):
+    trainer = _diverging(tmp_path)
+    with np.errstate(all="ignore"):
+        list(trainer.run(2))
+    assert not trainer.weights_finite()
+    state = ne.load(trainer.run_dir / "checkpoint.npz")
+    assert 0 < state["step"] < trainer.step
+    assert all(np.isfinite(w.detach().numpy()).all() for w in state["weights"].values())
+
+
+def test_a_failing_rolling_save_keeps_training(tmp_path, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ne.checkpoint, "save", full)
+    trainer = Trainer(load_experiment("linear_regression:nn"), runs_dir=tmp_path,
+                      checkpoint_every=1e-9)  # fmt: skip
+    assert sum(isinstance(r, StepReport) for r in trainer.run(2)) == trainer.step > 0
+    assert trainer.checkpoint_error.errno == errno.ENOSPC
+
+
+def test_a_failing_save_falls_back_to_the_temporary_folder(tmp_path, monkeypatch):
+    real_save = ne.checkpoint.save
+    runs_dir, spare = tmp_path / "runs", tmp_path / "spare"
+    spare.mkdir()
+
+    def no_space_in_runs(obj, path):
+        if runs_dir in Path(path).parents:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(obj, path)
+
+    monkeypatch.setattr(ne.checkpoint, "save", no_space_in_runs)
+    monkeypatch.setattr(tempfile, "tempdir", str(spare))
+    trainer = Trainer(load_experiment("linear_regression:nn"), runs_dir=runs_dir)
+    list(trainer.run(1))
+    path, error = trainer.save_with_fallback()
+    assert error.errno == errno.ENOSPC and path.parent == spare
+    assert ne.load(path)["step"] == trainer.step
+    assert trainer.last_checkpoint == (trainer.step, path)
+
+
+# ---------------------------------------------------------------------- stopping between steps
+def test_stop_requested_ends_the_run_at_a_step_boundary(tmp_path):
+    trainer = Trainer(load_experiment("linear_regression:nn"), runs_dir=tmp_path)
+
+    def stop_at_three(batch, loss):
+        if trainer.step == 2:  # called before the step is counted: this is step 3
+            trainer.stop_requested = True
+
+    trainer.step_callbacks.append(stop_at_three)
+    reports = list(trainer.run(5))
+    assert [r.step for r in reports] == [1, 2, 3] and trainer.step == 3
+    state = trainer.checkpoint_state()
+    assert {s["step"] for s in state["optimizer"]["state"].values()} == {3}
+    assert _step_lines(trainer.run_dir) == [1, 2, 3]
+    assert trainer._metrics is None  # closed
+
+
+# ---------------------------------------------------------------------- NaN gradients
+def test_a_nan_gradient_with_a_finite_loss_never_reaches_the_weights(tmp_path):
+    """sqrt at 0: the loss is finite (0), its gradient 0 * inf = NaN."""
+    from nnbench.engine.data import DataLoader, TensorDataset
+
+    x = ne.tensor([[1.0], [4.0], [0.0], [9.0]])
+    w = ne.tensor([1.0], requires_grad=True)
+    experiment = ne.Experiment(
+        name="sqrt_at_zero",
+        forward=lambda batch: (batch[0] * w).sqrt().sum(),
+        tensors={"w": w},
+        optimizer=ne.optim.SGD([w], lr=0.01),
+        train_loader=DataLoader(TensorDataset(x), batch_size=1),
+    )
+    trainer = Trainer(experiment, runs_dir=tmp_path)
+    with np.errstate(all="ignore"):
+        reports = list(trainer.run(1))
+    hits = [r for r in reports if isinstance(r, ne.training.WatchpointReport)]
+    assert [h.step for h in hits] == [3] and hits[0].batch[0].item() == 0.0
+    assert "gradient of w has NaN or Inf" in hits[0].cause and hits[0].loss == 0.0
+    assert np.isfinite(w.detach().numpy()).all()

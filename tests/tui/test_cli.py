@@ -1,5 +1,7 @@
 """The nnbench command as a user runs it."""
 
+import errno
+import json
 import subprocess
 import sys
 
@@ -130,3 +132,193 @@ def test_output_cut_short_by_a_pipe_is_not_an_error():
                          text=True)  # fmt: skip
     assert out.returncode == 0 and "BrokenPipeError" not in out.stderr
     assert out.stdout.startswith("digits_mlp: forward")
+
+
+# ---------------------------------------------------------------------- the command line itself
+@pytest.mark.parametrize(
+    "argv, opened",
+    [
+        (["train.py"], "train.py"),
+        (["./train"], "./train"),
+        (["--color", "16", "graph.py"], "graph.py"),
+        ([], "digits_mlp"),
+        (["sub/race"], "sub/race"),
+    ],
+)
+def test_a_path_opens_the_app_even_when_named_like_a_command(argv, opened, monkeypatch):
+    seen = []
+    monkeypatch.setattr(cli, "run_app", lambda args: seen.append(args.experiment) or 0)
+    assert cli.main(argv) == 0 and seen == [opened]
+
+
+def test_help_imports_neither_the_engine_nor_rich():
+    code = (
+        "import sys; from nnbench.tui import cli; cli.build_parser().format_help(); "
+        "print([m for m in ('nnbench.engine', 'rich', 'textual', 'numpy') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+# ---------------------------------------------------------------------- train: output that fails
+def _checkpoint_of_latest(runs_dir, name="spirals"):
+    import nnbench.engine as ne
+
+    run = runs_dir / name / "latest"
+    return ne.load(run / "checkpoint.npz"), json.loads((run / "run.json").read_text())
+
+
+def test_train_piped_into_head_keeps_training_and_saves(tmp_path):
+    command = (f"{sys.executable} -m nnbench.tui.cli train spirals --epochs 3 "
+               f"--runs {tmp_path} | head -1")  # fmt: skip
+    out = subprocess.run(["bash", "-c", f"set -o pipefail; {command}"], capture_output=True,
+                         text=True)  # fmt: skip
+    assert out.returncode == 0 and out.stdout.startswith("training spirals")
+    assert "failed" not in out.stderr and "Traceback" not in out.stderr
+    state, info = _checkpoint_of_latest(tmp_path)
+    assert state["step"] == 45 and (info["status"], info["steps"]) == ("done", 45)
+
+
+def test_train_into_a_full_disk_says_so_in_one_line_and_keeps_the_run(tmp_path):
+    with open("/dev/full", "w") as full:
+        out = subprocess.run(
+            [sys.executable, "-m", "nnbench.tui.cli", "train", "spirals", "--epochs", "2",
+             "--runs", str(tmp_path)], stdout=full, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+    assert out.returncode == 1
+    assert out.stderr.count("\n") == 1 and "the disk is full" in out.stderr
+    assert "training went on" in out.stderr and "(step 30)" in out.stderr
+    assert _checkpoint_of_latest(tmp_path)[0]["step"] == 30
+
+
+def test_graph_into_a_full_disk_is_one_line():
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([sys.executable, "-m", "nnbench.tui.cli", "graph", "breadcrumbs"],
+                             stdout=full, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert (
+        out.returncode == 1
+        and out.stderr == "nnbench: could not write the output: the disk is full\n"
+    )
+
+
+def test_a_runs_folder_that_cannot_be_made_says_to_pass_runs(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    real_mkdir = Path.mkdir
+
+    def read_only(self, *args, **kwargs):
+        if tmp_path in self.absolute().parents:
+            raise PermissionError(errno.EROFS, "Read-only file system", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    assert cli.main(["train", "linear_regression"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pass --runs DIR" in err and "read-only" in err
+
+
+def _failing_saves(monkeypatch, fails):
+    import nnbench.engine as ne
+
+    real_save = ne.checkpoint.save
+
+    def save(obj, path):
+        if fails(path):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(obj, path)
+
+    monkeypatch.setattr(ne.checkpoint, "save", save)
+
+
+def test_a_final_save_that_fails_goes_to_the_temporary_folder(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    import nnbench.engine as ne
+
+    runs_dir, spare = tmp_path / "runs", tmp_path / "spare"
+    spare.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spare))
+    _failing_saves(monkeypatch, lambda path: runs_dir in path.parents)
+    assert cli.main(["train", "linear_regression", "--runs", str(runs_dir)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the disk is full" in err
+    saved = list(spare.glob("nnbench-linear_regression-*-step*.npz"))
+    assert len(saved) == 1 and str(saved[0]) in err
+    assert ne.load(saved[0])["step"] == int(saved[0].stem.rsplit("step", 1)[1]) > 0
+
+
+def test_a_final_save_that_fails_everywhere_says_so(tmp_path, monkeypatch, capsys):
+    _failing_saves(monkeypatch, lambda path: True)
+    argv = ["train", "linear_regression", "--epochs", "1", "--runs", str(tmp_path)]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "could not save the checkpoint of step 10 anywhere" in err
+
+
+# ---------------------------------------------------------------------- train: stopping
+def test_a_keyboard_interrupt_inside_optimizer_step_never_saves_a_half_step(
+    tmp_path, monkeypatch, capsys
+):
+    """The old failure: Adam's steps [11, 10, 10, 10] in a checkpoint of step 10. Now a
+    KeyboardInterrupt that lands inside step() (a second Ctrl-C) saves nothing of that
+    step; the checkpoint on disk is the last rolling one, consistent."""
+    from nnbench.engine.optim import Adam
+
+    real_update, calls = Adam._update, []
+
+    def update(self, p, grad, state, group):
+        calls.append(1)
+        if len(calls) == 4 * 29 + 2:  # step 30 (in epoch 2), its second parameter
+            raise KeyboardInterrupt
+        return real_update(self, p, grad, state, group)
+
+    monkeypatch.setattr(Adam, "_update", update)
+    argv = ["train", "digits_mlp", "--runs", str(tmp_path), "--checkpoint-every", "0"]
+    assert cli.main([*argv, "--epochs", "2"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted during step 30: quit without saving it" in err
+    state, info = _checkpoint_of_latest(tmp_path, "digits_mlp")
+    assert info["status"] == "interrupted"
+    assert 0 < state["step"] < 30  # the end of epoch 1
+    assert {s["step"] for s in state["optimizer"]["state"].values()} == {state["step"]}
+
+
+def test_sigint_while_loading_or_racing_is_one_line(tmp_path):
+    import signal
+    import time
+
+    slow = tmp_path / "slow.py"
+    ready = tmp_path / "ready"
+    slow.write_text(f"import pathlib, time\npathlib.Path({str(ready)!r}).touch()\ntime.sleep(30)\n")
+    for argv in (["train", str(slow)], ["race", "rosenbrock", "--steps", "100000000"]):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nnbench.tui.cli", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 10
+        while argv[0] == "train" and not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.8 if argv[0] == "race" else 0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+        assert process.returncode == 130 and err == f"nnbench {argv[0]}: interrupted\n", err
+
+
+def test_train_on_a_terminal_draws_richs_bar_and_plain_lines_otherwise(tmp_path, monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for plain in ([], ["--plain"]):
+        screen = Terminal()
+        monkeypatch.setattr(sys, "stdout", screen)
+        argv = ["train", "spirals", "--epochs", "2", "--runs", str(tmp_path), *plain]
+        assert cli.main(argv) == 0
+        text = screen.getvalue()
+        assert "epoch 2/2" in text and "step 30/30" in text and "loss per step" in text
+        assert ("━" in text) == (not plain)  # rich's bar
