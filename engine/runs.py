@@ -3,7 +3,7 @@
 ::
 
     runs/NAME/
-        20261122-043512/         one run: metrics.jsonl, checkpoint.npz, run.json
+        20261122-043512/         one run: metrics.jsonl, checkpoint.safetensors, run.json
         20261122-050101/         the next run (a second run never touches the first)
         latest -> 20261122-050101
 
@@ -26,7 +26,7 @@ from pathlib import Path
 
 INFO = "run.json"
 METRICS = "metrics.jsonl"
-CHECKPOINT = "checkpoint.npz"
+CHECKPOINT = "checkpoint.safetensors"
 LATEST = "latest"
 # A name is one folder: no separators, no "..", nothing a shell or another OS chokes on.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}")

@@ -11,7 +11,7 @@ its ``metrics.jsonl`` as they happen, one JSON object per line, flushed.
 
 Two promises hold whatever happens to the process (kill -9 included):
 
-* With ``checkpoint_every`` set, the run's ``checkpoint.npz`` is rewritten (atomically) at
+* With ``checkpoint_every`` set, the run's ``checkpoint.safetensors`` is rewritten (atomically) at
   every epoch's end and every that many seconds, always between two steps and only when
   the weights are finite; the metrics are flushed first, so its step is always one that
   ``metrics.jsonl`` records.
@@ -378,7 +378,7 @@ class Trainer:
         name = f"nnbench-{self.experiment.name}-{self.run_record.id if self.run_record else 'run'}"
         for folder in _fallback_folders():
             try:
-                return self.save_checkpoint(folder / f"{name}-step{self.step}.npz"), first
+                return self.save_checkpoint(folder / f"{name}-step{self.step}.safetensors"), first
             except OSError:
                 continue
         return None, first

@@ -78,7 +78,7 @@ def _newest_checkpoint(runs_dir):
     lines = (run / "metrics.jsonl").read_text().splitlines()
     complete = [json.loads(line) for line in lines if line.endswith("}")]
     steps = {r["step"] for r in complete if r["kind"] == "step"}
-    path = run / "checkpoint.npz"
+    path = run / "checkpoint.safetensors"
     return (ne.load(path) if path.exists() else None), steps
 
 

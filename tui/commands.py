@@ -163,8 +163,8 @@ def add_train(sub) -> None:
         help="headless training: a progress bar, then an ASCII loss plot",
         description="Train an experiment without the app: a progress bar, then an ASCII plot "
         "of the loss. Each run gets a folder, runs/NAME/RUN-ID/, with metrics.jsonl, "
-        "checkpoint.npz and run.json; runs/NAME/latest points at the newest. The checkpoint "
-        "is rewritten at every epoch's end and every --checkpoint-every seconds. Ctrl-C "
+        "checkpoint.safetensors and run.json; runs/NAME/latest points at the newest. The "
+        "checkpoint is rewritten at every epoch's end and every --checkpoint-every seconds. Ctrl-C "
         "(SIGINT) or SIGTERM stops after the current step and saves it (exit 130 / 143); a "
         "second Ctrl-C quits at once, keeping the last checkpoint.",
     )

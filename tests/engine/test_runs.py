@@ -41,7 +41,7 @@ def test_metrics_and_checkpoint_agree_in_each_run(tmp_path):
         trainer, reports = _train(tmp_path, epochs=epochs)
         lines = trainer.run_dir.joinpath("metrics.jsonl").read_text().splitlines()
         steps = [json.loads(line)["step"] for line in lines if '"step"' in line]
-        assert ne.load(trainer.run_dir / "checkpoint.npz")["step"] == max(steps)
+        assert ne.load(trainer.run_dir / "checkpoint.safetensors")["step"] == max(steps)
         assert max(steps) == sum(isinstance(r, StepReport) for r in reports)
 
 
@@ -102,11 +102,11 @@ def test_a_rolling_checkpoint_at_every_epoch_end(tmp_path):
     for report in trainer.run(3):
         if isinstance(report, ne.training.EpochReport):
             epochs += 1
-            state = ne.load(trainer.run_dir / "checkpoint.npz")
+            state = ne.load(trainer.run_dir / "checkpoint.safetensors")
             assert (state["step"], state["epoch"]) == (report.step, epochs)
             assert state["step"] in _step_lines(trainer.run_dir)
         elif report.step == 1:
-            assert not (trainer.run_dir / "checkpoint.npz").exists()  # 0: epoch ends only
+            assert not (trainer.run_dir / "checkpoint.safetensors").exists()  # 0: epoch ends only
     assert epochs == 3
 
 
@@ -115,7 +115,7 @@ def test_a_rolling_checkpoint_every_few_seconds_matches_a_metrics_line(tmp_path)
                       checkpoint_every=1e-9)  # fmt: skip
     for report in trainer.run(1):
         if isinstance(report, StepReport):
-            state = ne.load(trainer.run_dir / "checkpoint.npz")
+            state = ne.load(trainer.run_dir / "checkpoint.safetensors")
             assert state["step"] == report.step == _step_lines(trainer.run_dir)[-1]
             steps = {s["step"] for s in state["optimizer"]["state"].values()}
             assert steps == {report.step}
@@ -124,7 +124,7 @@ def test_a_rolling_checkpoint_every_few_seconds_matches_a_metrics_line(tmp_path)
 def test_without_checkpoint_every_nothing_is_saved_during_the_run(tmp_path):
     trainer = Trainer(load_experiment("linear_regression:nn"), runs_dir=tmp_path)
     list(trainer.run(2))
-    assert not (trainer.run_dir / "checkpoint.npz").exists()
+    assert not (trainer.run_dir / "checkpoint.safetensors").exists()
 
 
 def _diverging(tmp_path):
@@ -140,7 +140,7 @@ def test_a_rolling_checkpoint_is_never_of_non_finite_weights(tmp_path):
     with np.errstate(all="ignore"):
         list(trainer.run(2))
     assert not trainer.weights_finite()
-    state = ne.load(trainer.run_dir / "checkpoint.npz")
+    state = ne.load(trainer.run_dir / "checkpoint.safetensors")
     assert 0 < state["step"] < trainer.step
     assert all(np.isfinite(w.detach().numpy()).all() for w in state["weights"].values())
 

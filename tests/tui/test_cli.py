@@ -78,7 +78,7 @@ def test_train_writes_metrics_a_checkpoint_and_a_plot(tmp_path):
     assert "epoch 2/2" in out.stdout and "loss per step" in out.stdout
     assert "\x1b[" not in out.stdout  # piped output has no colour codes
     assert (tmp_path / "spirals" / "latest" / "metrics.jsonl").exists()
-    assert (tmp_path / "spirals" / "latest" / "checkpoint.npz").exists()
+    assert (tmp_path / "spirals" / "latest" / "checkpoint.safetensors").exists()
 
 
 def test_train_on_a_broken_file_shows_the_users_traceback(tmp_path):
@@ -165,7 +165,7 @@ def _checkpoint_of_latest(runs_dir, name="spirals"):
     import nnbench.engine as ne
 
     run = runs_dir / name / "latest"
-    return ne.load(run / "checkpoint.npz"), json.loads((run / "run.json").read_text())
+    return ne.load(run / "checkpoint.safetensors"), json.loads((run / "run.json").read_text())
 
 
 def test_train_piped_into_head_keeps_training_and_saves(tmp_path):
@@ -243,7 +243,7 @@ def test_a_final_save_that_fails_goes_to_the_temporary_folder(tmp_path, monkeypa
     assert cli.main(["train", "linear_regression", "--runs", str(runs_dir)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "the disk is full" in err
-    saved = list(spare.glob("nnbench-linear_regression-*-step*.npz"))
+    saved = list(spare.glob("nnbench-linear_regression-*-step*.safetensors"))
     assert len(saved) == 1 and str(saved[0]) in err
     assert ne.load(saved[0])["step"] == int(saved[0].stem.rsplit("step", 1)[1]) > 0
 

@@ -68,7 +68,7 @@ async def test_digits_trains_pauses_resumes_and_saves_a_checkpoint_that_reloads(
         assert sum(json.loads(line)["kind"] == "step" for line in lines) == paused_at + 1
         await pilot.press("c")
         await pilot.pause()
-        path = tmp_path / "runs" / "digits_mlp" / "latest" / "checkpoint.npz"
+        path = tmp_path / "runs" / "digits_mlp" / "latest" / "checkpoint.safetensors"
         state = ne.load(path)
         assert state["step"] == paused_at + 1
         model = app.session.experiment.model
@@ -135,14 +135,17 @@ async def test_a_nan_stops_the_run_keeps_the_checkpoint_and_the_graph_finds_the_
         await until(pilot, lambda: screen.run.trainer.step == 1)
         await pilot.press("c")
         await pilot.pause()
-        saved = (tmp_path / "runs" / "nan_data" / "latest" / "checkpoint.npz").read_bytes()
+        checkpoint = tmp_path / "runs" / "nan_data" / "latest" / "checkpoint.safetensors"
+        saved = checkpoint.read_bytes()
         await pilot.press("space")
         await until(pilot, lambda: screen.run.state == "watchpoint")
         hit = screen.run.hit
         assert hit.step == 2 and "NaN" in hit.cause
         weights = [p.detach().numpy() for p in app.session.experiment.model.parameters()]
         assert all(np.isfinite(w).all() for w in weights)  # the bad step was not applied
-        assert (tmp_path / "runs" / "nan_data" / "latest" / "checkpoint.npz").read_bytes() == saved
+        assert (
+            tmp_path / "runs" / "nan_data" / "latest" / "checkpoint.safetensors"
+        ).read_bytes() == saved
         screen.redraw(force=True)
         await pilot.pause()
         assert "watchpoint at step 2" in content(app, "#train-status")
@@ -263,7 +266,9 @@ async def test_quitting_an_unsaved_run_asks_first(tmp_path):
         await pilot.pause()
         await pilot.press("s")
         await pilot.pause()
-    assert ne.load(tmp_path / "runs" / "digits_mlp" / "latest" / "checkpoint.npz")["step"] == 2
+    assert (
+        ne.load(tmp_path / "runs" / "digits_mlp" / "latest" / "checkpoint.safetensors")["step"] == 2
+    )
 
 
 async def test_a_saved_run_quits_at_once():
