@@ -180,7 +180,10 @@ async def test_the_twin_restarts_a_run_from_step_0():
         screen = await training_pane(pilot)
         await pilot.press("n", "n", "n")
         await until(pilot, lambda: screen.run.trainer.step == 3)
-        await pilot.press("w")
+        await pilot.press("w")  # it replaces the run, whose 3 steps are not saved: it asks
+        await until(pilot, lambda: isinstance(app.screen, ConfirmQuit))
+        assert app.screen.steps == 3
+        await pilot.press("d")
         await until(pilot, lambda: screen.run.twin is not None and screen.run.trainer.step > 5)
         assert len(screen.run.twin.losses) == len(screen.run.losses)
 
