@@ -17,7 +17,7 @@ from textual.screen import Screen
 
 from .graph import GraphScreen
 from .inspector import InspectorScreen
-from .live import in_user_thread, user_threads_alive
+from .live import StepInFlight, held, in_user_thread, user_threads_alive
 from .optimizers import OptimizersScreen
 from .session import DEFAULT_EXPERIMENT, Loading, Session
 from .stepper import Stepper
@@ -147,6 +147,8 @@ class NnbenchApp(App):
         try:
             with self.run_lock():
                 self.stepper = Stepper(experiment, batch, anomaly=anomaly)
+        except StepInFlight as busy:
+            self.notify(str(busy), title="Training step in flight", severity="warning")
         except BaseException as error:  # the user's forward failed: show it like a load error
             from pathlib import Path
 
@@ -181,7 +183,7 @@ class NnbenchApp(App):
         model waits for the step in flight), else a lock nobody else holds."""
         run = self.training_run()
         if run is not None and run.active:
-            return run.lock
+            return held(run.lock)  # StepInFlight if a step is stuck in the user's code
         return contextlib.nullcontext()
 
     def training_run(self):
@@ -215,12 +217,11 @@ class NnbenchApp(App):
         self.push_screen(OpenScreen(samples), chosen)
 
     def action_toggle_device(self) -> None:
-        run = self.training_run()
-        if run is not None and run.active:
-            with run.lock:  # between two steps; the run goes on on the new device
+        try:
+            with self.run_lock():  # between two steps; the run goes on on the new device
                 moved, message = self.session.toggle_device()
-        else:
-            moved, message = self.session.toggle_device()
+        except StepInFlight as busy:
+            moved, message = False, str(busy)
         self.notify(
             message, title="Device", severity="information" if moved else "warning", markup=False
         )

@@ -10,6 +10,7 @@ sees or makes a half-done step.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import threading
 import time
@@ -74,6 +75,25 @@ class UserCodeExit(Exception):
     def __init__(self, raised: BaseException):
         super().__init__(f"{type(raised).__name__}: {raised}")
         self.raised = raised
+
+
+class StepInFlight(RuntimeError):
+    """The run's lock stayed taken: a training step is still running in the user's code."""
+
+
+@contextlib.contextmanager
+def held(lock, timeout: float = 0.25):
+    """``with lock`` for the UI thread, which must never wait long: a step stuck in the
+    user's code (a sleep, an endless loop) would otherwise freeze the app for good."""
+    if not lock.acquire(timeout=timeout):
+        raise StepInFlight(
+            "a training step is still running in your code; try again when it returns "
+            "(x stops the run after that step)"
+        )
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def user_threads_alive() -> list[threading.Thread]:

@@ -35,9 +35,10 @@ CLASS_COLORS = ["#e45756", "#4c78a8", "#54a24b", "#f58518", "#b279a2", "#9d755d"
 
 class TrainingScreen(Screen):
     BINDINGS = [
-        Binding("space", "play", "Start/pause", tooltip="Start or pause training"),
+        Binding("space", "play", "Start/pause", tooltip="Start or pause training; once a run "
+                "has ended: a new run (fresh weights) or continue from its last step"),
         Binding("n", "step", "Step", tooltip="Run one training step"),
-        Binding("x", "stop", "Stop", tooltip="Stop the run (start again with space)"),
+        Binding("x", "stop", "Stop", tooltip="Stop the run (then space: new run or continue)"),
         Binding("c", "checkpoint", "Save", tooltip="Save a checkpoint (atomic)"),
         Binding("l", "log_scale", "Log", tooltip="Log scale for the loss axis"),
         Binding("w", "twin", "Twin", tooltip="Train a torch.nn twin beside the engine's run"),
