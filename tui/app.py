@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -15,8 +17,9 @@ from textual.screen import Screen
 
 from .graph import GraphScreen
 from .inspector import InspectorScreen
+from .live import StepInFlight, held, in_user_thread, user_threads_alive
 from .optimizers import OptimizersScreen
-from .session import DEFAULT_EXPERIMENT, Session
+from .session import DEFAULT_EXPERIMENT, Loading, Session
 from .stepper import Stepper
 from .training import ConfirmQuit, TrainingScreen
 from .widgets import HelpScreen, OpenScreen
@@ -29,12 +32,16 @@ PANES = {
 }
 
 
-class Loaded(Message):
-    """An experiment finished loading (or failed to) in the loader thread."""
+SETTLE_WAIT = 0.5  # seconds a question waits for the training step in flight
+QUIT_WAIT = 0.3  # seconds the process waits for the user's threads before it exits anyway
 
-    def __init__(self, ok: bool, note: str = ""):
+
+class Loaded(Message):
+    """An experiment finished loading (or failed to) in a user thread; ``then`` runs after."""
+
+    def __init__(self, loading: Loading, then: Callable[[], None] | None = None):
         super().__init__()
-        self.ok, self.note = ok, note
+        self.loading, self.then = loading, then
 
 
 class NnbenchApp(App):
@@ -86,30 +93,49 @@ class NnbenchApp(App):
             self.panes.append(pane)
 
     # ------------------------------------------------------------------ the experiment
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def load(self, spec: str) -> None:
-        ok = self.session.load(spec)
-        self.post_message(Loaded(ok))
+    def start_load(self, spec: str, then: Callable[[], None] | None = None) -> None:
+        """Load ``spec`` in place of the open experiment; ``then`` runs once it is open."""
+        self.state = "loading"
+        self.update_header()
+        self.load(spec, then)
+
+    @work(exclusive=True, group="load")
+    async def load(self, spec: str, then: Callable[[], None] | None = None) -> None:
+        # the user's file runs in a daemon thread: an endless one never holds up quitting,
+        # and a newer load (exclusive) makes this one's result go unused
+        loading = await in_user_thread(self._build, spec)
+        self.post_message(Loaded(loading, then))
+
+    def _build(self, spec: str) -> Loading:
+        """The experiment and the Graph pane's trace of its example batch (user thread)."""
+        from .session import _source
+
+        loading = self.session.build(spec)
+        experiment = loading.experiment
+        if experiment is not None:
+            try:
+                loading.stepper = Stepper(experiment, experiment.example_batch)
+            except BaseException as error:  # the user's forward failed: show it like a load error
+                from nnbench.engine.experiment import user_error
+
+                loading.error = user_error(_source(spec), error, during="running its forward")
+                loading.experiment = None
+        return loading
 
     def on_loaded(self, message: Loaded) -> None:
         session = self.session
-        self.stepper = None
-        if message.ok:
+        session.install(message.loading)
+        self.stepper = message.loading.stepper
+        if session.error is None:
             self.state = "ready"
-            self.new_stepper()
         else:
             self.state = "error"
             self.notify(
                 session.error.summary, title="The experiment failed", severity="error", markup=False
             )
         self.experiment_changed()
-
-    def after_reload(self) -> None:
-        """The session loaded afresh (by a pane): new stepper, every pane told."""
-        self.state = "ready" if self.session.error is None else "error"
-        self.stepper = None
-        self.new_stepper()
-        self.experiment_changed()
+        if session.error is None and message.then is not None:
+            message.then()
 
     def new_stepper(self, new_batch: bool = False, batch=None, anomaly: bool = False) -> None:
         experiment = self.session.experiment
@@ -121,7 +147,9 @@ class NnbenchApp(App):
         try:
             with self.run_lock():
                 self.stepper = Stepper(experiment, batch, anomaly=anomaly)
-        except Exception as error:  # the user's forward failed: show it like a load error
+        except StepInFlight as busy:
+            self.notify(str(busy), title="Training step in flight", severity="warning")
+        except BaseException as error:  # the user's forward failed: show it like a load error
             from pathlib import Path
 
             from nnbench.engine.experiment import user_error
@@ -155,7 +183,7 @@ class NnbenchApp(App):
         model waits for the step in flight), else a lock nobody else holds."""
         run = self.training_run()
         if run is not None and run.active:
-            return run.lock
+            return held(run.lock)  # StepInFlight if a step is stuck in the user's code
         return contextlib.nullcontext()
 
     def training_run(self):
@@ -175,9 +203,7 @@ class NnbenchApp(App):
 
     # ------------------------------------------------------------------ actions
     def action_reload(self) -> None:
-        self.state = "loading"
-        self.update_header()
-        self.load(self.session.spec)
+        self.confirm_then("reload", lambda: self.start_load(self.session.spec))
 
     def action_open(self) -> None:
         from nnbench.engine.experiment import sample_names, sample_summary
@@ -186,18 +212,16 @@ class NnbenchApp(App):
 
         def chosen(spec: str | None) -> None:
             if spec:
-                self.state = "loading"
-                self.load(spec)
+                self.confirm_then(f"open {spec}", lambda: self.start_load(spec))
 
         self.push_screen(OpenScreen(samples), chosen)
 
     def action_toggle_device(self) -> None:
-        run = self.training_run()
-        if run is not None and run.active:
-            with run.lock:  # between two steps; the run goes on on the new device
+        try:
+            with self.run_lock():  # between two steps; the run goes on on the new device
                 moved, message = self.session.toggle_device()
-        else:
-            moved, message = self.session.toggle_device()
+        except StepInFlight as busy:
+            moved, message = False, str(busy)
         self.notify(
             message, title="Device", severity="information" if moved else "warning", markup=False
         )
@@ -206,20 +230,51 @@ class NnbenchApp(App):
             self.new_stepper()
             self.experiment_changed()
 
-    async def action_quit(self) -> None:
+    def action_quit(self) -> None:
+        self.confirm_then("quit", self.exit)
+
+    # ------------------------------------------------------------------ unsaved steps
+    def confirm_then(self, doing: str, proceed: Callable[[], None]) -> None:
+        """Do what replaces the run (quit, reload, open, a new run), asking first (save /
+        discard / cancel) while the run has steps not saved in a checkpoint."""
+        if any(isinstance(screen, ConfirmQuit) for screen in self.screen_stack):
+            return  # one question at a time
         run = self.training_run()
-        if run is None or not run.active or not run.unsaved:
-            self.exit()
-            return
-
-        def answered(answer: str) -> None:
-            if answer == "save":
-                run.save()
-            if answer in ("save", "quit"):
+        if run is None or not run.unsaved:
+            if run is not None:
                 run.stop()
-                self.exit()
+            proceed()
+            return
+        self.run_worker(self._ask(run, doing, proceed), group="ask", exclusive=True)
 
-        self.push_screen(ConfirmQuit(run.trainer.step - run.last_saved_step), answered)
+    async def _ask(self, run, doing: str, proceed: Callable[[], None]) -> None:
+        run.hold()  # pause first, then wait for the step in flight, then read the count
+        deadline = time.monotonic() + SETTLE_WAIT
+        while not run.settled() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        settled = run.settled()
+        self.refresh_training()  # the status line shows the count the question names
+        answer = await self.push_screen_wait(ConfirmQuit(run.unsaved_steps, doing, settled))
+        if answer == "stay":
+            return  # the run stays paused
+        if answer == "save":
+            try:
+                path = await in_user_thread(run.save)
+            except Exception as error:
+                self.notify(
+                    f"Could not save the checkpoint: {type(error).__name__}: {error}. "
+                    f"Did not {doing}; the run is paused.",
+                    title="Not saved", severity="error", timeout=15, markup=False,
+                )  # fmt: skip
+                return
+            self.notify(f"Saved {path}", title="Checkpoint", markup=False)
+        run.stop()
+        proceed()
+
+    def refresh_training(self) -> None:
+        pane = next((p for p in self.panes if isinstance(p, TrainingScreen)), None)
+        if pane is not None and pane.is_mounted:
+            pane.redraw(force=True)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_sections()))
@@ -266,6 +321,21 @@ def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
             [("up / down", "choose a tensor"), ("enter", "open or close a section")],
         ),
     ]
+
+
+def exit_status(app: App) -> int:
+    """The process's exit code: 1 if the app crashed (Textual has printed the traceback
+    once the terminal was restored), else 0. Where the user's code still runs in a thread
+    (an endless file, a step stuck in a sleep) the process ends now instead of waiting."""
+    code = app.return_code or 0
+    deadline = time.monotonic() + QUIT_WAIT
+    for thread in user_threads_alive():
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if user_threads_alive():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def configure_terminal(color: str, no_mouse: bool) -> dict:

@@ -166,7 +166,7 @@ def _dispatch(parser: argparse.ArgumentParser, argv: list[str]) -> int:
 
 def run_app(args) -> int:
     started = os.environ.get("NNBENCH_STARTUP_PROBE")  # set by benchmarks/startup.py
-    from .app import NnbenchApp, configure_terminal
+    from .app import NnbenchApp, configure_terminal, exit_status
 
     options = configure_terminal(args.color, args.no_mouse)
     app = NnbenchApp(args.experiment, startup_probe=float(started) if started else None)
@@ -178,7 +178,7 @@ def run_app(args) -> int:
                 f.write(f"{result:.4f}\n")
         else:
             print(f"first paint after {result:.3f} s", file=sys.stderr)
-    return 0
+    return exit_status(app)  # 1 if the app crashed; never waits for a stuck user thread
 
 
 if __name__ == "__main__":

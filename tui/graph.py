@@ -28,6 +28,7 @@ from nnbench.engine.errors import AutogradError, shape_str
 from nnbench.engine.formatting import value
 from nnbench.engine.tensor import Tensor
 
+from .live import StepInFlight, in_user_thread
 from .widgets import ErrorPanel, PaneTabs
 
 GROUP_AUTOMATICALLY_ABOVE = 200  # nodes; larger graphs open grouped by module
@@ -194,6 +195,8 @@ class GraphScreen(Screen):
             return
         if self.stepper is None:
             self.app.new_stepper()
+        if self.stepper is None:  # it failed (the error panel shows why) or must wait
+            return
         self.oracle_cache = {}
         self.grouped = len(self.stepper.rows) > GROUP_AUTOMATICALLY_ABOVE
         if self.stepper.anomaly_index is not None and self.stepper.position == 0:
@@ -310,8 +313,13 @@ class GraphScreen(Screen):
         text.append(f"incoming grad = {value(done.grad_output)}\n")
         text.append(done.words + "\n")
 
-    @work(thread=True, group="oracle", exit_on_error=False)
-    def check_against_torch(self, key, phase: str, index: int) -> None:
+    @work(group="oracle", exit_on_error=False)
+    async def check_against_torch(self, key, phase: str, index: int) -> None:
+        # a daemon thread, not a Textual thread worker: importing torch takes seconds, and
+        # quitting must not wait for it (asyncio joins its executor's threads at exit)
+        await in_user_thread(self._check_against_torch, key, phase, index)
+
+    def _check_against_torch(self, key, phase: str, index: int) -> None:
         from nnbench.engine import oracle
 
         stepper = self.stepper
@@ -378,6 +386,9 @@ class GraphScreen(Screen):
         try:
             with self.app.run_lock():
                 move()
+        except StepInFlight as busy:
+            self.notify(str(busy), title="Training step in flight", severity="warning")
+            return
         except AutogradError as error:
             if "modified by an in-place operation" not in str(error):
                 raise

@@ -9,6 +9,8 @@ sees or makes a half-done step.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import threading
 import time
@@ -27,6 +29,75 @@ WATCH = Watch(nan=True, grad_norm=1e3, dead_share=0.9)
 STATS_EVERY = 10  # steps between per-layer statistics
 AUTOSAVE_EVERY = 30.0  # seconds between automatic checkpoints (at an epoch's end)
 BOUNDARY_EVERY = 20  # steps between redraws of a 2-D decision boundary
+
+
+USER_THREAD = "nnbench-user-code"  # the name of every thread that runs the user's code
+
+
+def start_user_thread(target, *args) -> threading.Thread:
+    """Run the user's code (loading, training) in a daemon thread nobody joins: whatever
+    it does (``while True: pass``, ``time.sleep(1000)``), quitting never waits for it.
+    Textual's thread workers run in asyncio's executor, whose threads are joined at exit."""
+    thread = threading.Thread(target=target, args=args, name=USER_THREAD, daemon=True)
+    thread.start()
+    return thread
+
+
+async def in_user_thread(fn, *args):
+    """``await`` fn(*args) run in a user thread: its value, or what it raised (anything)."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+
+    def settle(value, error):
+        if not future.done():
+            future.set_exception(error) if error is not None else future.set_result(value)
+
+    def target():
+        value, error = None, None
+        try:
+            value = fn(*args)
+        except Exception as raised:  # carried to the awaiting side, which decides
+            error = raised
+        except BaseException as raised:  # never into asyncio, where it would stop the loop
+            error = UserCodeExit(raised)
+        try:
+            loop.call_soon_threadsafe(settle, value, error)
+        except RuntimeError:  # the app has closed its loop: nobody is waiting any more
+            pass
+
+    start_user_thread(target)
+    return await future
+
+
+class UserCodeExit(Exception):
+    """sys.exit() or KeyboardInterrupt raised by the user's code in a user thread."""
+
+    def __init__(self, raised: BaseException):
+        super().__init__(f"{type(raised).__name__}: {raised}")
+        self.raised = raised
+
+
+class StepInFlight(RuntimeError):
+    """The run's lock stayed taken: a training step is still running in the user's code."""
+
+
+@contextlib.contextmanager
+def held(lock, timeout: float = 0.25):
+    """``with lock`` for the UI thread, which must never wait long: a step stuck in the
+    user's code (a sleep, an endless loop) would otherwise freeze the app for good."""
+    if not lock.acquire(timeout=timeout):
+        raise StepInFlight(
+            "a training step is still running in your code; try again when it returns "
+            "(x stops the run after that step)"
+        )
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def user_threads_alive() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == USER_THREAD and t.is_alive()]
 
 
 class Twin:
@@ -71,13 +142,30 @@ class Twin:
 
 
 class LiveRun:
-    def __init__(self, session, runs_dir="runs", epochs: int | None = None, twin: bool = False):
+    def __init__(
+        self,
+        session,
+        runs_dir="runs",
+        epochs: int | None = None,
+        twin: bool = False,
+        parent: LiveRun | None = None,
+    ):
+        """A run of the session's experiment. With ``parent`` it continues that run from its
+        current weights and optimizer state: the steps keep counting and its run.json names
+        the parent run."""
         self.session = session
         experiment = session.experiment
         self.experiment = experiment
-        self.trainer = Trainer(experiment, runs_dir=runs_dir, watch=WATCH, stats_every=STATS_EVERY)
-        self.epochs = epochs or experiment.epochs
-        self.total_steps = self.epochs * self.trainer.steps_per_epoch()
+        earlier = parent.trainer if parent is not None else None
+        self.trainer = Trainer(
+            experiment, runs_dir=runs_dir, watch=WATCH, stats_every=STATS_EVERY,
+            parent=earlier.run_record if earlier else None,
+            step=earlier.step if earlier else 0, epoch=earlier.epoch if earlier else 0,
+        )  # fmt: skip
+        self.start_step = self.trainer.step
+        runs_for = epochs or experiment.epochs
+        self.epochs = self.trainer.epoch + runs_for  # the epoch counter's end, on screen
+        self.total_steps = self.start_step + runs_for * self.trainer.steps_per_epoch()
         self.lock = threading.RLock()
         self.wake = threading.Event()
         self.state = "ready"  # ready, running, paused, watchpoint, done, stopped, failed
@@ -89,7 +177,8 @@ class LiveRun:
         self.last_step: StepReport | None = None
         self.hit: WatchpointReport | None = None
         self.error = None
-        self.last_saved_step = 0
+        self.save_error: str | None = None  # the last checkpoint that could not be written
+        self.last_saved_step = parent.last_saved_step if parent is not None else 0
         self.last_checkpoint: Path | None = None
         self.last_saved_at = time.perf_counter()
         self.speed: dict[str, list[float]] = {}  # device -> [steps, seconds]
@@ -98,7 +187,14 @@ class LiveRun:
         self.twin = Twin(experiment) if twin else None
         if self.twin is not None:
             self.trainer.step_callbacks.append(self.twin.step)
-        self._reports = self.trainer.run(self.epochs)
+        if parent is not None:  # the plot goes on where the parent's ended
+            self.steps, self.losses, self.val = (
+                list(parent.steps),
+                list(parent.losses),
+                list(parent.val),
+            )
+        self._runs_for = runs_for
+        self._reports = self.trainer.run(runs_for)
 
     # ------------------------------------------------------------------ commands (UI thread)
     def play(self) -> None:
@@ -109,6 +205,20 @@ class LiveRun:
     def pause(self) -> None:
         if self.state == "running":
             self.state = "paused"
+
+    def hold(self) -> None:
+        """Pause and drop single steps still to come: nothing starts after this returns
+        (a step already in flight finishes; ``settled`` says when)."""
+        self.single_steps = 0
+        if self.state in ("running", "ready"):
+            self.state = "paused"
+
+    def settled(self) -> bool:
+        """True when no step is in flight (the lock is free); never blocks."""
+        if not self.lock.acquire(blocking=False):
+            return False
+        self.lock.release()
+        return True
 
     def step_once(self) -> None:
         if self.state in ("ready", "paused", "watchpoint"):
@@ -128,6 +238,10 @@ class LiveRun:
     def unsaved(self) -> bool:
         return self.trainer.step > self.last_saved_step and self.state not in ("failed",)
 
+    @property
+    def unsaved_steps(self) -> int:
+        return self.trainer.step - self.last_saved_step
+
     def save(self) -> Path:
         """An atomic checkpoint of the weights and optimizer state, between two steps."""
         with self.lock:
@@ -135,31 +249,64 @@ class LiveRun:
             self.last_saved_step = self.trainer.step
             self.last_checkpoint = path
             self.last_saved_at = time.perf_counter()
+            self.save_error = None
             return path
 
     # ------------------------------------------------------------------ the loop (worker thread)
-    def loop(self, cancelled) -> None:
+    def loop(self, cancelled=lambda: False) -> None:
+        self._make_folder()
         try:
             while not cancelled():
                 if self.stop_requested:
                     self.state = "stopped"
-                    self._reports.close()
+                    self._close()
                     return
-                if self.state != "running" and not self.single_steps:
+                if not self._wanted():
                     self.wake.wait(0.05)
                     self.wake.clear()
                     continue
                 if not self._advance():
                     self.state = "done"
+                    self._finish("done")
                     return
-        except Exception as error:  # the user's model code failed: show it, keep the app
+        # BaseException: sys.exit() or a KeyboardInterrupt raised by the user's model is
+        # the user's code failing, not a reason to take the app down
+        except BaseException as error:
             self.state = "failed"
             self.error = user_error(Path(self.experiment.source), error, during="training")
+            self._finish("failed")
+
+    def _make_folder(self) -> None:
+        """The run's folder, before the first step: where it cannot be written (a read-only
+        folder, a full disk) the run trains anyway, without metrics, and says why."""
+        try:
+            self.trainer.ensure_run(self._runs_for)
+        except OSError as error:
+            self.trainer.write_metrics = False
+            self.save_error = f"{type(error).__name__}: {error}"
+
+    def _wanted(self) -> bool:
+        return not self.stop_requested and (self.state == "running" or self.single_steps > 0)
+
+    def _close(self) -> None:
+        with self.lock:
+            self._reports.close()
+        self._finish("stopped")
+
+    def _finish(self, status: str) -> None:
+        record = self.trainer.run_record
+        if record is not None:
+            try:
+                record.finish(status, self.trainer.step)
+            except (OSError, ValueError):
+                pass  # run.json is a record of the run, not the run: never fail over it
 
     def _advance(self) -> bool:
         device = str(self.session.device)
         started = time.perf_counter()
         with self.lock:
+            if not self._wanted():
+                return True  # paused (or stopped) while this thread waited for the lock
             try:
                 report = next(self._reports)
             except StopIteration:
@@ -183,7 +330,8 @@ class LiveRun:
             if report.step % BOUNDARY_EVERY == 0 or report.step == 1:
                 self.boundary = decision_boundary(self.experiment, *self.boundary_size)
         elif isinstance(report, EpochReport):
-            self.val.append((report.step, report.val_loss, report.val_accuracy))
+            if report.val_loss is not None:  # an experiment without val_data has none
+                self.val.append((report.step, report.val_loss, report.val_accuracy))
             if time.perf_counter() - self.last_saved_at > AUTOSAVE_EVERY:
                 self._save_if_good()
         elif isinstance(report, WatchpointReport):
@@ -197,15 +345,24 @@ class LiveRun:
         one."""
         weights = self.experiment.named_tensors().values()
         if all(np.isfinite(to_numpy(t.array)).all() for t in weights):
-            self.save()
+            try:
+                self.save()
+            except Exception as error:  # a full disk must not end the run: say it, go on
+                self.save_error = f"{type(error).__name__}: {error}"
 
     # ------------------------------------------------------------------ what the UI shows
     def resize_boundary(self, columns: int, rows: int) -> None:
         """Recompute the decision boundary for a new size (between two steps)."""
-        if (columns, rows) != self.boundary_size:
-            with self.lock:
-                self.boundary_size = (columns, rows)
-                self.boundary = decision_boundary(self.experiment, columns, rows)
+        # called from the UI: never wait for a step in flight (it may be stuck in user code)
+        if (columns, rows) == self.boundary_size or not self.lock.acquire(blocking=False):
+            return
+        try:
+            self.boundary_size = (columns, rows)
+            self.boundary = decision_boundary(self.experiment, columns, rows)
+        except Exception:  # the user's model: the loop reports its failures
+            self.boundary = None
+        finally:
+            self.lock.release()
 
     def throughput(self) -> dict[str, float]:
         return {d: steps / seconds for d, (steps, seconds) in self.speed.items() if seconds}

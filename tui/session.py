@@ -5,10 +5,11 @@ No Textual here: the panes read from a Session, and tests drive it directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from nnbench.engine import ExperimentError, cuda_status, load_experiment
-from nnbench.engine.experiment import Experiment
+from nnbench.engine.experiment import Experiment, resolve, user_error
 from nnbench.engine.formatting import to_numpy
 from nnbench.engine.tensor import Tensor
 
@@ -27,6 +28,42 @@ class Entry:
     @property
     def key(self) -> str:
         return f"{self.section}/{self.name}"
+
+
+@dataclass
+class Loading:
+    """An experiment built off the UI thread, not yet open; or the error that stopped it."""
+
+    spec: str
+    experiment: Experiment | None = None
+    error: ExperimentError | None = None
+    device: str | None = None  # set where the experiment could not move to the session's
+    activations: dict = field(default_factory=dict)
+    stepper: object = None  # the Graph pane's stepper, traced in the same thread
+
+
+def _source(spec: str) -> Path:
+    try:
+        return resolve(spec)[0]
+    except Exception:
+        return Path(str(spec))
+
+
+def _keep_activations(model) -> dict:
+    """Keep each module's output from the last forward, for the Inspector."""
+    activations: dict[str, Tensor] = {}
+    if model is None:
+        return activations
+    for name, module in model.named_modules():
+        if not name:
+            continue
+
+        def keep(module, inputs, output, name=name):
+            if isinstance(output, Tensor):
+                activations[name] = output.detach()
+
+        module.register_forward_hook(keep)
+    return activations
 
 
 class Session:
@@ -50,36 +87,38 @@ class Session:
     def load(self, spec: str | None = None) -> bool:
         """Load (or reload) an experiment; on failure keep the error for the panes to show."""
         spec = self.spec if spec is None else spec
+        self.install(self.build(spec))
+        return self.error is None
+
+    def build(self, spec: str) -> Loading:
+        """Run the experiment's file and build it, without touching what is open: this runs
+        in a user thread, and the UI installs the result (``install``) when it is ready."""
+        loading = Loading(spec)
         try:
-            experiment = load_experiment(spec)
+            loading.experiment = load_experiment(spec)
         except ExperimentError as error:
-            self.spec, self.error, self.experiment = spec, error, None
-            return False
-        self.spec, self.error, self.experiment = spec, None, experiment
+            loading.error = error
+            return loading
+        # sys.exit(), KeyboardInterrupt or argparse's SystemExit in the user's file: the
+        # user's code failed, and the app shows it like any other error
+        except BaseException as error:
+            loading.error = user_error(_source(spec), error)
+            return loading
         if self.device != "cpu":
             try:
-                experiment.to(self.device)
+                loading.experiment.to(self.device)
             except Exception:
-                self.device = "cpu"
-        self._install_hooks()
+                loading.device = "cpu"
+        loading.activations = _keep_activations(loading.experiment.model)
+        return loading
+
+    def install(self, loading: Loading) -> None:
+        """Make a built experiment (or its error) the open one."""
+        self.spec, self.error, self.experiment = loading.spec, loading.error, loading.experiment
+        if loading.device is not None:
+            self.device = loading.device
+        self.activations = loading.activations
         self._batches = None
-        return True
-
-    def _install_hooks(self) -> None:
-        """Keep each module's output from the last forward, for the Inspector."""
-        self.activations = {}
-        model = self.experiment.model
-        if model is None:
-            return
-        for name, module in model.named_modules():
-            if not name:
-                continue
-
-            def keep(module, inputs, output, name=name):
-                if isinstance(output, Tensor):
-                    self.activations[name] = output.detach()
-
-            module.register_forward_hook(keep)
 
     def next_batch(self):
         """The training batches in turn, round and round (the Graph pane's 'r')."""

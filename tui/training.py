@@ -20,11 +20,10 @@ from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Label, Static
-from textual.worker import get_current_worker
 
 from nnbench.engine.formatting import number
 
-from .live import LiveRun, Twin, ratio_verdict
+from .live import LiveRun, Twin, in_user_thread, ratio_verdict, start_user_thread
 from .plots import Series, line_plot
 from .widgets import RAMP, ErrorPanel, PaneTabs, uses_color
 
@@ -36,9 +35,10 @@ CLASS_COLORS = ["#e45756", "#4c78a8", "#54a24b", "#f58518", "#b279a2", "#9d755d"
 
 class TrainingScreen(Screen):
     BINDINGS = [
-        Binding("space", "play", "Start/pause", tooltip="Start or pause training"),
+        Binding("space", "play", "Start/pause", tooltip="Start or pause training; once a run "
+                "has ended: a new run (fresh weights) or continue from its last step"),
         Binding("n", "step", "Step", tooltip="Run one training step"),
-        Binding("x", "stop", "Stop", tooltip="Stop the run (start again with space)"),
+        Binding("x", "stop", "Stop", tooltip="Stop the run (then space: new run or continue)"),
         Binding("c", "checkpoint", "Save", tooltip="Save a checkpoint (atomic)"),
         Binding("l", "log_scale", "Log", tooltip="Log scale for the loss axis"),
         Binding("w", "twin", "Twin", tooltip="Train a torch.nn twin beside the engine's run"),
@@ -75,14 +75,13 @@ class TrainingScreen(Screen):
         self.set_interval(REDRAW, self.redraw)
         self.experiment_changed()
 
+    def on_unmount(self) -> None:
+        self.end_run()  # the app is closing: the run's daemon thread stops after its step
+
     # ------------------------------------------------------------------ the run
     def experiment_changed(self) -> None:
-        if (
-            self.run is not None
-            and self.run.active
-            and self.run.experiment is self.app.session.experiment
-        ):
-            return  # a device move: the run goes on
+        if self.run is not None and self.run.experiment is self.app.session.experiment:
+            return  # a device move: the run (going or ended) is still this experiment's
         self.end_run()
         self.run = None
         if ErrorPanel.swap(self, "#training-body"):
@@ -91,54 +90,98 @@ class TrainingScreen(Screen):
     def end_run(self) -> None:
         if self.run is not None:
             self.run.stop()
-        self.workers.cancel_group(self, "train")
 
-    def new_run(self, twin: bool = False) -> bool:
+    def new_run(self, twin: bool = False, parent: LiveRun | None = None) -> bool:
         session = self.app.session
         experiment = session.experiment
+        if self.app.state == "loading":
+            self.notify("The experiment is still loading.", severity="warning")
+            return False
         if experiment is None or not experiment.trainable:
             self.notify("This experiment has nothing to train (no data or no optimizer).",
                         severity="warning")  # fmt: skip
             return False
         try:
-            self.run = LiveRun(session, twin=twin)
-        except ValueError as error:
-            self.notify(str(error), title="No twin", severity="warning", markup=False)
+            run = LiveRun(session, twin=twin, parent=parent)
+        except Exception as error:  # no torch for the twin, a loader without len(), ...
+            self.notify(f"{type(error).__name__}: {error}", title="Could not start the run",
+                        severity="warning", markup=False)  # fmt: skip
             return False
+        self.run = run
         self._plotted, self._told = (0, 0.0), ""
-        self.loop_worker(self.run)
+        start_user_thread(run.loop)  # a daemon thread: a stuck step never holds up quitting
         return True
 
-    @work(thread=True, group="train", exit_on_error=False)
-    def loop_worker(self, run: LiveRun) -> None:
-        worker = get_current_worker()
-        run.loop(lambda: worker.is_cancelled)
+    def start(self, then: str, twin: bool = False) -> None:
+        """Begin training (``then`` is "play" or "step"). The first run trains the weights
+        as loaded; once a run has ended, ask: a fresh run, or continue from here."""
+        run = self.run
+        if run is not None and run.trainer.step > 0 and run.state in ("done", "stopped"):
 
-    # ------------------------------------------------------------------ actions
-    def action_play(self) -> None:
-        if (self.run is None or not self.run.active) and not self.new_run():
-            return
-        if self.run.state == "running":
-            self.run.pause()
+            def chosen(answer: str | None) -> None:
+                if answer == "fresh":
+                    self.fresh_run(then)
+                elif answer == "continue" and self.new_run(parent=run):
+                    self._go(then)
+
+            self.app.push_screen(NewRun(run.trainer.step, run.state), chosen)
+        elif run is not None and run.trainer.step > 0:  # failed: only a fresh run makes sense
+            self.fresh_run(then)
+        elif self.new_run(twin=twin):
+            self._go(then)
+
+    def fresh_run(self, then: str, twin: bool = False) -> None:
+        """A new run on a fresh experiment(): the file runs again (in a user thread)."""
+        doing = "restart the run with a twin" if twin else "start a new run"
+
+        def loaded() -> None:
+            if self.new_run(twin=twin):
+                self._go(then)
+
+        self.app.confirm_then(doing, lambda: self.app.start_load(self.app.session.spec, loaded))
+
+    def _go(self, then: str) -> None:
+        if then == "step":
+            self.run.step_once()
         else:
             self.run.play()
         self.redraw(force=True)
 
-    def action_step(self) -> None:
-        if (self.run is None or not self.run.active) and not self.new_run():
+    # ------------------------------------------------------------------ actions
+    def action_play(self) -> None:
+        if self.run is not None and self.run.active:
+            if self.run.state == "running":
+                self.run.pause()
+            else:
+                self.run.play()
+            self.redraw(force=True)
             return
-        self.run.step_once()
+        self.start("play")
+
+    def action_step(self) -> None:
+        if self.run is not None and self.run.active:
+            self.run.step_once()
+            return
+        self.start("step")
 
     def action_stop(self) -> None:
         if self.run is not None and self.run.active:
             self.run.stop()
-            self.notify("Stopped. Press space to start a new run.")
+            self.notify("Stopped. Press space for a new run or to continue this one.")
 
-    def action_checkpoint(self) -> None:
-        if self.run is None or self.run.trainer.step == 0:
+    @work(group="save")
+    async def action_checkpoint(self) -> None:
+        run = self.run
+        if run is None or run.trainer.step == 0:
             self.notify("Nothing trained yet to save.", severity="warning")
             return
-        path = self.run.save()
+        try:
+            path = await in_user_thread(run.save)  # waits for the step in flight, off the UI
+        except Exception as error:  # a full disk, a read-only folder: the run goes on
+            self.notify(f"{type(error).__name__}: {error}. The run goes on.",
+                        title="Checkpoint not saved", severity="error", timeout=15,
+                        markup=False)  # fmt: skip
+            return
         self.notify(f"Saved {path}", title="Checkpoint", markup=False)
 
     def action_log_scale(self) -> None:
@@ -153,17 +196,27 @@ class TrainingScreen(Screen):
         if self.run is not None and self.run.twin is not None:
             self.notify("The twin is already training beside this run.")
             return
-        restarting = self.run is not None and self.run.trainer.step > 0
-        if restarting:
+        if self.run is None or self.run.trainer.step == 0:  # the weights are as loaded
             self.end_run()
-            self.app.session.load()  # the twin starts from the same initial weights
-            self.app.after_reload()
-        if self.new_run(twin=True):
-            message = "A torch.nn twin trains on the same batches from the same initial weights."
-            if restarting:
-                message += " The run restarted from step 0 so both start alike."
-            self.notify(message, title="PyTorch twin")
-            self.run.play()
+            if self.new_run(twin=True):
+                self._twin_started(restarted=False)
+            return
+
+        def loaded() -> None:  # the twin starts from the same initial weights
+            if self.new_run(twin=True):
+                self._twin_started(restarted=True)
+
+        self.app.confirm_then(
+            "restart the run with a twin",
+            lambda: self.app.start_load(self.app.session.spec, loaded),
+        )
+
+    def _twin_started(self, restarted: bool) -> None:
+        message = "A torch.nn twin trains on the same batches from the same initial weights."
+        if restarted:
+            message += " The run restarted from step 0 so both start alike."
+        self.notify(message, title="PyTorch twin")
+        self.run.play()
 
     def action_anomaly(self) -> None:
         if self.run is None or self.run.hit is None:
@@ -205,10 +258,14 @@ class TrainingScreen(Screen):
 
     def _tell(self, run: LiveRun) -> None:
         """One notification per change of state that needs a person's attention."""
-        key = f"{run.state}:{run.hit.step if run.hit else ''}"
+        key = f"{run.state}:{run.hit.step if run.hit else ''}:{run.save_error}"
         if key == self._told:
             return
         self._told = key
+        if run.save_error is not None:
+            self.notify(f"{run.save_error}. The run goes on without it.",
+                        title="Checkpoint not saved", severity="error", timeout=15,
+                        markup=False)  # fmt: skip
         if run.state == "watchpoint":
             message = (
                 f"Step {run.hit.step}: {run.hit.cause}. Press a to find the op in the Graph pane."
@@ -217,9 +274,8 @@ class TrainingScreen(Screen):
                 message, title="Watchpoint: paused", severity="warning", timeout=10, markup=False
             )
         elif run.state == "done":
-            self.notify(
-                f"Training finished; checkpoint {run.last_checkpoint}", title="Done", markup=False
-            )
+            where = f"checkpoint {run.last_checkpoint}" if run.last_checkpoint else "not saved"
+            self.notify(f"Training finished; {where}", title="Done", markup=False)
         elif run.state == "failed":
             self.notify(run.error.summary, title="Training failed", severity="error", markup=False)
 
@@ -354,25 +410,67 @@ def _duration(seconds: float) -> str:
 
 
 class ConfirmQuit(ModalScreen[str]):
-    """q during a run that has steps not saved yet."""
+    """Quit, reload, open or a new run while the run has steps not saved yet: save first,
+    discard them, or cancel (the run stays paused)."""
 
     BINDINGS = [
-        Binding("y", "answer('quit')", "Quit", tooltip="Quit without saving"),
-        Binding("s", "answer('save')", "Save and quit", tooltip="Save a checkpoint, then quit"),
-        Binding("n,escape", "answer('stay')", "Stay", tooltip="Keep training"),
+        Binding("s", "answer('save')", "Save", tooltip="Save a checkpoint, then go on"),
+        Binding("y,d", "answer('discard')", "Discard", tooltip="Go on without saving"),
+        Binding("n,escape", "answer('stay')", "Cancel", tooltip="Do nothing; the run stays paused"),
     ]
 
-    def __init__(self, steps: int):
+    def __init__(self, steps: int, doing: str = "quit", can_save: bool = True):
         super().__init__()
-        self.steps = steps
+        self.steps, self.doing, self.can_save = steps, doing, can_save
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Label(f"The run has {self.steps} step(s) not saved in a checkpoint.")
-            yield Label("y quit without saving   s save, then quit   n stay")
+            yield Label(
+                f"The run has {self.steps} step(s) not saved in a checkpoint "
+                f"(paused). To {self.doing} discards them.",
+                markup=False,
+            )
+            if not self.can_save:
+                yield Label(
+                    "A step is still running in your code, so nothing can be saved until it "
+                    "returns.",
+                    markup=False,
+                )
+            save = f"s save, then {self.doing}   " if self.can_save else ""
+            yield Label(f"{save}d {self.doing} without saving   n cancel", markup=False)
+
+    def action_answer(self, answer: str) -> None:
+        if answer == "save" and not self.can_save:
+            self.notify("A step is still running in your code: it cannot be saved now.")
+            return
+        self.dismiss(answer)
+
+
+class NewRun(ModalScreen[str]):
+    """space after a run ended: a new run from a fresh experiment(), or go on from here."""
+
+    BINDINGS = [
+        Binding("f", "answer('fresh')", "New run", tooltip="Fresh weights from experiment()"),
+        Binding("c", "answer('continue')", "Continue", tooltip="Keep these weights, keep counting"),
+        Binding("escape,n", "answer('stay')", "Cancel", tooltip="Do nothing"),
+    ]
+
+    def __init__(self, step: int, state: str):
+        super().__init__()
+        self.step, self.state = step, state
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Label(f"The run is {self.state} at step {self.step}.", markup=False)
+            yield Label(
+                "f new run: fresh weights and optimizer (the file runs again)", markup=False
+            )
+            yield Label(f"c continue from step {self.step} (a new run, its parent named)",
+                        markup=False)  # fmt: skip
+            yield Label("escape cancel", markup=False)
 
     def action_answer(self, answer: str) -> None:
         self.dismiss(answer)
 
 
-__all__ = ["TrainingScreen", "ConfirmQuit", "Twin"]
+__all__ = ["TrainingScreen", "ConfirmQuit", "NewRun", "Twin"]
