@@ -111,7 +111,7 @@ async def test_open_mid_run_saves_to_the_runs_folder_then_opens(tmp_path):
         steps = app.screen.steps
         await pilot.press("s")
         await until(pilot, lambda: app.session.name == "breadcrumbs" and app.state == "ready")
-        saved = ne.load(run.trainer.run_dir / "checkpoint.npz")
+        saved = ne.load(run.trainer.run_dir / "checkpoint.safetensors")
         assert saved["step"] == steps == run.trainer.step
         assert run.trainer.run_dir.resolve().parent == tmp_path / "runs" / "digits_mlp"
 
@@ -185,7 +185,7 @@ async def test_continuing_keeps_the_weights_counts_on_and_names_the_parent():
         info = json.loads((run.trainer.run_dir / "run.json").read_text())
         assert info["parent"] == str(old.trainer.run_dir)
         assert info["settings"]["start_step"] == 23
-        assert ne.load(run.trainer.run_dir / "checkpoint.npz")["step"] == 46
+        assert ne.load(run.trainer.run_dir / "checkpoint.safetensors")["step"] == 46
         assert weights != app.session.experiment.model[0].weight.tolist()
         screen.redraw(force=True)
         assert "step 46/46  epoch 2/2" in content(app, "#train-status")
@@ -244,16 +244,16 @@ async def test_an_experiment_without_val_data_trains_past_its_epochs(tmp_path, s
 
 # -------------------------------------------------------------------- 4. whatever user code raises
 RAISES_AT_IMPORT = {
-    "sys.exit": ("import sys\nsys.exit(3)\n", "SystemExit: 3"),
+    "sys.exit": ("import sys\nsys.exit(3)\n", "SystemExit: the file called sys.exit(3)"),
     "KeyboardInterrupt": ("raise KeyboardInterrupt('mine')\n", "KeyboardInterrupt: mine"),
     "argparse": (
         "import argparse\nparser = argparse.ArgumentParser()\nparser.add_argument('--lr')\n"
         "args = parser.parse_args(['--nope'])\n",
-        "SystemExit: 2",
+        "SystemExit: the file called sys.exit(2)",
     ),
     "in experiment()": (
         "import sys\ndef experiment():\n    sys.exit('bye')\n",
-        "SystemExit: bye",
+        "SystemExit: the file called sys.exit('bye')",
     ),
 }
 
