@@ -9,7 +9,7 @@ backend (``"cuda"``, ``"torch:cpu"``) or the PyTorch oracle is used.
 
 import warnings as _warnings
 
-from . import autograd
+from . import autograd, dtypes
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backends import Device, cpu_backend, cuda_status, device, set_cpu_backend
 from .creation import (
@@ -78,3 +78,21 @@ __version__ = "0.1.0"
 from . import data, datasets, nn, optim  # noqa: E402 - built on the tensor API above
 from .checkpoint import CheckpointError, CheckpointWarning, load, save  # noqa: E402
 from .experiment import Experiment, ExperimentError, load_experiment  # noqa: E402
+
+_NOT_HERE = {
+    "bfloat16": "numpy, which the engine computes with, has no bfloat16; use ne.float16 or "
+    "ne.float32",
+    "complex64": "the engine has no complex numbers",
+    "complex128": "the engine has no complex numbers",
+    "cfloat": "the engine has no complex numbers",
+    "cdouble": "the engine has no complex numbers",
+}
+
+
+def __getattr__(name: str):
+    # PyTorch code names these dtypes; say why they are missing rather than just that they are
+    if name in _NOT_HERE:
+        raise AttributeError(
+            f"nnbench.engine has no {name}: {_NOT_HERE[name]}. The dtypes are {dtypes.SUPPORTED}"
+        )
+    raise AttributeError(f"module 'nnbench.engine' has no attribute {name!r}")

@@ -27,6 +27,11 @@ class IndexRangeError(EngineError, IndexError):
     """An index value outside the size of the dim it indexes."""
 
 
+class IndexTypeError(EngineError, IndexError, TypeError):
+    """A value that cannot index at all: PyTorch raises IndexError for some (a float) and
+    TypeError for others (a string), so this is both."""
+
+
 class ArgumentError(EngineError, ValueError):
     """An argument the op cannot take: a zero step, ragged data, an integer that overflows."""
 

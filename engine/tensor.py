@@ -25,6 +25,7 @@ from .errors import (
     DimError,
     DTypeError,
     IndexRangeError,
+    IndexTypeError,
     ShapeError,
     UnsupportedDTypeError,
     broadcast_message,
@@ -1101,7 +1102,7 @@ def _index_key(t: Tensor, key):
             kinds.add("advanced")
             dim += max(index.ndim, 1) if index.dtype is dtypes.bool_ else 1
         else:
-            raise IndexError(
+            raise IndexTypeError(
                 f"getitem: {type(k).__name__} ({k!r:.30}) is not a valid index for "
                 f"{describe('self', t)}: use ints, slices (:), ..., None, lists of ints or "
                 "bools, or int64 / bool tensors"

@@ -265,3 +265,13 @@ def test_cuda_without_torch_says_torch_is_missing(monkeypatch):
     assert not available and "torch is not installed" in why
     with pytest.raises(DeviceError, match="torch is not installed"):
         _t(3).to("cuda")
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "complex64"])
+def test_dtypes_the_engine_lacks_say_why(name):
+    import nnbench.engine as engine
+
+    with pytest.raises(AttributeError, match=f"no {name}: .*The dtypes are float16"):
+        getattr(engine, name)
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        engine.no_such_name  # noqa: B018

@@ -200,6 +200,7 @@ CASES = [
     ("index_out_of_range", lambda m, d: _ones(m, d, 3)[3], r"getitem: index 3 .*size 3"),
     ("index_by_float", lambda m, d: _ones(m, d, 3)[0.5], r"getitem: float \(0\.5\) .*\(3,\)"),
     ("index_0d", lambda m, d: _t(m, d, 1.0)[0], r"getitem: .*shape \(\)"),
+    ("index_by_string", lambda m, d: _ones(m, d, 3, 4)["x"], r"getitem: str \('x'\) .*\(3, 4\)"),
     ("index_by_true", lambda m, d: _ones(m, d, 3)[True], None),
     ("index_by_false", lambda m, d: _ones(m, d, 3)[False], None),
     ("index_by_empty_list", lambda m, d: _ones(m, d, 3)[[]], None),
