@@ -30,7 +30,7 @@ USAGE = {
     "train --device CUDA": (["train", "spirals", "--device", "CUDA"], "lower case"),
     "train ''": (["train", ""], "the experiment is empty"),
     "train --runs ''": (["train", "spirals", "--runs", ""], "--runs must name a folder"),
-    "train a typo": (["train", "spirls"], "no sample or file named 'spirls'; did you mean spirals?"),
+    "train a typo": (["train", "spirls"], "no sample or file named 'spirls'; did you mean spirals"),
     "a typo of a command": (["tran", "spirals"], "did you mean train?"),
     "an unknown bare word": (["bogus"], "no command, sample or file named 'bogus'"),
     "race --steps 0": (["race", "bowl", "--steps", "0"], "--steps must be at least 1, got 0"),
@@ -86,6 +86,7 @@ def test_the_app_without_a_terminal_is_a_usage_error_not_a_hang(tmp_path):
         assert out.returncode == 2 and out.stdout == "", out.stdout[-300:]
         assert out.stderr.count("\n") == 1 and "the app needs a terminal" in out.stderr
         assert "nnbench train spirals" in out.stderr
+
 
 # ---------------------------------------------------------------------- bad files: exit code 1
 MODEL = """
