@@ -124,6 +124,7 @@ def _save_error(path: Path, error: OSError) -> OSError:
         errno.ENOSPC: "the disk is full: free some space or save to another disk",
         errno.EDQUOT: "the disk quota is used up: free some space or save elsewhere",
         errno.ENOTDIR: "a part of the path is a file, not a folder: check the path",
+        errno.EEXIST: "a part of the path is a file, not a folder: check the path",  # mkdir
         errno.EISDIR: "the path is a folder: give a file name, e.g. model.safetensors",
     }
     reason = error.strerror or str(error) or type(error).__name__
