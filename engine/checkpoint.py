@@ -21,6 +21,7 @@ anything, never unpickles, and turns every way a file can be wrong into a
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -90,9 +91,49 @@ def save(obj, path) -> Path:
         payload = _npz_writer(root, encoder.arrays)
     else:
         payload = _safetensors_writer(root, encoder.arrays)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, payload)
+        if path.suffix.lower() in _TORCH_SUFFIXES:
+            warnings.warn(
+                f"save: {path} is written as a .safetensors file, which torch.load cannot "
+                f"read; name it {path.with_suffix('.safetensors').name} and read it in PyTorch "
+                "with safetensors.torch.load_file (or ne.load)",
+                CheckpointWarning,
+                stacklevel=2,
+            )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(path, payload)
+    except OSError as error:
+        explained = _save_error(path, error)
+        if explained is error:
+            raise
+        raise explained from error
     return path
+
+
+_TORCH_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl")
+
+
+def _save_error(path: Path, error: OSError) -> OSError:
+    """The same kind of OSError (``except FileNotFoundError`` still catches it), with a
+    message that names the op, the path and a fix; the original is its ``__cause__``."""
+    fixes = {
+        errno.ENOENT: "its folder does not exist and could not be made: check the path",
+        errno.EACCES: "you may not write there: choose a folder you can write to",
+        errno.EPERM: "you may not write there: choose a folder you can write to",
+        errno.EROFS: "the file system is read-only: choose another folder",
+        errno.ENOSPC: "the disk is full: free some space or save to another disk",
+        errno.EDQUOT: "the disk quota is used up: free some space or save elsewhere",
+        errno.ENOTDIR: "a part of the path is a file, not a folder: check the path",
+        errno.EEXIST: "a part of the path is a file, not a folder: check the path",  # mkdir
+        errno.EISDIR: "the path is a folder: give a file name, e.g. model.safetensors",
+    }
+    reason = error.strerror or str(error) or type(error).__name__
+    fix = fixes.get(error.errno, "check the path and the disk")
+    message = f"save: could not write {path} ({reason}); {fix}"
+    try:
+        return type(error)(error.errno, message) if error.errno else type(error)(message)
+    except TypeError:  # an OSError subclass with a constructor of its own: keep it as it is
+        return error
 
 
 class _Encoder:

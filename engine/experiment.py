@@ -22,9 +22,11 @@ from that folder are forgotten, so an edit to them is picked up on the next load
 from __future__ import annotations
 
 import contextlib
+import difflib
 import importlib.util
 import inspect
 import linecache
+import os
 import sys
 import threading
 import traceback
@@ -241,10 +243,17 @@ class ExperimentError(Exception):
     """An experiment that failed (to load, or while running), with the user's frames."""
 
     def __init__(
-        self, path, summary: str, frames: list | None = None, hint: str = "", during="loading"
+        self,
+        path,
+        summary: str,
+        frames: list | None = None,
+        hint: str = "",
+        during="loading",
+        caret: tuple | None = None,
     ):
         self.path, self.summary, self.frames, self.hint = str(path), summary, frames or [], hint
         self.during = during
+        self.caret = caret  # (offset, end offset) in the last frame's line: a syntax error's
         super().__init__(self.format())
 
     def format(self) -> str:
@@ -256,6 +265,8 @@ class ExperimentError(Exception):
             lines.append(f'  File "{filename}", line {lineno}, in {function}')
             if text:
                 lines.append(f"    {text.strip()}")
+        if self.caret and self.frames and self.frames[-1][3]:
+            lines.append(_caret_line(self.frames[-1][3], *self.caret))
         lines.append(self.summary)
         if self.hint:
             lines.append(f"Hint: {self.hint}")
@@ -264,6 +275,17 @@ class ExperimentError(Exception):
     @property
     def line(self) -> int | None:
         return self.frames[-1][1] if self.frames else None
+
+
+def _caret_line(text: str, offset: int | None, end: int | None) -> str:
+    """The ^ marks under a syntax error's position, as Python prints them (offsets are
+    1-based columns of the unstripped line)."""
+    body = text.rstrip()
+    indent = len(body) - len(body.lstrip())
+    start = min(max((offset or 1) - 1 - indent, 0), max(len(body) - indent, 0))
+    width = (end - offset) if end and offset and end > offset else 1
+    width = max(1, min(width, len(body) - indent - start))
+    return "    " + " " * start + "^" * width
 
 
 # ---------------------------------------------------------------------- finding and loading
@@ -277,36 +299,95 @@ def sample_names() -> list[str]:
     )
 
 
+def _sample_tree(name: str):
+    import ast
+
+    return ast.parse(resources.files(SAMPLES_PACKAGE).joinpath(f"{name}.py").read_text())
+
+
 def sample_summary(name: str) -> str:
     """The first line of a sample's docstring, read without running it."""
     import ast
 
-    text = resources.files(SAMPLES_PACKAGE).joinpath(f"{name}.py").read_text()
-    doc = ast.get_docstring(ast.parse(text)) or ""
+    doc = ast.get_docstring(_sample_tree(name)) or ""
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
-def resolve(name_or_path: str) -> tuple[Path, str | None]:
-    """A sample name (``digits_mlp``, ``linear_regression:nn``) or a file path."""
-    spec, _, variant = str(name_or_path).partition(":")
-    path = Path(spec).expanduser()
-    if path.suffix == ".py" or path.exists():
-        if not path.exists():
-            raise ExperimentError(path, f"FileNotFoundError: no such file: {path}")
-        return path.resolve(), variant or None
-    if spec in sample_names():
-        with resources.as_file(resources.files(SAMPLES_PACKAGE).joinpath(f"{spec}.py")) as p:
-            return Path(p), variant or None
-    raise ExperimentError(
-        spec,
-        f"no sample or file named {spec!r}",
-        hint=f"the samples are {', '.join(sample_names())}; or give a path to a .py file",
+def sample_variants(name: str) -> list[str]:
+    """A sample's ``VARIANTS`` (a module-level tuple or list of names), read without running
+    it; [] if it has none."""
+    import ast
+
+    for node in _sample_tree(name).body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if any(isinstance(t, ast.Name) and t.id == "VARIANTS" for t in targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return []
+            return (
+                [v for v in value if isinstance(v, str)] if isinstance(value, (list, tuple)) else []
+            )
+    return []
+
+
+def is_bare_name(spec: str) -> bool:
+    """A word that can only be a sample's name: no folder separator, no .py, no ~."""
+    separators = {"/", os.sep, os.altsep} - {None}
+    return (
+        bool(spec)
+        and not any(sep in spec for sep in separators)
+        and not (spec.endswith(".py") or spec.startswith("~"))
     )
 
 
-def load_experiment(name_or_path: str) -> Experiment:
-    """Run an experiment file (fresh each time, so edits are picked up) and build it."""
+def resolve(name_or_path: str) -> tuple[Path, str | None]:
+    """A sample name (``digits_mlp``, ``linear_regression:nn``) or a file path. A bare
+    word is a sample's name first (a folder called ``spirals`` in the working directory
+    does not hide the sample), then a file of that name; a folder is never an experiment."""
+    spec, _, variant = str(name_or_path).partition(":")
+    if not spec.strip():
+        raise ExperimentError(
+            repr(str(name_or_path)),
+            "the experiment's name is empty",
+            hint="give a sample's name (nnbench samples lists them) or an experiment file's path",
+        )
+    if is_bare_name(spec) and spec in sample_names():
+        with resources.as_file(resources.files(SAMPLES_PACKAGE).joinpath(f"{spec}.py")) as p:
+            return Path(p), variant or None
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        raise ExperimentError(
+            path, f"{path} is a folder, not an experiment file", hint=_in_folder(path)
+        )
+    if path.exists():
+        return path.resolve(), variant or None
+    if not is_bare_name(spec):
+        raise ExperimentError(path, f"FileNotFoundError: no such file: {path}")
+    close = difflib.get_close_matches(spec, sample_names(), n=3)
+    maybe = f"did you mean {' or '.join(close)}? " if close else ""
+    raise ExperimentError(
+        spec,
+        f"no sample or file named {spec!r}",
+        hint=f"{maybe}the samples are {', '.join(sample_names())}; or give a path to a .py file",
+    )
+
+
+def _in_folder(folder: Path) -> str:
+    try:
+        files = sorted(p.name for p in folder.glob("*.py"))[:3]
+    except OSError:
+        files = []
+    if files:
+        return "give one of its .py files, e.g. " + ", ".join(str(folder / f) for f in files)
+    return "give the path of an experiment's .py file"
+
+
+def load_experiment(name_or_path: str, command: str = "nnbench") -> Experiment:
+    """Run an experiment file (fresh each time, so edits are picked up) and build it.
+    ``command`` (``nnbench train``) is what the hints tell the user to run again."""
     path, variant = resolve(name_or_path)
+    typed = str(name_or_path).partition(":")[0]
     with _folder_on_path(path.parent):
         module = _run_file(path)
         build = getattr(module, "experiment", None)
@@ -316,7 +397,7 @@ def load_experiment(name_or_path: str) -> Experiment:
                 "the file defines no function experiment()",
                 hint="add `def experiment(): return Experiment(...)` (see the samples)",
             )
-        _check_variant(path, module, build, variant)
+        _check_variant(path, module, build, variant, command, typed)
         try:
             result = build(variant) if variant else build()
         except BaseException as error:
@@ -337,8 +418,11 @@ def load_experiment(name_or_path: str) -> Experiment:
     return result
 
 
-def _check_variant(path: Path, module, build, variant: str | None) -> None:
-    """A variant the file cannot take says so before experiment() runs."""
+def _check_variant(
+    path: Path, module, build, variant: str | None, command: str, typed: str
+) -> None:
+    """A variant the file cannot take says so before experiment() runs; the hints repeat
+    the command as the user typed it (``nnbench train exp/var.py:small``)."""
     try:
         parameters = list(inspect.signature(build).parameters.values())
     except (TypeError, ValueError):  # a builtin or an odd callable: let the call decide
@@ -346,12 +430,13 @@ def _check_variant(path: Path, module, build, variant: str | None) -> None:
     positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     takes_one = bool(positional) or any(p.kind == p.VAR_POSITIONAL for p in parameters)
     stem = path.stem
+    again = f"{command} {typed}"
     if variant and not takes_one:
         raise ExperimentError(
             path,
-            f"{stem} has no variants: its experiment() takes no argument, so '{stem}:{variant}' "
+            f"{stem} has no variants: its experiment() takes no argument, so '{typed}:{variant}' "
             f"cannot choose one ({variant!r})",
-            hint=f"open it without a variant: nnbench {stem}",
+            hint=f"open it without a variant: {again}",
         )
     names = getattr(module, "VARIANTS", None)
     if variant and isinstance(names, (list, tuple)) and variant not in names:
@@ -359,7 +444,7 @@ def _check_variant(path: Path, module, build, variant: str | None) -> None:
         raise ExperimentError(
             path,
             f"{stem} has no variant {variant!r}; its variants are {listed}",
-            hint=f"e.g. nnbench {stem}:{names[0]}" if names else "",
+            hint=f"e.g. {again}:{names[0]}" if names else "",
         )
     required = [p for p in positional if p.default is p.empty]
     if not variant and required:
@@ -367,7 +452,7 @@ def _check_variant(path: Path, module, build, variant: str | None) -> None:
         raise ExperimentError(
             path,
             f"{stem}'s experiment({required[0].name}) needs a variant{listed}",
-            hint=f"open it as {stem}:VARIANT",
+            hint=f"e.g. {again}:{names[0] if names else 'VARIANT'}",
         )
 
 
@@ -396,7 +481,10 @@ def _run_file(path: Path):
         code = compile(source, str(path), "exec")
     except SyntaxError as error:
         frames = [(error.filename or str(path), error.lineno or 0, "<module>", error.text or "")]
-        raise ExperimentError(path, f"SyntaxError: {error.msg}", frames) from None
+        caret = (error.offset, getattr(error, "end_offset", None))
+        if error.end_lineno not in (None, error.lineno):  # spans lines: mark the start only
+            caret = (error.offset, None)
+        raise ExperimentError(path, f"SyntaxError: {error.msg}", frames, caret=caret) from None
     except (OSError, UnicodeDecodeError, ValueError) as error:  # unreadable, not text, NUL
         raise ExperimentError(path, f"{type(error).__name__}: {error}") from None
     spec = importlib.util.spec_from_loader(name, loader=None, origin=str(path))

@@ -17,6 +17,7 @@ The app and ``nnbench train`` share this layout.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import time
@@ -74,9 +75,15 @@ class Run:
         info.update(fields)
         _write_json(self.info_path, info)
 
-    def finish(self, status: str, step: int) -> None:
-        """Record how the run ended: done, stopped, interrupted, failed, watchpoint."""
-        self.update_info(status=status, steps=step, ended=_now())
+    def finish(self, status: str, step: int) -> OSError | None:
+        """Record how the run ended: done, stopped, interrupted, failed, watchpoint.
+        Best effort: run.json is a note about the run, so a failure to write it (a full
+        disk) is returned, never raised, and leaves no temporary file behind."""
+        try:
+            self.update_info(status=status, steps=step, ended=_now())
+        except (OSError, ValueError) as error:  # ValueError: run.json itself is damaged
+            return error if isinstance(error, OSError) else OSError(str(error))
+        return None
 
 
 def new_run(runs_dir, name: str, settings: dict | None = None, parent: Run | None = None) -> Run:
@@ -126,20 +133,60 @@ def list_runs(runs_dir, name: str) -> list[Run]:
 def _point_latest(folder: Path, run_id: str) -> None:
     temporary = folder / f".{LATEST}.{uuid.uuid4().hex}"
     try:
-        os.symlink(run_id, temporary)
-    except OSError:
-        temporary.write_text(run_id + "\n")
-    os.replace(temporary, folder / LATEST)
+        try:
+            os.symlink(run_id, temporary)
+        except OSError:
+            temporary.write_text(run_id + "\n")
+        os.replace(temporary, folder / LATEST)
+    except BaseException:  # a full disk: no stray temporary file stays behind
+        _remove(temporary)
+        raise
 
 
 def _write_json(path: Path, value: dict) -> None:
+    text = to_json(value, indent=2) + "\n"  # before the file exists: a bad value leaves nothing
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    with open(temporary, "w") as f:
-        json.dump(value, f, indent=2)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:  # a full disk, Ctrl-C: no stray temporary file stays behind
+        _remove(temporary)
+        raise
+
+
+def _remove(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def to_json(value, **options) -> str:
+    """Strict JSON (no NaN, no Infinity, which most parsers refuse): a non-finite float
+    becomes null, and the dict holding it gets ``"non_finite": {key: "nan"}`` so the
+    value stays readable."""
+    return json.dumps(_finite(value), allow_nan=False, **options)
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        bad = {
+            str(k): repr(v)
+            for k, v in value.items()
+            if isinstance(v, float) and not math.isfinite(v)
+        }
+        out = {k: _finite(v) for k, v in value.items()}
+        if bad:
+            out["non_finite"] = bad
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _now() -> str:

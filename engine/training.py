@@ -18,13 +18,18 @@ Two promises hold whatever happens to the process (kill -9 included):
 * ``stop_requested`` (set it from a signal handler) ends ``run()`` at the next step
   boundary, never inside ``optimizer.step()``: every optimizer state then holds the same
   step count as the trainer.
+
+And a full disk never ends a run: a rolling checkpoint that cannot be written, or a
+metrics line, is a warning (once, through ``on_warning`` and ``warnings``) and training
+goes on; ``metrics.jsonl`` never keeps half a line, and holds strict JSON (a NaN loss is
+written as null, see :func:`.runs.to_json`).
 """
 
 from __future__ import annotations
 
 import errno
-import json
 import math
+import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -130,6 +135,10 @@ class Trainer:
         self.stop_requested = False  # ends run() at the next step boundary
         self.last_checkpoint: tuple[int, Path] | None = None  # (step, path) of the newest
         self.checkpoint_error: OSError | None = None  # the last rolling save that failed
+        self.metrics_error: OSError | None = None  # why metrics.jsonl stopped, if it did
+        self.metrics_step = 0  # the last step that metrics.jsonl records
+        self.warnings: list[str] = []  # what went wrong without stopping the run
+        self.on_warning = None  # called with each warning as it happens
         self._saved_at = time.monotonic()
         self._relu_outputs: dict = {}
         if self.watch.dead_share is not None:
@@ -339,8 +348,6 @@ class Trainer:
         """An atomic checkpoint: by default the run folder's, replacing the previous one."""
         if path is None:
             path = self.ensure_run().checkpoint_path
-        if self._metrics is not None:  # its step must already be in metrics.jsonl
-            self._metrics.flush()
         saved = checkpoint.save(self.checkpoint_state(), path)
         self.last_checkpoint = (self.step, Path(saved))
         return saved
@@ -364,7 +371,24 @@ class Trainer:
         try:
             self.save_checkpoint()
         except OSError as error:
+            if self.checkpoint_error is None:  # once: the next failures say nothing new
+                self._warn(
+                    f"could not save the checkpoint of step {self.step} "
+                    f"({describe_os_error(error)}); training goes on; {self.newest_checkpoint()}"
+                )
             self.checkpoint_error = error
+
+    def newest_checkpoint(self) -> str:
+        """Where the newest checkpoint is, in words."""
+        if self.last_checkpoint is None:
+            return "no checkpoint was saved"
+        step, path = self.last_checkpoint
+        return f"the newest checkpoint is {path} (step {step})"
+
+    def _warn(self, text: str) -> None:
+        self.warnings.append(text)
+        if self.on_warning is not None:
+            self.on_warning(text)
 
     def save_with_fallback(self) -> tuple[Path | None, OSError | None]:
         """The run's checkpoint; where that cannot be written (a read-only folder, a full
@@ -401,7 +425,7 @@ class Trainer:
         loader = exp.train_loader
         return {
             "epochs": epochs if epochs is not None else exp.epochs,
-            "device": str(exp.device) if exp.device is not None else "cpu",
+            "device": device_label(exp.device),
             "optimizer": type(optimizer).__name__ if optimizer is not None else None,
             "lr": self.lr,
             "batch_size": getattr(loader, "batch_size", None),
@@ -412,18 +436,77 @@ class Trainer:
     def _open_metrics(self, epochs: int) -> None:
         if self.write_metrics and self._metrics is None:
             path = self.ensure_run(epochs).metrics_path
-            # appending: a continued trainer keeps its own run's file; open across steps
-            self._metrics = open(path, "a", buffering=1)  # noqa: SIM115
+            try:  # appending: a continued trainer keeps its own run's file
+                self._metrics = MetricsFile(path)
+            except OSError as error:
+                self._metrics_failed(error, path)
 
     def _write(self, record: dict) -> None:
-        if self._metrics is not None:
-            self._metrics.write(json.dumps(record) + "\n")
-            self._metrics.flush()
+        """One line of metrics. A line that cannot be written (a full disk) stops the
+        metrics, not the run: the file is cut back to its last whole line, one warning."""
+        if self._metrics is None:
+            return
+        try:
+            self._metrics.write(runs.to_json(record) + "\n")
+        except OSError as error:
+            self._metrics_failed(error, self._metrics.path)
+            return
+        if "step" in record:
+            self.metrics_step = record["step"]
+
+    def _metrics_failed(self, error: OSError, path) -> None:
+        self.metrics_error = error
+        self.write_metrics = False
+        self._close_metrics()
+        self._warn(
+            f"could not write {path} ({describe_os_error(error)}); it stops at step "
+            f"{self.metrics_step}, training goes on"
+        )
 
     def _close_metrics(self) -> None:
         if self._metrics is not None:
             self._metrics.close()
             self._metrics = None
+
+
+class MetricsFile:
+    """An append-only JSON-lines file whose lines are whole: each goes out in one write
+    (unbuffered, so nothing waits in a buffer for a later flush), and a write that fails
+    midway is cut back to the last whole line, so a reader never meets half a line."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.file = open(self.path, "ab", buffering=0)  # noqa: SIM115 - open across steps
+        self.size = self.file.seek(0, os.SEEK_END)  # the end of the last whole line
+        if self.size:
+            self.size = _after_last_newline(self.path, self.size)
+            self._cut()  # half a line left by a process killed mid-write
+
+    def write(self, line: str) -> None:
+        data = line.encode()
+        try:
+            done = 0
+            while done < len(data):  # a raw write may take only part of the bytes
+                written = self.file.write(data[done:])
+                if not written:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                done += written
+        except BaseException:
+            self._cut()
+            raise
+        self.size += len(data)
+
+    def _cut(self) -> None:
+        try:
+            os.ftruncate(self.file.fileno(), self.size)
+        except OSError:  # nothing more can be done; readers skip a line without its newline
+            pass
+
+    def close(self) -> None:
+        try:
+            self.file.close()
+        except OSError:
+            pass
 
 
 def _fallback_folders() -> list[Path]:
@@ -435,8 +518,34 @@ def _fallback_folders() -> list[Path]:
     return folders
 
 
+def _after_last_newline(path: Path, size: int) -> int:
+    """The length of the file up to and including its last newline (0 if it has none)."""
+    with open(path, "rb") as f:
+        end = size
+        while end > 0:
+            start = max(0, end - 65536)
+            f.seek(start)
+            found = f.read(end - start).rfind(b"\n")
+            if found >= 0:
+                return start + found + 1
+            end = start
+    return 0
+
+
+def device_label(device) -> str:
+    """'cpu', 'torch:cpu' or 'cuda:0': the device as the user names it (a torch backend on
+    the CPU is not the default 'cpu')."""
+    if device is None:
+        return "cpu"
+    if device.type == "cpu" and device.backend_name == "torch":
+        return "torch:cpu"
+    return str(device)
+
+
 def describe_os_error(error: OSError) -> str:
     """'No space left on device' rather than '[Errno 28] No space left on device: ...'."""
+    if isinstance(error.__cause__, OSError):  # a save that explained itself: the short cause
+        error = error.__cause__
     text = error.strerror or str(error) or type(error).__name__
     if error.errno == errno.ENOSPC:
         return "the disk is full"

@@ -9,6 +9,8 @@ import nnbench.engine as ne
 from nnbench.engine import Experiment, datasets, nn, optim
 from nnbench.engine.data import DataLoader, TensorDataset
 
+VARIANTS = ("scratch", "nn")  # `nnbench samples` lists them; an unknown one is named
+
 
 def experiment(variant="scratch"):
     ne.manual_seed(0)
@@ -19,7 +21,7 @@ def experiment(variant="scratch"):
         return from_scratch(loader, val)
     if variant == "nn":
         return with_nn(loader, val)
-    raise ValueError(f"linear_regression has the variants 'scratch' and 'nn', not {variant!r}")
+    raise ValueError(f"linear_regression has the variants {VARIANTS}, not {variant!r}")
 
 
 def from_scratch(loader, val):

@@ -8,6 +8,7 @@ trains, then signals it after a random delay. Several run at once.
 """
 
 import json
+import os
 import random
 import signal
 import subprocess
@@ -136,3 +137,50 @@ def test_a_signal_at_a_random_moment_saves_one_consistent_step(
         assert _consistent(state), {s["step"] for s in state["optimizer"]["state"].values()}
         info = json.loads(runs_dir.joinpath("faulty", "latest", "run.json").read_text())
         assert (info["status"], info["steps"]) == ("interrupted", step)
+
+
+# ---------------------------------------------------------------------- a disk that fills up
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 400 KiB tmpfs (root only; skipped where mounting is not permitted)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    tried = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mount)],
+                           capture_output=True, text=True)  # fmt: skip
+    if tried.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {tried.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+def test_a_disk_that_fills_mid_run_warns_trains_on_and_keeps_the_weights(small_disk, tmp_path):
+    """The old failure: rolling saves failed silently, then a metrics write killed the run
+    as "the experiment failed", run.json said "running", a .run.json.<hex> file stayed
+    and metrics.jsonl ended mid-line."""
+    spare = tmp_path / "spare"
+    spare.mkdir()
+    out = subprocess.run(
+        [sys.executable, "-m", "nnbench.tui.cli", "train", "ffn_block", "--epochs", "20",
+         "--checkpoint-every", "1", "--runs", str(small_disk), "--plain"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "TMPDIR": str(spare)},
+    )  # fmt: skip
+    err = out.stderr
+    assert out.returncode == 1 and "Traceback" not in err and "failed while" not in err, err
+    warnings = [line for line in err.splitlines() if "warning:" in line]
+    assert sum("could not save the checkpoint of step" in w for w in warnings) == 1, err
+    assert "training goes on; the newest checkpoint is" in warnings[0]
+    assert sum("metrics.jsonl" in w and "training goes on" in w for w in warnings) == 1, err
+    saved = list(spare.glob("nnbench-ffn_block-*.safetensors"))
+    assert len(saved) == 1 and f"are in {saved[0]} instead" in err
+    state = ne.load(saved[0])
+    assert state["step"] == int(out.stdout.split(" steps")[0].rsplit(" ", 1)[1])  # every step
+    run = small_disk / "ffn_block" / "latest"
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == []
+    text = (run / "metrics.jsonl").read_text()
+    assert text.endswith("\n")
+    for line in text.splitlines():
+        json.loads(line, parse_constant=lambda name: pytest.fail(f"not strict JSON: {name}"))
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "done" or "could not record how the run ended" in err

@@ -6,14 +6,18 @@ argument is not a command's name. So ``nnbench train.py`` or ``nnbench ./train``
 file (a command's name never ends in .py nor holds a '/'), and ``nnbench train`` is the
 command.
 
-Exit codes: 0 ok, 1 the experiment or a check failed, 2 bad usage, 130 / 143 stopped by
-SIGINT / SIGTERM. Imports stay inside the commands so that ``nnbench --help`` answers at
-once (``commands`` itself imports only the standard library).
+Exit codes: 0 ok, 1 the experiment or a check failed, 2 bad usage (one line on stderr that
+says what is allowed), 130 / 143 stopped by SIGINT / SIGTERM. A bare word that is no
+command, no sample and no file is a usage error with a "did you mean", and the app starts
+only on a terminal: never writes its screen into a file or a pipe. Imports stay inside
+the commands so that ``nnbench --help`` answers at once (``commands`` itself imports only
+the standard library).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import errno
 import os
 import sys
@@ -42,7 +46,7 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = commands.Parser(
         prog="nnbench",
         usage="nnbench [EXPERIMENT] [--color auto|16|256|truecolor] [--no-mouse]\n"
         "       nnbench COMMAND [OPTIONS]",
@@ -58,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", prog="nnbench", help=argparse.SUPPRESS
     )
+    parser.set_defaults(subparsers=sub.choices)
     _add_open(sub)
     commands.add_train(sub)
     commands.add_graph(sub)
@@ -95,10 +100,12 @@ def _add_check(sub) -> None:
     )
     parser.add_argument(
         "--device",
+        type=commands.device_option,
         default="cpu",
-        help="cpu (numpy backend), torch:cpu (torch backend on the CPU) or cuda",
+        help=f"{commands.DEVICES} (default cpu)",
     )
     parser.add_argument("--op", action="append", help="check only this op (repeatable)")
+    parser.add_argument("--list", action="store_true", help="list the ops that can be checked")
     parser.add_argument("--verbose", action="store_true", help="one row per sample, not per op")
     parser.set_defaults(handler=check)
 
@@ -113,21 +120,34 @@ def check(args) -> int:
     from nnbench.engine import DeviceError, testing
     from nnbench.engine import device as parse_device
 
+    if args.list:
+        print("\n".join(sorted(testing.OPS_BY_NAME)))
+        return 0
     try:
         device = parse_device(args.device)
     except DeviceError as error:
-        print(f"nnbench check: {error}", file=sys.stderr)
+        commands.say(f"nnbench check: {error} (see nnbench check --help)")
         return 2
     ops = testing.OPS
     if args.op:
         unknown = [name for name in args.op if name not in testing.OPS_BY_NAME]
         if unknown:
-            print(f"nnbench check: unknown op(s) {', '.join(unknown)}", file=sys.stderr)
+            commands.say(f"nnbench check: {_unknown_ops(unknown, testing.OPS_BY_NAME)}")
             return 2
         ops = [testing.OPS_BY_NAME[name] for name in args.op]
     results = testing.check_all(device, ops)
     print(testing.format_table(results, per_sample=args.verbose, device=str(args.device)))
     return 0 if all(r.passed for r in results) else 1
+
+
+def _unknown_ops(unknown: list[str], known) -> str:
+    close = [m for name in unknown for m in difflib.get_close_matches(name, known, n=3)]
+    close = list(dict.fromkeys(close))  # best match first, each once
+    maybe = f"; did you mean {', '.join(close)}?" if close else ""
+    return (
+        f"unknown op(s) {', '.join(unknown)}{maybe} (nnbench check --list shows the "
+        f"{len(known)} ops)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,12 +179,32 @@ def _dispatch(parser: argparse.ArgumentParser, argv: list[str]) -> int:
     args, extra = parser.parse_known_args(argv)
     if args.command == "bench":  # its options are the benchmark's own
         return args.handler(extra)
+    # `nnbench tran spirals` says "did you mean train", not "unrecognized arguments: spirals"
+    own = parser if args.command == "open" else args.subparsers[args.command]
+    if getattr(args, "experiment", None) is not None:
+        others = tuple(COMMANDS) if args.command == "open" else ()
+        problem = commands.experiment_problem(args.experiment, others)
+        if problem:
+            own.error(problem)
     if extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        own.error(f"unrecognized arguments: {' '.join(extra)}")
     return args.handler(args)
 
 
+def _terminal() -> bool:
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+
+
 def run_app(args) -> int:
+    if not _terminal():  # a full-screen app in a file or a pipe only writes escape codes
+        commands.say(
+            "nnbench: the app needs a terminal on stdin and stdout; for headless use try "
+            f"nnbench train {args.experiment} or nnbench graph {args.experiment}"
+        )
+        return 2
     started = os.environ.get("NNBENCH_STARTUP_PROBE")  # set by benchmarks/startup.py
     from .app import NnbenchApp, configure_terminal, exit_status
 

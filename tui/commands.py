@@ -7,14 +7,82 @@ command's parser); the engine, rich and plotext are imported inside the commands
 from __future__ import annotations
 
 import argparse
+import difflib
 import errno
 import math
 import os
+import re
 import signal
 import sys
 import threading
 
 DEFAULT_CHECKPOINT_EVERY = 300.0  # seconds: a late failure loses at most five minutes
+MAX_COUNT = 10**9  # --epochs, --steps: more would run for years, and the step count stays exact
+DEVICES = "cpu (numpy), torch:cpu (torch on the CPU), cuda or cuda:N"
+
+
+# ---------------------------------------------------------------------- usage errors
+class Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one line that says what is wrong and where to look:
+    ``nnbench train: --epochs must be at least 1, got 0 (see nnbench train --help)``. The
+    subcommands' parsers are of this class too (argparse makes them of the parent's)."""
+
+    def error(self, message: str):
+        say(f"{self.prog}: {_plain(message)} (see {self.prog} --help)")
+        self.exit(2)
+
+
+def _plain(message: str) -> str:
+    """argparse's 'argument --epochs: must be ...' as '--epochs must be ...'."""
+    found = re.match(r"argument ([^:]+): (.*)", message, re.S)
+    if not found:
+        return message
+    name, rest = found.groups()
+    name = name.split("/")[-1]  # '-h/--help' -> '--help'
+    return f"{name} {rest}" if rest.startswith(("must", "expected")) else f"{name}: {rest}"
+
+
+def experiment_problem(text: str, others: tuple = ()) -> str | None:
+    """Why ``text`` cannot name an experiment, before anything runs (None if it may):
+    empty, a folder, or a bare word that is no sample, no file (and none of ``others``,
+    the commands, when it may also be a typo of one). Files that are not there, or are
+    not experiments, are the loader's to report."""
+    from pathlib import Path
+
+    from nnbench.engine.experiment import is_bare_name, sample_names
+
+    spec = text.partition(":")[0]
+    if not spec.strip():
+        return f"the experiment is empty ({text!r}): give a sample's name or a file's path"
+    names = sample_names()
+    bare = is_bare_name(spec)
+    if bare and spec in names:
+        return None
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return f"{spec!r} is a folder, not an experiment: give a .py file or a sample's name"
+    if bare and not path.exists():
+        close = difflib.get_close_matches(spec, [*others, *names], n=3)
+        kinds = "command, sample" if others else "sample"
+        lists = "nnbench --help lists the commands, " if others else ""
+        maybe = f"; did you mean {' or '.join(close)}?" if close else ""
+        maybe += f"; {lists}nnbench samples lists the samples"
+        return f"no {kinds} or file named {spec!r}{maybe}"
+    return None
+
+
+def folder(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"must name a folder, got {text!r}")
+    return text
+
+
+def device_option(text: str) -> str:
+    """A device as torch spells it (lower case: torch.device('CUDA') raises too)."""
+    if re.fullmatch(r"cpu|torch:cpu|cuda(:\d+)?", text):
+        return text
+    hint = " (lower case, as in torch.device)" if text.lower() != text else ""
+    raise argparse.ArgumentTypeError(f"must be one of {DEVICES}{hint}, got {text!r}")
 
 
 # ---------------------------------------------------------------------- output that fails
@@ -91,13 +159,15 @@ def describe(error: OSError) -> str:
 
 
 # ---------------------------------------------------------------------- option values
-def _whole(text: str, least: int) -> int:
+def _whole(text: str, least: int, most: int = MAX_COUNT) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < least:
         raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+    if value > most:
+        raise argparse.ArgumentTypeError(f"must be at most {most:,}, got {text}")
     return value
 
 
@@ -138,11 +208,11 @@ def learning_rate(text: str) -> tuple[str, float]:
     return letter, value
 
 
-def _load(name: str):
+def _load(name: str, command: str):
     from nnbench.engine import ExperimentError, load_experiment
 
     try:
-        return load_experiment(name)
+        return load_experiment(name, command=f"nnbench {command}")
     except ExperimentError as error:
         say(error.format())
         return None
@@ -170,11 +240,17 @@ def add_train(sub) -> None:
     )
     parser.add_argument("experiment", help="a sample's name or the path of an experiment file")
     parser.add_argument(
-        "--epochs", type=positive_int, help="epochs to train, at least 1 (the experiment's)"
+        "--epochs",
+        type=positive_int,
+        help=f"epochs to train, 1 to {MAX_COUNT:,} (the experiment's)",
     )
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    parser.add_argument(
+        "--device", type=device_option, default="cpu", help=f"{DEVICES} (default cpu)"
+    )
     parser.add_argument("--plain", action="store_true", help="no colours, no live updating")
-    parser.add_argument("--runs", default="runs", help="where runs/NAME/ goes (default ./runs)")
+    parser.add_argument(
+        "--runs", type=folder, default="runs", help="where runs/NAME/ goes (default ./runs)"
+    )
     parser.add_argument(
         "--checkpoint-every",
         type=seconds,
@@ -230,18 +306,31 @@ class LiveProgress:
         self.bar.stop()
 
 
+def number(value) -> str:
+    """A loss as people read it: 0.1234 in the usual range, 1.061e+19 or 3.2e-07 beyond it
+    (a diverging run's losses would otherwise print with twenty digits)."""
+    if value is None:
+        return "-"
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    if value == 0 or 1e-3 <= abs(value) < 1e6:
+        return f"{value:.4f}"
+    return f"{value:.4g}"
+
+
 def step_line(report) -> str:
     return (
-        f"step {report.step}/{report.total_steps}  loss {report.loss:.4f}  "
+        f"step {report.step}/{report.total_steps}  loss {number(report.loss)}  "
         f"{report.steps_per_second:,.0f} steps/s  {report.samples_per_second:,.0f} samples/s  "
         f"ETA {_duration(report.eta)}"
     )
 
 
 def epoch_line(report, epochs: int) -> str:
-    text = f"epoch {report.epoch}/{epochs}  train loss {report.train_loss:.4f}"
+    text = f"epoch {report.epoch}/{epochs}  train loss {number(report.train_loss)}"
     if report.val_loss is not None:
-        text += f"  val loss {report.val_loss:.4f}"
+        text += f"  val loss {number(report.val_loss)}"
     if report.val_accuracy is not None:
         text += f"  val acc {100 * report.val_accuracy:.1f}%"
     return text
@@ -251,7 +340,10 @@ def _duration(value: float) -> str:
     if not math.isfinite(value):
         return "?"
     minutes, secs = divmod(int(round(value)), 60)
-    return f"{minutes}:{secs:02d}"
+    if minutes < 60:
+        return f"{minutes}:{secs:02d}"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
 def loss_plot(steps, losses, val_points, width: int = 72, color: bool = True) -> str:
@@ -274,6 +366,7 @@ class StopOnSignals:
         self.trainer = trainer
         self.received: int | None = None
         self.saving = False
+        self.quitting = False  # the second Ctrl-C was raised: later ones must not cut the cleanup
         self._previous: dict = {}
 
     def __enter__(self):
@@ -290,7 +383,8 @@ class StopOnSignals:
         again = self.received is not None
         self.received = self.received or number
         self.trainer.stop_requested = True
-        if again and number == signal.SIGINT and not self.saving:
+        if again and number == signal.SIGINT and not self.saving and not self.quitting:
+            self.quitting = True
             raise KeyboardInterrupt
         if not again and os.isatty(2):  # os.write: safe inside a signal handler
             os.write(2, b"\nstopping after this step (Ctrl-C again quits without saving it)\n")
@@ -301,7 +395,7 @@ class StopOnSignals:
 
 
 def train(args) -> int:
-    experiment = _load(args.experiment)
+    experiment = _load(args.experiment, "train")
     if experiment is None:
         return 1
     from nnbench.engine import DeviceError
@@ -311,7 +405,7 @@ def train(args) -> int:
         if args.device != "cpu":
             experiment.to(args.device)
     except DeviceError as error:
-        say(f"nnbench train: {error}")
+        say(f"nnbench train: {error} (see nnbench train --help)")
         return 2
     if not experiment.trainable:
         print(
@@ -321,6 +415,7 @@ def train(args) -> int:
         return 0
     epochs = args.epochs or experiment.epochs
     trainer = Trainer(experiment, runs_dir=args.runs, checkpoint_every=args.checkpoint_every)
+    trainer.on_warning = lambda text: say(f"nnbench train: warning: {text}")
     try:
         trainer.ensure_run(epochs)
     except OSError as error:
@@ -330,19 +425,35 @@ def train(args) -> int:
         )
         return 1
     with StopOnSignals(trainer) as signals:
-        return _train_run(args, trainer, epochs, signals)
+        shown = []  # the progress display, once made: closed whatever happens
+        try:
+            return _train_run(args, trainer, epochs, signals, shown)
+        except KeyboardInterrupt:  # a second Ctrl-C outside a step: the run is recorded
+            signals.quitting = True
+            for progress in shown:
+                progress.close()  # before the message: no bar is drawn after it
+            _finish(trainer, "interrupted")
+            say(f"nnbench train: interrupted at step {trainer.step}; quit without saving "
+                f"it; {_newest(trainer)}")  # fmt: skip
+            return 130
+        finally:
+            for progress in shown:
+                progress.close()
 
 
-def _train_run(args, trainer, epochs: int, signals: StopOnSignals) -> int:
+def _train_run(args, trainer, epochs: int, signals: StopOnSignals, shown: list) -> int:
     """The loop, then one line for how it ended; the exit code."""
+    from nnbench.engine.training import device_label
+
     out = sys.stdout if isinstance(sys.stdout, Output) else Output(sys.stdout, keep_going=True)
     live = out.isatty() and not args.plain
     color = live and "NO_COLOR" not in os.environ
     total = epochs * trainer.steps_per_epoch()
     experiment = trainer.experiment
-    print(f"training {experiment.name} on {experiment.device or 'cpu'} for {epochs} epoch(s), "
-          f"{total} steps", file=out)  # fmt: skip
+    print(f"training {experiment.name} on {device_label(experiment.device)} for {epochs} "
+          f"epoch(s), {total} steps", file=out)  # fmt: skip
     progress = LiveProgress(out, total, color) if live else PlainProgress(out)
+    shown.append(progress)
     history = ([], [], [])  # steps, losses, (step, val loss)
     reports = trainer.run(epochs)
     try:
@@ -380,6 +491,8 @@ def _train_run(args, trainer, epochs: int, signals: StopOnSignals) -> int:
             f"training went on: {_newest(trainer)}")  # fmt: skip
         if code == 0 and out.error.errno != errno.EPIPE:
             code = 1
+    if code == 0 and trainer.metrics_error is not None:  # said in its warning line
+        code = 1
     return code
 
 
@@ -426,9 +539,6 @@ def _final_save(trainer, signals: StopOnSignals) -> int:
         say(f"nnbench train: could not save in {trainer.run_dir} ({describe(error)}); the "
             f"weights of step {trainer.step} are in {path} instead")  # fmt: skip
         return 1
-    if trainer.checkpoint_error is not None:  # the final save worked; the rolling ones did not
-        say(f"nnbench train: some checkpoints during the run could not be written "
-            f"({describe(trainer.checkpoint_error)}); the final one was")  # fmt: skip
     if signals.received is not None:
         name = signal.Signals(signals.received).name
         say(f"nnbench train: stopped by {name} at step {trainer.step}; saved {path}")
@@ -437,17 +547,15 @@ def _final_save(trainer, signals: StopOnSignals) -> int:
 
 
 def _newest(trainer) -> str:
-    newest = trainer.last_checkpoint
-    if newest is None:
-        return "no checkpoint was saved"
-    return f"the newest checkpoint is {newest[1]} (step {newest[0]})"
+    return trainer.newest_checkpoint()
 
 
 def _finish(trainer, status: str) -> None:
-    try:
-        trainer.run_record.finish(status, trainer.step)
-    except OSError:  # a full disk: run.json keeps "running"; the checkpoint is what matters
-        pass
+    """run.json's last word, best effort: a full disk costs this note, not the run."""
+    error = trainer.run_record.finish(status, trainer.step)
+    if error is not None:
+        say(f"nnbench train: warning: could not record how the run ended in "
+            f"{trainer.run_record.info_path} ({describe(error)})")  # fmt: skip
 
 
 # ---------------------------------------------------------------------- graph
@@ -464,7 +572,7 @@ def add_graph(sub) -> None:
 
 
 def graph(args) -> int:
-    experiment = _load(args.experiment)
+    experiment = _load(args.experiment, "graph")
     if experiment is None:
         return 1
     from nnbench.engine import graph as step_graph
@@ -494,7 +602,10 @@ def add_race(sub) -> None:
     )
     parser.add_argument("surface", help="the loss surface, e.g. rosenbrock")
     parser.add_argument(
-        "--steps", type=positive_int, default=200, help="steps to run, at least 1 (default 200)"
+        "--steps",
+        type=positive_int,
+        default=200,
+        help=f"steps to run, 1 to {MAX_COUNT:,} (default 200)",
     )
     parser.add_argument(
         "--lr", type=learning_rate, action="append", default=[], metavar="LETTER=VALUE",
@@ -551,12 +662,16 @@ def add_samples(sub) -> None:
 
 
 def samples(args) -> int:
-    from nnbench.engine.experiment import sample_names, sample_summary
+    from nnbench.engine.experiment import sample_names, sample_summary, sample_variants
 
     names = sample_names()
     width = max(len(n) for n in names)
     for name in names:
-        print(f"{name:<{width}}  {sample_summary(name)}")
+        line = f"{name:<{width}}  {sample_summary(name)}"
+        variants = sample_variants(name)
+        if variants:
+            line += f" (variants: {', '.join(f'{name}:{v}' for v in variants)})"
+        print(line)
     return 0
 
 

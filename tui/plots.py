@@ -28,6 +28,25 @@ def thin(xs: list, ys: list, most: int) -> tuple[list, list]:
     return [k[0] for k in keep], [k[1] for k in keep]
 
 
+def compact_ticks(values: list, log: bool, count: int) -> tuple[list, list] | None:
+    """Y ticks labelled ``1.06e+19`` or ``3.2e-07`` where plotext would print twenty digits
+    (a diverging loss) or eight zeros; None where its own labels read well."""
+    finite = [v for v in values if np.isfinite(v)]
+    if not finite:
+        return None
+    low, high = min(finite), max(finite)
+    biggest = max(abs(low), abs(high))
+    if 1e-3 <= biggest < 1e6:
+        return None
+    if low == high:
+        ticks = [low]
+    elif log:
+        ticks = list(np.geomspace(low, high, count))
+    else:
+        ticks = list(np.linspace(low, high, count))
+    return [float(t) for t in ticks], [f"{t:.3g}" for t in ticks]
+
+
 def line_plot(
     series: list[Series],
     title: str,
@@ -48,8 +67,12 @@ def line_plot(
         if xs:
             plt.plot(xs, ys, label=s.label, marker=s.marker)
             values += [v for v in ys if v == v]
-    if log and values and min(values) > 0:
+    log = log and bool(values) and min(values) > 0
+    if log:
         plt.yscale("log")
+    ticks = compact_ticks(values, log, max(2, min(5, height // 3)))
+    if ticks:
+        plt.yticks(*ticks)
     plt.title(title)
     if xlabel:
         plt.xlabel(xlabel)

@@ -417,3 +417,23 @@ def test_an_unreadable_file_says_so(tmp_path):
             ne.load(path)
     finally:
         path.chmod(0o644)
+
+
+# ---------------------------------------------------------------------- saving that fails
+def test_a_save_that_cannot_write_names_save_the_path_and_a_fix(tmp_path):
+    state = {"w": ne.ones(2)}
+    with pytest.raises(FileNotFoundError) as caught:  # the class of the OSError is kept
+        ne.save(state, "/proc/nope/x.safetensors")
+    text = str(caught.value)
+    assert "save: could not write /proc/nope/x.safetensors" in text and "check the path" in text
+    assert isinstance(caught.value.__cause__, FileNotFoundError)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(OSError, match=r"save: could not write .*a part of the path is a file"):
+        ne.save(state, blocker / "x.safetensors")
+
+
+def test_saving_under_a_torch_name_warns_that_torch_load_cannot_read_it(tmp_path):
+    with pytest.warns(UserWarning, match=r"torch.load cannot read; name it m.safetensors"):
+        ne.save({"w": ne.ones(2)}, tmp_path / "m.pt")
+    assert ne.load(tmp_path / "m.pt")["w"].tolist() == [1.0, 1.0]

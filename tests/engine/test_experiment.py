@@ -8,7 +8,7 @@ import pytest
 
 import nnbench.engine as ne
 from nnbench.engine import ExperimentError, load_experiment
-from nnbench.engine.experiment import sample_names
+from nnbench.engine.experiment import resolve, sample_names
 from nnbench.engine.graph import step_graph, to_dot, to_json, to_text
 from nnbench.engine.training import EpochReport, StepReport, Trainer
 
@@ -307,3 +307,39 @@ def test_graph_without_an_example_batch_says_what_to_add():
     experiment = ne.Experiment(name="x", model=nn.Linear(2, 1), loss_fn=nn.MSELoss())
     with pytest.raises(ValueError, match=r"no example batch.*example_batch="):
         step_graph(experiment)
+
+
+# ---------------------------------------------------------------------- names, hints, carets
+def test_a_folder_never_hides_a_sample_and_is_never_an_experiment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spirals").mkdir()
+    assert resolve("spirals")[0].name == "spirals.py"
+    assert load_experiment("spirals").name == "spirals"
+    with pytest.raises(ExperimentError, match="is a folder, not an experiment file"):
+        resolve("./spirals")
+    with pytest.raises(ExperimentError, match="the experiment's name is empty"):
+        resolve("")
+
+
+def test_hints_repeat_what_the_user_typed(tmp_path):
+    _write(tmp_path, 'VARIANTS = ("small", "big")\n\ndef experiment(variant="small"):\n    pass\n')
+    typed = f"{tmp_path}/exp.py"
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(f"{typed}:huge", command="nnbench train")
+    assert caught.value.hint == f"e.g. nnbench train {typed}:small"
+
+
+def test_a_syntax_error_shows_the_caret_under_its_position(tmp_path):
+    path = _write(tmp_path, "def experiment():\n    return 1 +* 2\n")
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(str(path))
+    lines = caught.value.format().splitlines()
+    at = lines.index("    return 1 +* 2")
+    assert lines[at + 1] == "              ^"  # under the '*', as Python marks it
+
+
+def test_sample_variants_are_read_without_running_the_sample():
+    from nnbench.engine.experiment import sample_variants
+
+    assert sample_variants("linear_regression") == ["scratch", "nn"]
+    assert sample_variants("digits_mlp") == []

@@ -214,3 +214,119 @@ def test_a_nan_gradient_with_a_finite_loss_never_reaches_the_weights(tmp_path):
     assert [h.step for h in hits] == [3] and hits[0].batch[0].item() == 0.0
     assert "gradient of w has NaN or Inf" in hits[0].cause and hits[0].loss == 0.0
     assert np.isfinite(w.detach().numpy()).all()
+
+
+# ---------------------------------------------------------------------- a full disk
+class _FillsUp:
+    """A file whose disk fills after ``room`` bytes: the write that crosses the limit puts
+    what fits on disk, then raises ENOSPC (as a real write of a full disk does)."""
+
+    def __init__(self, real, room: int):
+        self.real, self.room = real, room
+
+    def write(self, data):
+        if len(data) > self.room:
+            self.real.write(data[: self.room])
+            self.real.flush()
+            self.room = 0
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= len(data)
+        return self.real.write(data)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.real.close()
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def _strict(line: str):
+    def refuse(name):
+        raise ValueError(f"not strict JSON: {name}")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_a_full_disk_stops_the_metrics_cleanly_and_training_goes_on(tmp_path, monkeypatch):
+    from nnbench.engine import training
+
+    def open_full(path, *args, **kwargs):
+        return _FillsUp(open(path, *args, **kwargs), room=3000)
+
+    monkeypatch.setattr(training, "open", open_full, raising=False)
+    trainer = Trainer(load_experiment("linear_regression:nn"), runs_dir=tmp_path)
+    seen = []
+    trainer.on_warning = seen.append
+    reports = list(trainer.run(3))
+    assert trainer.step == 30 and sum(isinstance(r, StepReport) for r in reports) == 30
+    assert trainer.metrics_error.errno == errno.ENOSPC
+    assert len(seen) == 1 and "the disk is full" in seen[0] and "training goes on" in seen[0]
+    text = trainer.run_dir.joinpath("metrics.jsonl").read_text()
+    assert text.endswith("\n") and len(text) < 3000  # cut back to its last whole line
+    records = [_strict(line) for line in text.splitlines()]
+    assert records[-1]["step"] == trainer.metrics_step < trainer.step
+
+
+def test_metrics_keep_whole_lines_after_a_kill_mid_line(tmp_path):
+    from nnbench.engine.training import MetricsFile
+
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"step": 1}\n{"step": 2, "lo')  # a process killed mid-write
+    metrics = MetricsFile(path)
+    metrics.write('{"step": 3}\n')
+    metrics.close()
+    assert [_strict(line)["step"] for line in path.read_text().splitlines()] == [1, 3]
+
+
+def test_run_json_that_cannot_be_written_never_raises_nor_leaves_a_temporary_file(
+    tmp_path, monkeypatch
+):
+    run = runs.new_run(tmp_path, "full")
+    real_open = open
+
+    def full(path, *args, **kwargs):
+        return _FillsUp(real_open(path, *args, **kwargs), room=10)
+
+    monkeypatch.setattr(runs, "open", full, raising=False)
+    error = run.finish("done", 7)
+    assert error is not None and error.errno == errno.ENOSPC
+    assert sorted(p.name for p in run.path.iterdir()) == ["run.json"]
+    assert run.info()["status"] == "running"  # the old file, whole
+    monkeypatch.undo()
+    assert run.finish("done", 7) is None and run.info()["status"] == "done"
+
+
+def test_metrics_and_run_json_are_strict_json_even_with_a_nan_loss(tmp_path):
+    from nnbench.engine import Experiment, optim
+    from nnbench.engine.data import DataLoader, TensorDataset
+
+    w = ne.ones(2, 1, requires_grad=True)
+
+    def forward(batch):
+        x, _ = batch
+        return (x @ w).sum() * float("nan")
+
+    experiment = Experiment(
+        name="nan_loss", forward=forward, tensors={"w": w},
+        optimizer=optim.SGD([w], lr=float("inf")),
+        train_loader=DataLoader(TensorDataset(ne.randn(4, 2), ne.randn(4, 1)), batch_size=2),
+    )  # fmt: skip
+    trainer = Trainer(experiment, runs_dir=tmp_path)
+    reports = list(trainer.run(1))
+    assert reports[0].cause.startswith("the loss is nan")
+    lines = trainer.run_dir.joinpath("metrics.jsonl").read_text().splitlines()
+    records = [_strict(line) for line in lines]
+    hit = records[0]
+    assert hit["kind"] == "watchpoint" and hit["loss"] is None
+    assert hit["non_finite"] == {"loss": "nan"}
+    _strict(trainer.run_dir.joinpath("run.json").read_text())  # lr inf becomes null
+    assert trainer.run_record.info()["settings"]["non_finite"] == {"lr": "inf"}
+
+
+def test_run_json_records_the_torch_backend_as_torch_cpu(tmp_path):
+    experiment = load_experiment("linear_regression:nn").to("torch:cpu")
+    trainer = Trainer(experiment, runs_dir=tmp_path)
+    assert trainer.ensure_run(1).info()["settings"]["device"] == "torch:cpu"

@@ -9,17 +9,31 @@ from nnbench.tui import cli
 
 # ---------------------------------------------------------------------- usage: exit code 2
 USAGE = {
-    "--epochs 0": (["train", "spirals", "--epochs", "0"], "--epochs: must be at least 1, got 0"),
+    "--epochs 0": (["train", "spirals", "--epochs", "0"], "--epochs must be at least 1, got 0"),
+    "--epochs huge": (
+        ["train", "spirals", "--epochs", "99999999999999999999"],
+        "--epochs must be at most 1,000,000,000",
+    ),
     "--epochs -3": (["train", "spirals", "--epochs", "-3"], "must be at least 1, got -3"),
     "--epochs x": (["train", "spirals", "--epochs", "x"], "expected a whole number, got 'x'"),
     "--checkpoint-every -1": (
         ["train", "spirals", "--checkpoint-every", "-1"],
-        "--checkpoint-every: must be a finite number of seconds >= 0",
+        "--checkpoint-every must be a finite number of seconds >= 0",
     ),
     "--checkpoint-every nan": (["train", "spirals", "--checkpoint-every", "nan"], "finite"),
     "train without experiment": (["train"], "required: experiment"),
     "train --device tpu": (["train", "spirals", "--device", "tpu"], "tpu"),
-    "race --steps 0": (["race", "bowl", "--steps", "0"], "--steps: must be at least 1, got 0"),
+    "train --device gpu": (
+        ["train", "spirals", "--device", "gpu"],
+        "--device must be one of cpu (numpy), torch:cpu (torch on the CPU), cuda or cuda:N",
+    ),
+    "train --device CUDA": (["train", "spirals", "--device", "CUDA"], "lower case"),
+    "train ''": (["train", ""], "the experiment is empty"),
+    "train --runs ''": (["train", "spirals", "--runs", ""], "--runs must name a folder"),
+    "train a typo": (["train", "spirls"], "no sample or file named 'spirls'; did you mean spirals"),
+    "a typo of a command": (["tran", "spirals"], "did you mean train?"),
+    "an unknown bare word": (["bogus"], "no command, sample or file named 'bogus'"),
+    "race --steps 0": (["race", "bowl", "--steps", "0"], "--steps must be at least 1, got 0"),
     "race --steps -5": (["race", "bowl", "--steps", "-5"], "must be at least 1, got -5"),
     "race --lr Z=1": (["race", "bowl", "--lr", "Z=1"], "no optimizer has the letter Z; use S"),
     "race --lr =1": (["race", "bowl", "--lr", "=1"], "expected LETTER=VALUE"),
@@ -30,7 +44,8 @@ USAGE = {
     "race --lr S=fast": (["race", "bowl", "--lr", "S=fast"], "must be a number, e.g. S=0.01"),
     "race everest": (["race", "everest"], "invalid choice: 'everest'"),
     "graph --format x": (["graph", "spirals", "--format", "x"], "invalid choice: 'x'"),
-    "check --op nope": (["check", "--op", "nope"], "unknown op(s) nope"),
+    "check --op nope": (["check", "--op", "nope"], "unknown op(s) nope (nnbench check --list"),
+    "check --op sofmax": (["check", "--op", "sofmax"], "sofmax; did you mean softmax"),
     "an unknown option": (["train", "spirals", "--fast"], "unrecognized arguments: --fast"),
 }
 
@@ -41,8 +56,36 @@ def test_usage_errors_exit_2_with_one_line_that_says_what_is_allowed(argv, messa
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
-    # argparse's usage, then exactly one line with the error
-    assert len([line for line in err.splitlines() if "error" in line or "nnbench " in line]) >= 1
+    # one line, no usage block: what is wrong, what is allowed, where to read more
+    assert err.count("\n") == 1 and err.startswith("nnbench"), err
+
+
+def test_a_folder_is_never_an_experiment_and_never_hides_a_sample(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spirals").mkdir()  # what `nnbench train spirals --runs .` leaves
+    (tmp_path / "digits_mlp").mkdir()
+    (tmp_path / "somefolder").mkdir()
+    assert cli.main(["train", "spirals", "--epochs", "1", "--runs", "runs"]) == 0
+    assert cli.main(["graph", "digits_mlp"]) == 0
+    capsys.readouterr()
+    for argv in (["train", "somefolder"], ["graph", "./somefolder"], ["somefolder"]):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "is a folder, not an experiment" in err
+
+
+def test_the_app_without_a_terminal_is_a_usage_error_not_a_hang(tmp_path):
+    import subprocess
+    import sys
+
+    for stdin in (subprocess.DEVNULL, None):
+        out = subprocess.run(
+            [sys.executable, "-m", "nnbench.tui.cli", "spirals"],
+            stdin=stdin, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert out.returncode == 2 and out.stdout == "", out.stdout[-300:]
+        assert out.stderr.count("\n") == 1 and "the app needs a terminal" in out.stderr
+        assert "nnbench train spirals" in out.stderr
 
 
 # ---------------------------------------------------------------------- bad files: exit code 1
@@ -131,8 +174,8 @@ def test_files_that_are_not_there_or_not_python(tmp_path, capsys):
     binary.write_bytes(b"\xff\xfe\x00\x01")
     assert cli.main(["train", str(binary)]) == 1
     assert "Could not load" in capsys.readouterr().err
-    assert cli.main(["graph", str(tmp_path)]) == 1  # a folder
-    assert "Could not load" in capsys.readouterr().err
+    assert cli.main(["graph", str(tmp_path)]) == 2  # a folder: bad usage
+    assert "is a folder, not an experiment" in capsys.readouterr().err
 
 
 def test_a_variant_the_sample_does_not_have(capsys):
