@@ -93,3 +93,16 @@ def test_samples_stay_away_from_kinks():
     for sample in relu.samples():
         for array in sample.arrays:
             assert np.all(np.abs(array) >= 0.05)
+
+
+def test_the_per_node_check_agrees_where_both_give_the_same_inf_or_nan():
+    import torch
+
+    from nnbench.engine import oracle
+
+    inf, nan = float("inf"), float("nan")
+    mine = np.array([1.0, inf, -inf, nan], dtype=np.float32)
+    assert oracle._max_difference(mine, torch.tensor([1.0, inf, -inf, nan])) == 0.0
+    assert oracle._max_difference(mine, torch.tensor([1.0, -inf, -inf, nan])) == inf
+    assert oracle._max_difference(mine, torch.tensor([1.0, inf, -inf, 0.0])) == inf
+    assert oracle._max_difference(mine, torch.tensor([1.5, inf, -inf, nan])) == 0.5
