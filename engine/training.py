@@ -72,7 +72,8 @@ class EpochReport:
 
 @dataclass
 class WatchpointReport:
-    """The run stopped itself: which step, why, and the batch that did it."""
+    """The run stopped itself: which step, why, and the batch that did it. ``step`` is the
+    step that was attempted; it was not applied, so the trainer's count stays one below."""
 
     step: int
     epoch: int
@@ -197,12 +198,14 @@ class Trainer:
                     if self.stop_requested:  # between two steps, never inside one
                         return
                     loss, cause = self.train_step(batch)
-                    self.step += 1
                     if cause is not None:
-                        hit = WatchpointReport(self.step, self.epoch, cause, loss, batch)
+                        # The update was not applied, so the step does not count: the
+                        # checkpoint's step stays equal to every optimizer state's step.
+                        hit = WatchpointReport(self.step + 1, self.epoch, cause, loss, batch)
                         self._write({"kind": "watchpoint", **hit.as_record()})
                         yield hit
                         continue
+                    self.step += 1
                     losses.append(loss)
                     samples += _batch_size(batch)
                     elapsed = time.perf_counter() - start

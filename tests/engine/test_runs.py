@@ -330,3 +330,28 @@ def test_run_json_records_the_torch_backend_as_torch_cpu(tmp_path):
     experiment = load_experiment("linear_regression:nn").to("torch:cpu")
     trainer = Trainer(experiment, runs_dir=tmp_path)
     assert trainer.ensure_run(1).info()["settings"]["device"] == "torch:cpu"
+
+
+def test_a_skipped_step_does_not_count_so_the_checkpoint_matches_the_optimizer(tmp_path):
+    """A watchpoint's update is not applied: Adam's step and the trainer's step stay equal,
+    and the checkpoint's step is a step line of the metrics."""
+    from nnbench.engine import Experiment, optim
+    from nnbench.engine.data import DataLoader, TensorDataset
+
+    x = ne.randn(8, 2)
+    x[4:6] = float("nan")  # the third batch of two makes a NaN loss
+    model = ne.nn.Linear(2, 1)
+    experiment = Experiment(
+        name="skip", model=model, loss_fn=ne.nn.MSELoss(), task="regression",
+        optimizer=optim.Adam(model.parameters(), lr=0.01),
+        train_loader=DataLoader(TensorDataset(x, ne.randn(8, 1)), batch_size=2),
+    )  # fmt: skip
+    trainer = Trainer(experiment, runs_dir=tmp_path)
+    reports = list(trainer.run(1))
+    hit = [r for r in reports if not isinstance(r, StepReport)][0]
+    assert hit.step == 3 and "nan" in hit.cause
+    steps = [r.step for r in reports if isinstance(r, StepReport)]
+    assert steps == [1, 2, 3] and trainer.step == 3
+    state = ne.load(trainer.save_checkpoint())
+    assert {s["step"] for s in state["optimizer"]["state"].values()} == {state["step"]} == {3}
+    assert state["step"] in _step_lines(trainer.run_dir)
