@@ -271,9 +271,11 @@ class OpenScreen(ModalScreen[str | None]):
             self.dismiss(samples.get_option_at_index(samples.highlighted).id)
 
     def on_key(self, event) -> None:
-        """down in the path field goes to the samples (so does tab)."""
+        """down in the path field goes on to the samples below it (so does tab)."""
         if event.key == "down" and self.focused is self.query_one(Input):
-            self.query_one(OptionList).focus()
+            samples = self.query_one(OptionList)
+            samples.focus()
+            samples.action_cursor_down()
             event.stop()
 
     def action_dismiss_none(self) -> None:
