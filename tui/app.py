@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -17,11 +18,11 @@ from textual.screen import Screen
 
 from .graph import GraphScreen
 from .inspector import InspectorScreen
-from .live import StepInFlight, held, in_user_thread, user_threads_alive
+from .live import StepInFlight, held, in_user_thread, interrupt_thread, user_threads_alive
 from .optimizers import OptimizersScreen
 from .session import DEFAULT_EXPERIMENT, Loading, Session
 from .stepper import Stepper
-from .training import ConfirmQuit, TrainingScreen
+from .training import ConfirmQuit, TrainingScreen, notify_saved
 from .widgets import HelpScreen, OpenScreen
 
 PANES = {
@@ -34,6 +35,8 @@ PANES = {
 
 SETTLE_WAIT = 0.5  # seconds a question waits for the training step in flight
 QUIT_WAIT = 0.3  # seconds the process waits for the user's threads before it exits anyway
+SIGNAL_WAIT = 3.0  # seconds SIGTERM/SIGHUP/SIGINT wait for the step in flight before exiting
+SIGNALS = {"SIGTERM": 143, "SIGHUP": 129, "SIGINT": 130}  # exit codes, as nnbench train's
 
 
 class Loaded(Message):
@@ -69,8 +72,18 @@ class NnbenchApp(App):
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit nnbench"),
     ]
 
-    def __init__(self, spec: str = DEFAULT_EXPERIMENT, startup_probe: float | None = None):
+    def __init__(
+        self,
+        spec: str = DEFAULT_EXPERIMENT,
+        startup_probe: float | None = None,
+        handle_signals: bool = False,
+    ):
+        """``handle_signals`` (the real command, not tests): SIGTERM, SIGHUP and SIGINT
+        save the run's unsaved steps and exit 143 / 129 / 130 through Textual's own exit,
+        which restores the terminal."""
         super().__init__()
+        self.handle_signals = handle_signals
+        self.signalled: int | None = None  # the exit code of the first signal received
         self.session = Session(spec)
         self.stepper: Stepper | None = None
         self.panes: list[Screen] = []
@@ -79,6 +92,12 @@ class NnbenchApp(App):
 
     # ------------------------------------------------------------------ start-up
     def on_mount(self) -> None:
+        if self.handle_signals:
+            loop = asyncio.get_running_loop()
+            for name, code in SIGNALS.items():
+                number = getattr(signal, name, None)
+                if number is not None:
+                    loop.add_signal_handler(number, self.on_signal, code)
         self.update_header()
         if self.startup_probe is not None:
             self.call_after_refresh(self._report_first_paint)
@@ -103,7 +122,7 @@ class NnbenchApp(App):
     async def load(self, spec: str, then: Callable[[], None] | None = None) -> None:
         # the user's file runs in a daemon thread: an endless one never holds up quitting,
         # and a newer load (exclusive) makes this one's result go unused
-        loading = await in_user_thread(self._build, spec)
+        loading = await in_user_thread(self._build, spec, interrupt=True)
         self.post_message(Loaded(loading, then))
 
     def _build(self, spec: str) -> Loading:
@@ -254,10 +273,14 @@ class NnbenchApp(App):
             await asyncio.sleep(0.01)
         settled = run.settled()
         self.refresh_training()  # the status line shows the count the question names
-        answer = await self.push_screen_wait(ConfirmQuit(run.unsaved_steps, doing, settled))
+        state = "paused" if run.state in ("running", "ready") else run.state
+        question = ConfirmQuit(run.unsaved_steps, doing, settled, state, run.trainer.step)
+        answer = await self.push_screen_wait(question)
         if answer == "stay":
             return  # the run stays paused
-        if answer == "save":
+        if answer == "discard":
+            run.abandon()
+        else:
             try:
                 path = await in_user_thread(run.save)
             except Exception as error:
@@ -267,9 +290,34 @@ class NnbenchApp(App):
                     title="Not saved", severity="error", timeout=15, markup=False,
                 )  # fmt: skip
                 return
-            self.notify(f"Saved {path}", title="Checkpoint", markup=False)
-        run.stop()
+            notify_saved(self, run, path)
+            run.stop()
         proceed()
+
+    # ------------------------------------------------------------------ signals
+    def on_signal(self, code: int) -> None:
+        """A signal from outside (the loop runs this on its thread): nobody can be asked,
+        so the run's unsaved steps are saved, then the app exits with ``code``. A second
+        signal exits at once (the last checkpoint stays)."""
+        if self.signalled is not None:
+            self.exit(return_code=self.signalled)
+            return
+        self.signalled = code
+        self.run_worker(self._save_and_exit(code), group="signal", exclusive=True)
+
+    async def _save_and_exit(self, code: int) -> None:
+        run = self.training_run()
+        if run is not None and (run.active or run.unsaved):
+            run.hold()  # the step in flight finishes; none starts after it
+            deadline = time.monotonic() + SIGNAL_WAIT
+            while not run.settled() and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            if run.unsaved and run.settled():
+                with contextlib.suppress(Exception):  # exits anyway; the last one stays
+                    await in_user_thread(run.save)
+            if run.active:
+                run.end("interrupted")
+        self.exit(return_code=code)
 
     def refresh_training(self) -> None:
         pane = next((p for p in self.panes if isinstance(p, TrainingScreen)), None)
@@ -328,6 +376,8 @@ def exit_status(app: App) -> int:
     once the terminal was restored), else 0. Where the user's code still runs in a thread
     (an endless file, a step stuck in a sleep) the process ends now instead of waiting."""
     code = app.return_code or 0
+    for thread in user_threads_alive():
+        interrupt_thread(thread)  # an endless loop in the user's code stops now
     deadline = time.monotonic() + QUIT_WAIT
     for thread in user_threads_alive():
         thread.join(max(0.0, deadline - time.monotonic()))

@@ -209,7 +209,9 @@ def run_app(args) -> int:
     from .app import NnbenchApp, configure_terminal, exit_status
 
     options = configure_terminal(args.color, args.no_mouse)
-    app = NnbenchApp(args.experiment, startup_probe=float(started) if started else None)
+    app = NnbenchApp(
+        args.experiment, startup_probe=float(started) if started else None, handle_signals=True
+    )
     result = app.run(**options)
     if started and result is not None:
         report = os.environ.get("NNBENCH_STARTUP_REPORT")

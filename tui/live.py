@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import math
 import threading
 import time
@@ -23,7 +24,14 @@ from nnbench.engine.creation import tensor
 from nnbench.engine.experiment import user_error
 from nnbench.engine.formatting import statistics, to_numpy
 from nnbench.engine.tensor import Tensor
-from nnbench.engine.training import EpochReport, StepReport, Trainer, Watch, WatchpointReport
+from nnbench.engine.training import (
+    EpochReport,
+    StepReport,
+    Trainer,
+    Watch,
+    WatchpointReport,
+    describe_os_error,
+)
 
 WATCH = Watch(nan=True, grad_norm=1e3, dead_share=0.9)
 STATS_EVERY = 10  # steps between per-layer statistics
@@ -43,8 +51,10 @@ def start_user_thread(target, *args) -> threading.Thread:
     return thread
 
 
-async def in_user_thread(fn, *args):
-    """``await`` fn(*args) run in a user thread: its value, or what it raised (anything)."""
+async def in_user_thread(fn, *args, interrupt: bool = False):
+    """``await`` fn(*args) run in a user thread: its value, or what it raised (anything).
+    With ``interrupt``, cancelling the await (a newer load, quitting) also stops the thread
+    where it runs Python code (see ``interrupt_thread``)."""
     loop = asyncio.get_running_loop()
     future = loop.create_future()
 
@@ -53,20 +63,50 @@ async def in_user_thread(fn, *args):
             future.set_exception(error) if error is not None else future.set_result(value)
 
     def target():
-        value, error = None, None
         try:
-            value = fn(*args)
-        except Exception as raised:  # carried to the awaiting side, which decides
-            error = raised
-        except BaseException as raised:  # never into asyncio, where it would stop the loop
-            error = UserCodeExit(raised)
-        try:
-            loop.call_soon_threadsafe(settle, value, error)
-        except RuntimeError:  # the app has closed its loop: nobody is waiting any more
+            value, error = None, None
+            try:
+                value = fn(*args)
+            except Exception as raised:  # carried to the awaiting side, which decides
+                error = raised
+            except BaseException as raised:  # never into asyncio, where it would stop the loop
+                error = UserCodeExit(raised)
+            if threading.get_ident() in _interrupted:
+                return  # abandoned: nobody waits, and what it raised is our own doing
+            try:
+                loop.call_soon_threadsafe(settle, value, error)
+            except RuntimeError:  # the app has closed its loop: nobody is waiting any more
+                pass
+        except UserThreadCancelled:  # arrived after the user's code: nothing to say
             pass
+        finally:
+            _interrupted.discard(threading.get_ident())
 
-    start_user_thread(target)
-    return await future
+    thread = start_user_thread(target)
+    try:
+        return await future
+    except asyncio.CancelledError:
+        if interrupt:
+            interrupt_thread(thread)
+        raise
+
+
+class UserThreadCancelled(BaseException):
+    """Raised inside an abandoned user thread to stop it (never shown to the user)."""
+
+
+_interrupted: set[int] = set()  # idents of user threads told to stop
+
+
+def interrupt_thread(thread: threading.Thread) -> None:
+    """Stop an abandoned user thread: raise UserThreadCancelled in it at its next bytecode
+    (a C-level call, such as time.sleep, finishes first). Its own code swallows it."""
+    if thread.ident is None or not thread.is_alive():
+        return
+    _interrupted.add(thread.ident)
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread.ident), ctypes.py_object(UserThreadCancelled)
+    )
 
 
 class UserCodeExit(Exception):
@@ -171,6 +211,7 @@ class LiveRun:
         self.state = "ready"  # ready, running, paused, watchpoint, done, stopped, failed
         self.single_steps = 0
         self.stop_requested = False
+        self.end_status = "stopped"
         self.steps: list[int] = []
         self.losses: list[float] = []
         self.val: list[tuple[int, float, float | None]] = []  # (step, loss, accuracy)
@@ -178,9 +219,12 @@ class LiveRun:
         self.hit: WatchpointReport | None = None
         self.error = None
         self.save_error: str | None = None  # the last checkpoint that could not be written
+        self.save_note: str | None = None  # where checkpoints go while the run folder refuses
+        self.folder_error: str | None = None  # why the run folder could not be made
+        self.ended = False  # run.json says how the run ended; nothing rewrites that
         self.last_saved_step = parent.last_saved_step if parent is not None else 0
         self.last_checkpoint: Path | None = None
-        self.last_saved_at = time.perf_counter()
+        self.last_saved_at: float | None = None  # None: the first epoch's end saves
         self.speed: dict[str, list[float]] = {}  # device -> [steps, seconds]
         self.boundary = None
         self.boundary_size = (40, 12)  # cells; the pane sets it to what it has room for
@@ -226,9 +270,21 @@ class LiveRun:
             self.single_steps += 1
             self.wake.set()
 
-    def stop(self) -> None:
+    def stop(self, status: str = "stopped") -> None:
+        """End after the step in flight; run.json records ``status`` (stopped, interrupted)."""
+        self.end_status = status
         self.stop_requested = True
         self.wake.set()
+
+    def end(self, status: str) -> None:
+        """Stop, and record ``status`` in run.json now, even while a step is stuck in the
+        user's code (best effort); nothing rewrites it after."""
+        self.stop(status)
+        self._finish(status)
+
+    def abandon(self) -> None:
+        """Stop with the unsaved steps discarded."""
+        self.end("abandoned")
 
     @property
     def active(self) -> bool:
@@ -236,16 +292,31 @@ class LiveRun:
 
     @property
     def unsaved(self) -> bool:
-        return self.trainer.step > self.last_saved_step and self.state not in ("failed",)
+        # a failed step raised before its update: the steps before it are whole and savable
+        return self.trainer.step > self.last_saved_step
 
     @property
     def unsaved_steps(self) -> int:
         return self.trainer.step - self.last_saved_step
 
     def save(self) -> Path:
-        """An atomic checkpoint of the weights and optimizer state, between two steps."""
+        """An atomic checkpoint of the weights and optimizer state, between two steps: in
+        the run's folder, or where that cannot be written, in the temporary or home folder
+        (``save_note`` then says why; the previous such file is removed). Raises the run
+        folder's OSError only if no place would take it."""
         with self.lock:
-            path = self.trainer.save_checkpoint()
+            path, error = self.trainer.save_with_fallback()
+            if path is None:
+                raise error
+            if self.save_note is not None and self.last_checkpoint not in (None, path):
+                with contextlib.suppress(OSError):  # a rolling fallback: one file, not many
+                    self.last_checkpoint.unlink()
+            self.save_note = None
+            if error is not None:
+                self.save_note = (
+                    f"could not write the run folder ({describe_os_error(error)}); "
+                    f"the checkpoint went to {path}"
+                )
             self.last_saved_step = self.trainer.step
             self.last_checkpoint = path
             self.last_saved_at = time.perf_counter()
@@ -271,7 +342,11 @@ class LiveRun:
                     return
         # BaseException: sys.exit() or a KeyboardInterrupt raised by the user's model is
         # the user's code failing, not a reason to take the app down
+        except UserThreadCancelled:
+            return  # the app is quitting and stopped this thread: how it ended is recorded
         except BaseException as error:
+            if threading.get_ident() in _interrupted:
+                return  # the user's code turned our stop into its own error: not theirs
             self.state = "failed"
             self.error = user_error(Path(self.experiment.source), error, during="training")
             self._finish("failed")
@@ -283,7 +358,10 @@ class LiveRun:
             self.trainer.ensure_run(self._runs_for)
         except OSError as error:
             self.trainer.write_metrics = False
-            self.save_error = f"{type(error).__name__}: {error}"
+            self.folder_error = (
+                f"cannot create the run folder under {self.trainer.runs_dir} "
+                f"({describe_os_error(error)}); training goes on without metrics"
+            )
 
     def _wanted(self) -> bool:
         return not self.stop_requested and (self.state == "running" or self.single_steps > 0)
@@ -291,11 +369,12 @@ class LiveRun:
     def _close(self) -> None:
         with self.lock:
             self._reports.close()
-        self._finish("stopped")
+        self._finish(self.end_status)
 
     def _finish(self, status: str) -> None:
         record = self.trainer.run_record
-        if record is not None:
+        if record is not None and not self.ended:
+            self.ended = True
             try:
                 record.finish(status, self.trainer.step)
             except (OSError, ValueError):
@@ -332,7 +411,8 @@ class LiveRun:
         elif isinstance(report, EpochReport):
             if report.val_loss is not None:  # an experiment without val_data has none
                 self.val.append((report.step, report.val_loss, report.val_accuracy))
-            if time.perf_counter() - self.last_saved_at > AUTOSAVE_EVERY:
+            since = self.last_saved_at
+            if since is None or time.perf_counter() - since > AUTOSAVE_EVERY:
                 self._save_if_good()
         elif isinstance(report, WatchpointReport):
             self.hit = report
@@ -340,9 +420,10 @@ class LiveRun:
             self.single_steps = 0
 
     def _save_if_good(self) -> None:
-        """A checkpoint at an epoch's end (every AUTOSAVE_EVERY seconds) and at the end of
-        the run, but only of finite weights: a diverged run never overwrites the last good
-        one."""
+        """A checkpoint at the first epoch's end, then at epoch ends at most every
+        AUTOSAVE_EVERY seconds, and at the end of the run; only of finite weights: a
+        diverged run never overwrites the last good one."""
+        self.last_saved_at = time.perf_counter()  # a failed save waits its turn too
         weights = self.experiment.named_tensors().values()
         if all(np.isfinite(to_numpy(t.array)).all() for t in weights):
             try:

@@ -84,6 +84,8 @@ class TrainingScreen(Screen):
             return  # a device move: the run (going or ended) is still this experiment's
         self.end_run()
         self.run = None
+        for region in ("#train-plot", "#train-layers", "#train-boundary"):
+            self.query_one(region, Static).update("")  # the old run's figures go with it
         if ErrorPanel.swap(self, "#training-body"):
             self.redraw(force=True)
 
@@ -116,7 +118,7 @@ class TrainingScreen(Screen):
         """Begin training (``then`` is "play" or "step"). The first run trains the weights
         as loaded; once a run has ended, ask: a fresh run, or continue from here."""
         run = self.run
-        if run is not None and run.trainer.step > 0 and run.state in ("done", "stopped"):
+        if run is not None and run.trainer.step > 0 and not run.active:  # done, stopped, failed
 
             def chosen(answer: str | None) -> None:
                 if answer == "fresh":
@@ -125,7 +127,7 @@ class TrainingScreen(Screen):
                     self._go(then)
 
             self.app.push_screen(NewRun(run.trainer.step, run.state), chosen)
-        elif run is not None and run.trainer.step > 0:  # failed: only a fresh run makes sense
+        elif run is not None and not run.active:  # ended before its first step: start again
             self.fresh_run(then)
         elif self.new_run(twin=twin):
             self._go(then)
@@ -177,12 +179,12 @@ class TrainingScreen(Screen):
             return
         try:
             path = await in_user_thread(run.save)  # waits for the step in flight, off the UI
-        except Exception as error:  # a full disk, a read-only folder: the run goes on
+        except Exception as error:  # no folder at all would take it: the run goes on
             self.notify(f"{type(error).__name__}: {error}. The run goes on.",
                         title="Checkpoint not saved", severity="error", timeout=15,
                         markup=False)  # fmt: skip
             return
-        self.notify(f"Saved {path}", title="Checkpoint", markup=False)
+        notify_saved(self, run, path)
 
     def action_log_scale(self) -> None:
         self.log_scale = not self.log_scale
@@ -258,10 +260,18 @@ class TrainingScreen(Screen):
 
     def _tell(self, run: LiveRun) -> None:
         """One notification per change of state that needs a person's attention."""
-        key = f"{run.state}:{run.hit.step if run.hit else ''}:{run.save_error}"
+        note = run.save_note.split(";")[0] if run.save_note else ""  # once, not every save
+        key = f"{run.state}:{run.hit.step if run.hit else ''}:{run.save_error}:{note}"
+        key += f":{run.folder_error}"
         if key == self._told:
             return
         self._told = key
+        if run.folder_error is not None:
+            self.notify(run.folder_error, title="No run folder", severity="error", timeout=15,
+                        markup=False)  # fmt: skip
+        if run.save_note is not None:
+            self.notify(run.save_note, title="Checkpoint saved elsewhere", severity="warning",
+                        timeout=15, markup=False)  # fmt: skip
         if run.save_error is not None:
             self.notify(f"{run.save_error}. The run goes on without it.",
                         title="Checkpoint not saved", severity="error", timeout=15,
@@ -409,6 +419,15 @@ def _duration(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
+def notify_saved(where, run: LiveRun, path) -> None:
+    """Saved: the file it went to, and why elsewhere where the run folder refused it."""
+    if run.save_note is not None:
+        where.notify(f"Saved {path}: {run.save_note}", title="Checkpoint saved elsewhere",
+                     severity="warning", timeout=15, markup=False)  # fmt: skip
+    else:
+        where.notify(f"Saved {path}", title="Checkpoint", markup=False)
+
+
 class ConfirmQuit(ModalScreen[str]):
     """Quit, reload, open or a new run while the run has steps not saved yet: save first,
     discard them, or cancel (the run stays paused)."""
@@ -419,15 +438,18 @@ class ConfirmQuit(ModalScreen[str]):
         Binding("n,escape", "answer('stay')", "Cancel", tooltip="Do nothing; the run stays paused"),
     ]
 
-    def __init__(self, steps: int, doing: str = "quit", can_save: bool = True):
+    def __init__(self, steps: int, doing: str = "quit", can_save: bool = True,
+                 state: str = "paused", at: int | None = None):  # fmt: skip
         super().__init__()
         self.steps, self.doing, self.can_save = steps, doing, can_save
+        self.state, self.at = state, at  # the run's state and step, as the pane shows them
 
     def compose(self) -> ComposeResult:
+        where = f" at step {self.at}" if self.at is not None else ""
         with Vertical(id="confirm-box"):
             yield Label(
                 f"The run has {self.steps} step(s) not saved in a checkpoint "
-                f"(paused). To {self.doing} discards them.",
+                f"({self.state}{where}). To {self.doing} discards them.",
                 markup=False,
             )
             if not self.can_save:
@@ -473,4 +495,4 @@ class NewRun(ModalScreen[str]):
         self.dismiss(answer)
 
 
-__all__ = ["TrainingScreen", "ConfirmQuit", "NewRun", "Twin"]
+__all__ = ["TrainingScreen", "ConfirmQuit", "NewRun", "Twin", "notify_saved"]

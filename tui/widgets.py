@@ -255,14 +255,28 @@ class OpenScreen(ModalScreen[str | None]):
             )
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        self.query_one(Input).focus()  # typing a path needs no Tab first
+        self.query_one(OptionList).highlighted = 0
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.dismiss(event.value.strip())
+        """enter: the typed path, or with nothing typed the highlighted sample."""
+        typed = event.value.strip()
+        samples = self.query_one(OptionList)
+        if typed:
+            self.dismiss(typed)
+        elif samples.highlighted is not None:
+            self.dismiss(samples.get_option_at_index(samples.highlighted).id)
+
+    def on_key(self, event) -> None:
+        """down in the path field goes on to the samples below it (so does tab)."""
+        if event.key == "down" and self.focused is self.query_one(Input):
+            samples = self.query_one(OptionList)
+            samples.focus()
+            samples.action_cursor_down()
+            event.stop()
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

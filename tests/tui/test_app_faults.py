@@ -5,10 +5,11 @@ returns) leaves the app up, and failed saves say so and keep the run going."""
 import asyncio
 import errno
 import json
+import tempfile
 import textwrap
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import Label, Static
 
 import nnbench.engine as ne
 from nnbench.engine import checkpoint
@@ -49,11 +50,16 @@ async def training(pilot, epochs=None) -> TrainingScreen:
 
 
 async def mid_run(pilot) -> TrainingScreen:
-    """digits_mlp running, more than 20 steps in, nothing saved."""
+    """digits_mlp running, more than 20 steps in (the first epoch's end, step 23, saves)."""
     screen = await training(pilot, epochs=10_000)
     await pilot.press("space")
     await until(pilot, lambda: screen.run.trainer.step > 20)
     return screen
+
+
+def question_text(app) -> str:
+    """The open dialog's words, unwrapped."""
+    return " ".join(str(label.content) for label in app.screen.query(Label))
 
 
 def messages(app) -> str:
@@ -78,10 +84,13 @@ async def test_reload_mid_run_asks_pauses_and_cancel_keeps_the_run(size):
         at = run.trainer.step
         await asyncio.sleep(0.3)
         assert run.trainer.step == at  # paused while the question is open
-        assert app.screen.steps == at  # the count the question names is the screen's
+        # the first epoch's end saved a checkpoint; the question counts the steps since
+        assert app.screen.steps == at - run.last_saved_step == run.unsaved_steps
+        assert run.last_saved_step == 23
         assert f"step {at}/" in str(screen.query_one("#train-status", Static).content)
         text = screen_text(app)
-        assert f"The run has {at} step(s) not saved" in text
+        assert f"The run has {at - 23} step(s) not saved" in text
+        assert f"(paused at step {at})" in question_text(app)  # as the status line shows
         assert "s save, then reload" in text and "n cancel" in text
         await pilot.press("n")
         await until(pilot, lambda: not isinstance(app.screen, ConfirmQuit))
@@ -112,7 +121,7 @@ async def test_open_mid_run_saves_to_the_runs_folder_then_opens(tmp_path):
         await pilot.press("s")
         await until(pilot, lambda: app.session.name == "breadcrumbs" and app.state == "ready")
         saved = ne.load(run.trainer.run_dir / "checkpoint.safetensors")
-        assert saved["step"] == steps == run.trainer.step
+        assert saved["step"] == steps + 23 == run.trainer.step  # 23: the first epoch's save
         assert run.trainer.run_dir.resolve().parent == tmp_path / "runs" / "digits_mlp"
 
 
@@ -378,8 +387,10 @@ async def test_a_save_that_fails_in_the_question_does_not_quit_and_says_why(monk
     assert not app.is_running
 
 
-async def test_an_unwritable_runs_folder_trains_anyway_and_says_so(tmp_path):
+async def test_an_unwritable_runs_folder_trains_anyway_and_says_so(tmp_path, monkeypatch):
     (tmp_path / "runs").write_text("a file where the runs folder should be")
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # the fallback folder
     app = NnbenchApp("digits_mlp")
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         screen = await training(pilot, epochs=1)
@@ -388,7 +399,12 @@ async def test_an_unwritable_runs_folder_trains_anyway_and_says_so(tmp_path):
         screen.redraw(force=True)
         await pilot.pause()
         assert screen.run.trainer.step == 23 and screen.run.error is None
-        assert "Checkpoint not saved" in messages(app)
+        told = messages(app)
+        assert "cannot create the run folder under runs (not a directory)" in told
+        assert "Checkpoint not saved" not in told
+        fallback = tmp_path / "tmp" / "nnbench-digits_mlp-run-step23.safetensors"
+        assert f"the checkpoint went to {fallback}" in told  # the file, named
+        assert ne.load(fallback)["step"] == 23
 
 
 # ---------------------------------------------------------------------- 8. the natural next thing

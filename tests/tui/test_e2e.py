@@ -177,3 +177,58 @@ def test_an_app_that_crashes_exits_1_with_its_traceback_after_the_terminal(tmux,
     printed = tmux.run("capture-pane", "-p", "-S", "-200", "-t", tmux.name).stdout
     assert "RuntimeError" in printed and "the app itself broke" in printed
     assert "1 Inspector" not in printed  # printed after the app's screen was put away
+
+
+LONG_RUN = """
+from nnbench.samples.digits_mlp import experiment as digits
+
+def experiment():
+    made = digits()
+    made.epochs = 10_000  # still training when the signal comes
+    return made
+"""
+
+
+def _app_pid(tmux) -> int:
+    """The nnbench process: the child of the pane's shell."""
+    shell = tmux.run("display", "-p", "-t", tmux.name, "#{pane_pid}").stdout.strip()
+    children = subprocess.run(["ps", "-o", "pid=", "--ppid", shell], capture_output=True, text=True)
+    return int(children.stdout.split()[0])
+
+
+def _exit_code(tmp_path, timeout: float = 10.0) -> str:
+    deadline = time.time() + timeout
+    while not (tmp_path / "rc").exists() or not (tmp_path / "rc").read_text():
+        assert time.time() < deadline, "the app did not exit"
+        time.sleep(0.05)
+    return (tmp_path / "rc").read_text().strip()
+
+
+@pytest.mark.parametrize("name, code", [("SIGTERM", 143), ("SIGHUP", 129), ("SIGINT", 130)])
+def test_a_signal_mid_run_saves_records_the_run_and_restores_the_terminal(
+    tmux, tmp_path, name, code
+):
+    import json
+    import signal
+
+    import nnbench.engine as ne
+
+    (tmp_path / "long.py").write_text(LONG_RUN)
+    _start(tmux, tmp_path, "-m nnbench.tui.cli long.py", then="; sleep 60")
+    tmux.wait_for("digits_mlp · cpu · ready")
+    tmux.keys("4", "space")
+    tmux.wait_for("training running")
+    time.sleep(1.5)  # well past the first epoch's checkpoint (step 23)
+    os.kill(_app_pid(tmux), getattr(signal, name))
+    assert _exit_code(tmp_path) == str(code)
+    [info_path] = [
+        p
+        for p in (tmp_path / "runs" / "digits_mlp").glob("*/run.json")
+        if p.parent.name != "latest"
+    ]
+    info = json.loads(info_path.read_text())
+    assert info["status"] == "interrupted"
+    saved = ne.load(info_path.parent / "checkpoint.safetensors")
+    assert saved["step"] == info["steps"] > 23  # the last step, not the epoch's checkpoint
+    modes = tmux.run("display", "-p", "-t", tmux.name, "#{alternate_on} #{mouse_any_flag}")
+    assert modes.stdout.split() == ["0", "0"]  # the terminal is as it was
