@@ -5,12 +5,13 @@ import re
 import textwrap
 
 import pytest
-from textual.widgets import Static
 
 from nnbench.tui.app import NnbenchApp
 from nnbench.tui.graph import GraphScreen, NodeList
 from nnbench.tui.inspector import InspectorScreen
 from nnbench.tui.widgets import ErrorPanel, HelpScreen, OpenScreen
+
+from .pilot import content
 
 SIZES = [(80, 24), (160, 48)]
 
@@ -23,10 +24,6 @@ def screen_text(app) -> str:
         text = html.unescape(re.sub("<[^>]+>", "", m.group(3))).replace("\xa0", " ")
         rows.setdefault(float(m.group(2)), []).append((float(m.group(1)), text))
     return "\n".join("".join(t for _, t in sorted(rows[y])) for y in sorted(rows))
-
-
-def content(app, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).content)
 
 
 async def started(pilot):

@@ -19,24 +19,13 @@ from nnbench.tui.app import NnbenchApp
 from nnbench.tui.training import ConfirmQuit, NewRun, TrainingScreen
 from nnbench.tui.widgets import ErrorPanel, OpenScreen
 
+from .pilot import content, until
 from .test_app import screen_text
 
 
 @pytest.fixture(autouse=True)
 def _in_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # runs/ goes here
-
-
-def content(app, selector) -> str:
-    return str(app.screen.query_one(selector, Static).content)
-
-
-async def until(pilot, condition, timeout=20.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
-        await asyncio.sleep(0.02)
-    await pilot.pause()
 
 
 async def training(pilot, epochs=None) -> TrainingScreen:

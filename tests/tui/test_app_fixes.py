@@ -17,7 +17,8 @@ from nnbench.tui.live import USER_THREAD
 from nnbench.tui.training import ConfirmQuit, NewRun
 from nnbench.tui.widgets import OpenScreen
 
-from .test_app_faults import NO_VAL, STEP_RAISES, content, messages, question_text, training, until
+from .pilot import content, until
+from .test_app_faults import NO_VAL, STEP_RAISES, messages, question_text, training
 
 
 @pytest.fixture(autouse=True)

@@ -14,22 +14,12 @@ from nnbench.tui.app import NnbenchApp
 from nnbench.tui.graph import GraphScreen
 from nnbench.tui.training import ConfirmQuit, TrainingScreen
 
+from .pilot import content, until
+
 
 @pytest.fixture(autouse=True)
 def _in_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # runs/ goes here
-
-
-def content(app, selector) -> str:
-    return str(app.screen.query_one(selector, Static).content)
-
-
-async def until(pilot, condition, timeout=20.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
-        await asyncio.sleep(0.05)
-    await pilot.pause()
 
 
 async def training_pane(pilot, epochs=None) -> TrainingScreen:
