@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 
@@ -37,6 +38,8 @@ SETTLE_WAIT = 0.5  # seconds a question waits for the training step in flight
 QUIT_WAIT = 0.3  # seconds the process waits for the user's threads before it exits anyway
 SIGNAL_WAIT = 3.0  # seconds SIGTERM/SIGHUP/SIGINT wait for the step in flight before exiting
 SIGNALS = {"SIGTERM": 143, "SIGHUP": 129, "SIGINT": 130}  # exit codes, as nnbench train's
+HANGUP = SIGNALS["SIGHUP"]
+EXIT_GRACE = 3.0  # seconds a signalled app may take to restore the terminal and exit
 
 
 class Loaded(Message):
@@ -317,7 +320,12 @@ class NnbenchApp(App):
                     await in_user_thread(run.save)
             if run.active:
                 run.end("interrupted")
+        if code == HANGUP:
+            # The terminal is gone: there is nothing to restore, and Textual's shutdown can
+            # block for ever writing to it (its writer thread dies on the closed terminal).
+            os._exit(code)
         self.exit(return_code=code)
+        exit_later(code, EXIT_GRACE)  # whatever shutdown meets, the process ends
 
     def refresh_training(self) -> None:
         pane = next((p for p in self.panes if isinstance(p, TrainingScreen)), None)
@@ -369,6 +377,13 @@ def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
             [("up / down", "choose a tensor"), ("enter", "open or close a section")],
         ),
     ]
+
+
+def exit_later(code: int, seconds: float) -> None:
+    """End the process with ``code`` after ``seconds`` unless it has ended by then."""
+    timer = threading.Timer(seconds, os._exit, args=(code,))
+    timer.daemon = True
+    timer.start()
 
 
 def exit_status(app: App) -> int:

@@ -230,5 +230,56 @@ def test_a_signal_mid_run_saves_records_the_run_and_restores_the_terminal(
     assert info["status"] == "interrupted"
     saved = ne.load(info_path.parent / "checkpoint.safetensors")
     assert saved["step"] == info["steps"] > 23  # the last step, not the epoch's checkpoint
-    modes = tmux.run("display", "-p", "-t", tmux.name, "#{alternate_on} #{mouse_any_flag}")
-    assert modes.stdout.split() == ["0", "0"]  # the terminal is as it was
+    if name != "SIGHUP":  # a hang-up means the terminal is gone: nothing to restore
+        modes = tmux.run("display", "-p", "-t", tmux.name, "#{alternate_on} #{mouse_any_flag}")
+        assert modes.stdout.split() == ["0", "0"]  # the terminal is as it was
+
+
+def test_closing_the_terminal_mid_run_saves_and_the_process_ends(tmux, tmp_path):
+    """A real hang-up: the terminal closes under the app (tmux's server goes away)."""
+    import json
+
+    import nnbench.engine as ne
+
+    (tmp_path / "long.py").write_text(LONG_RUN)
+    _start(tmux, tmp_path, "-m nnbench.tui.cli long.py", then="; sleep 60")
+    tmux.wait_for("digits_mlp · cpu · ready")
+    tmux.keys("4", "space")
+    tmux.wait_for("training running")
+    time.sleep(1.5)
+    _hang_up(tmux)
+    [info_path] = [
+        p
+        for p in (tmp_path / "runs" / "digits_mlp").glob("*/run.json")
+        if p.parent.name != "latest"
+    ]
+    info = json.loads(info_path.read_text())
+    assert info["status"] == "interrupted"
+    assert ne.load(info_path.parent / "checkpoint.safetensors")["step"] == info["steps"] > 23
+
+
+def test_closing_the_terminal_of_an_idle_app_ends_the_process(tmux, tmp_path):
+    # the app is the pane's own process (a session leader), as in an ssh session
+    command = f"cd {tmp_path} && exec {sys.executable} -m nnbench.tui.cli digits_mlp"
+    tmux.run("new-session", "-d", "-s", tmux.name, "-x", "80", "-y", "24", command)
+    tmux.wait_for("digits_mlp · cpu · ready")
+    tmux.keys("d")  # a notification on screen, as when a learner walks away
+    tmux.wait_for("CUDA is not available")
+    pane = tmux.run("display", "-p", "-t", tmux.name, "#{pane_pid}").stdout.strip()
+    _hang_up(tmux, int(pane))
+
+
+def _hang_up(tmux, pid: int | None = None, within: float = 8.0) -> None:
+    pid = pid or _app_pid(tmux)
+    tmux.run("kill-server", check=False)
+    deadline = time.time() + within
+    while _alive(pid):
+        if time.time() > deadline:
+            os.kill(pid, 9)
+            raise AssertionError("the app outlived its terminal")
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True)
+    return bool(state.stdout.strip()) and not state.stdout.strip().startswith("Z")
