@@ -65,9 +65,8 @@ def experiment_problem(text: str, others: tuple = ()) -> str | None:
         close = difflib.get_close_matches(spec, [*others, *names], n=3)
         kinds = "command, sample" if others else "sample"
         lists = "nnbench --help lists the commands, " if others else ""
-        maybe = f"; did you mean {' or '.join(close)}?" if close else ""
-        maybe += f"; {lists}nnbench samples lists the samples"
-        return f"no {kinds} or file named {spec!r}{maybe}"
+        maybe = f" (did you mean {' or '.join(close)}?)" if close else ""
+        return f"no {kinds} or file named {spec!r}{maybe}; {lists}nnbench samples lists the samples"
     return None
 
 

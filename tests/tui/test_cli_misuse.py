@@ -30,7 +30,7 @@ USAGE = {
     "train --device CUDA": (["train", "spirals", "--device", "CUDA"], "lower case"),
     "train ''": (["train", ""], "the experiment is empty"),
     "train --runs ''": (["train", "spirals", "--runs", ""], "--runs must name a folder"),
-    "train a typo": (["train", "spirls"], "no sample or file named 'spirls'; did you mean spirals"),
+    "train a typo": (["train", "spirls"], "named 'spirls' (did you mean spirals?)"),
     "a typo of a command": (["tran", "spirals"], "did you mean train?"),
     "an unknown bare word": (["bogus"], "no command, sample or file named 'bogus'"),
     "race --steps 0": (["race", "bowl", "--steps", "0"], "--steps must be at least 1, got 0"),
