@@ -18,7 +18,7 @@ import statistics
 import tempfile
 
 from nnbench.engine import load_experiment
-from nnbench.engine.training import StepReport, Trainer
+from nnbench.engine.workbench.training import StepReport, Trainer
 from nnbench.tui.app import NnbenchApp
 
 

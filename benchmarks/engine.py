@@ -7,7 +7,7 @@ step, a wide MLP step, a small op with grad tracking, a 1024^2 matmul, and memor
 
 import sys
 
-from nnbench.engine.benchmark import main
+from nnbench.engine.workbench.benchmark import main
 
 if __name__ == "__main__":
     sys.exit(main())

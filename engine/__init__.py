@@ -77,7 +77,10 @@ __version__ = "0.1.0"
 
 from . import data, datasets, nn, optim  # noqa: E402 - built on the tensor API above
 from .checkpoint import CheckpointError, CheckpointWarning, load, save  # noqa: E402
-from .experiment import Experiment, ExperimentError, load_experiment  # noqa: E402
+
+# An experiment file's contract is a workbench service, not part of the library: it is
+# loaded on first use, so `import nnbench.engine` never imports the workbench.
+_WORKBENCH = {"Experiment", "ExperimentError", "load_experiment"}
 
 _NOT_HERE = {
     "bfloat16": "numpy, which the engine computes with, has no bfloat16; use ne.float16 or "
@@ -90,6 +93,10 @@ _NOT_HERE = {
 
 
 def __getattr__(name: str):
+    if name in _WORKBENCH:
+        from .workbench import experiment
+
+        return getattr(experiment, name)
     # PyTorch code names these dtypes; say why they are missing rather than just that they are
     if name in _NOT_HERE:
         raise AttributeError(

@@ -1,7 +1,14 @@
 """The engine stays headless, and torch is imported only when it is asked for."""
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 HEAVY = {"textual", "rich", "torch", "plotext"}
 
@@ -33,3 +40,94 @@ def test_the_torch_backend_imports_torch_when_asked():
 
 def test_the_command_line_entry_stays_light():
     assert _modules_after("import nnbench.tui.cli") & HEAVY == set()
+
+
+# ---------------------------------------------------------------- library and workbench
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE = ROOT / "engine"
+# The one sanctioned link: `from nnbench.engine import Experiment` in experiment files is
+# resolved on first use by the package's __getattr__, never at import time.
+LAZY_EXPORT = (ENGINE / "__init__.py", "__getattr__")
+
+
+def _imported_modules(path: Path) -> list[tuple[str, int, str | None]]:
+    """(module, line, enclosing function) for every import statement in a file."""
+    package = "nnbench.engine." + ".".join(path.relative_to(ENGINE).parent.parts)
+    found = []
+
+    def visit(node, function):
+        for child in ast.iter_child_nodes(node):
+            inside = child.name if isinstance(child, ast.FunctionDef) else function
+            if isinstance(child, ast.Import):
+                found.extend((a.name, child.lineno, function) for a in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    parent = package.rstrip(".").split(".")
+                    parent = parent[: len(parent) - child.level + 1]
+                    base = ".".join(parent + ([base] if base else []))
+                found.extend((f"{base}.{a.name}", child.lineno, function) for a in child.names)
+                found.append((base, child.lineno, function))
+            visit(child, inside)
+
+    visit(ast.parse(path.read_text()), None)
+    return found
+
+
+def _library_files() -> list[Path]:
+    return [p for p in ENGINE.rglob("*.py") if "workbench" not in p.relative_to(ENGINE).parts]
+
+
+def test_the_library_never_imports_the_workbench_or_the_app():
+    offenders = []
+    for path in _library_files():
+        for module, line, function in _imported_modules(path):
+            if (path, function) == LAZY_EXPORT:
+                continue
+            if module.startswith(("nnbench.engine.workbench", "nnbench.tui")):
+                offenders.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    assert offenders == []
+
+
+def test_using_the_library_loads_no_workbench_module():
+    code = (
+        "import nnbench.engine as ne\n"
+        "from nnbench.engine import nn, optim, data\n"
+        "m = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))\n"
+        "opt = optim.Adam(m.parameters())\n"
+        "loss = nn.CrossEntropyLoss()(m(ne.randn(5, 3)), ne.tensor([0, 1, 0, 1, 1]))\n"
+        "loss.backward(); opt.step(); opt.zero_grad()\n"
+        "import tempfile, os; ne.save(m.state_dict(), os.path.join(tempfile.mkdtemp(), 'm.pt'))\n"
+        "with ne.trace() as t: ne.ones(2).exp()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('nnbench.engine.workbench')))"
+    )
+    script = f"import sys\n{code}"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_experiment_contract_is_still_importable_from_the_engine():
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from nnbench.engine import Experiment; print(Experiment.__module__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "nnbench.engine.workbench.experiment"
+
+
+def test_every_package_folder_is_listed_for_the_wheel():
+    """A subpackage missing from pyproject's list is left out of `pip install .`."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    mapping = config["package-dir"]
+    folders = set()
+    for package, folder in mapping.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            parts = init.parent.relative_to(ROOT / folder).parts
+            folders.add(".".join((package, *parts)))
+    assert folders - listed == set()

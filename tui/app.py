@@ -138,7 +138,7 @@ class NnbenchApp(App):
             try:
                 loading.stepper = Stepper(experiment, experiment.example_batch)
             except BaseException as error:  # the user's forward failed: show it like a load error
-                from nnbench.engine.experiment import user_error
+                from nnbench.engine.workbench.experiment import user_error
 
                 loading.error = user_error(_source(spec), error, during="running its forward")
                 loading.experiment = None
@@ -174,7 +174,7 @@ class NnbenchApp(App):
         except BaseException as error:  # the user's forward failed: show it like a load error
             from pathlib import Path
 
-            from nnbench.engine.experiment import user_error
+            from nnbench.engine.workbench.experiment import user_error
 
             self.session.error = user_error(
                 Path(experiment.source), error, during="running its forward"
@@ -228,7 +228,7 @@ class NnbenchApp(App):
         self.confirm_then("reload", lambda: self.start_load(self.session.spec))
 
     def action_open(self) -> None:
-        from nnbench.engine.experiment import sample_names, sample_summary
+        from nnbench.engine.workbench.experiment import sample_names, sample_summary
 
         samples = [(name, sample_summary(name)) for name in sample_names()]
 

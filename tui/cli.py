@@ -117,8 +117,9 @@ def check(args) -> int:
         print("nnbench check compares the engine with PyTorch, which is not installed.")
         print("Install it with: pip install torch")
         return 1
-    from nnbench.engine import DeviceError, testing
+    from nnbench.engine import DeviceError
     from nnbench.engine import device as parse_device
+    from nnbench.engine.workbench import testing
 
     if args.list:
         print("\n".join(sorted(testing.OPS_BY_NAME)))

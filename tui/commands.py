@@ -49,7 +49,7 @@ def experiment_problem(text: str, others: tuple = ()) -> str | None:
     not experiments, are the loader's to report."""
     from pathlib import Path
 
-    from nnbench.engine.experiment import is_bare_name, sample_names
+    from nnbench.engine.workbench.experiment import is_bare_name, sample_names
 
     spec = text.partition(":")[0]
     if not spec.strip():
@@ -152,7 +152,7 @@ def say(text: str) -> None:
 
 
 def describe(error: OSError) -> str:
-    from nnbench.engine.training import describe_os_error
+    from nnbench.engine.workbench.training import describe_os_error
 
     return describe_os_error(error)
 
@@ -220,7 +220,7 @@ def _load(name: str, command: str):
 def _user_failure(experiment, error: BaseException) -> str:
     from pathlib import Path
 
-    from nnbench.engine.experiment import user_error
+    from nnbench.engine.workbench.experiment import user_error
 
     return user_error(Path(experiment.source), error, during="running").format()
 
@@ -398,7 +398,7 @@ def train(args) -> int:
     if experiment is None:
         return 1
     from nnbench.engine import DeviceError
-    from nnbench.engine.training import Trainer
+    from nnbench.engine.workbench.training import Trainer
 
     try:
         if args.device != "cpu":
@@ -442,7 +442,7 @@ def train(args) -> int:
 
 def _train_run(args, trainer, epochs: int, signals: StopOnSignals, shown: list) -> int:
     """The loop, then one line for how it ended; the exit code."""
-    from nnbench.engine.training import device_label
+    from nnbench.engine.workbench.training import device_label
 
     out = sys.stdout if isinstance(sys.stdout, Output) else Output(sys.stdout, keep_going=True)
     live = out.isatty() and not args.plain
@@ -497,7 +497,7 @@ def _train_run(args, trainer, epochs: int, signals: StopOnSignals, shown: list) 
 
 def _follow(reports, progress, epochs: int, history):
     """Show every report; the WatchpointReport that stopped the run, or None."""
-    from nnbench.engine.training import EpochReport, WatchpointReport
+    from nnbench.engine.workbench.training import EpochReport, WatchpointReport
 
     steps, losses, val_points = history
     for report in reports:
@@ -574,7 +574,7 @@ def graph(args) -> int:
     experiment = _load(args.experiment, "graph")
     if experiment is None:
         return 1
-    from nnbench.engine import graph as step_graph
+    from nnbench.engine.workbench import graph as step_graph
 
     missing = step_graph.missing_batch(experiment)
     if missing:
@@ -615,7 +615,7 @@ def add_race(sub) -> None:
 
 
 def race(args) -> int:
-    from nnbench.engine import playground
+    from nnbench.engine.workbench import playground
 
     surfaces = [s.name for s in playground.SURFACES]
     if args.surface not in surfaces:
@@ -661,7 +661,7 @@ def add_samples(sub) -> None:
 
 
 def samples(args) -> int:
-    from nnbench.engine.experiment import sample_names, sample_summary, sample_variants
+    from nnbench.engine.workbench.experiment import sample_names, sample_summary, sample_variants
 
     names = sample_names()
     width = max(len(n) for n in names)
@@ -685,6 +685,6 @@ def add_bench(sub) -> None:
 
 
 def bench(argv: list[str]) -> int:
-    from nnbench.engine import benchmark
+    from nnbench.engine.workbench import benchmark
 
     return benchmark.main(argv)

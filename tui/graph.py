@@ -320,7 +320,7 @@ class GraphScreen(Screen):
         await in_user_thread(self._check_against_torch, key, phase, index)
 
     def _check_against_torch(self, key, phase: str, index: int) -> None:
-        from nnbench.engine import oracle
+        from nnbench.engine.workbench import oracle
 
         stepper = self.stepper
         try:

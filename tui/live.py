@@ -21,10 +21,10 @@ import numpy as np
 
 from nnbench.engine import autograd
 from nnbench.engine.creation import tensor
-from nnbench.engine.experiment import user_error
 from nnbench.engine.formatting import statistics, to_numpy
 from nnbench.engine.tensor import Tensor
-from nnbench.engine.training import (
+from nnbench.engine.workbench.experiment import user_error
+from nnbench.engine.workbench.training import (
     EpochReport,
     StepReport,
     Trainer,

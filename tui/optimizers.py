@@ -16,7 +16,7 @@ from textual.containers import Container, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
-from nnbench.engine import playground as P
+from nnbench.engine.workbench import playground as P
 
 from .widgets import RAMP, PaneTabs, uses_color
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nnbench.engine import ExperimentError, cuda_status, load_experiment
-from nnbench.engine.experiment import Experiment, resolve, user_error
 from nnbench.engine.formatting import to_numpy
 from nnbench.engine.tensor import Tensor
+from nnbench.engine.workbench.experiment import Experiment, resolve, user_error
 
 DEFAULT_EXPERIMENT = "digits_mlp"
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from nnbench.engine import autograd
 from nnbench.engine.errors import shape_str
 from nnbench.engine.formatting import value
-from nnbench.engine.graph import module_names, tensor_names
 from nnbench.engine.tensor import Tensor
 from nnbench.engine.trace import trace
+from nnbench.engine.workbench.graph import module_names, tensor_names
 
 
 @dataclass

@@ -8,9 +8,9 @@ import pytest
 
 import nnbench.engine as ne
 from nnbench.engine import ExperimentError, load_experiment
-from nnbench.engine.experiment import resolve, sample_names
-from nnbench.engine.graph import step_graph, to_dot, to_json, to_text
-from nnbench.engine.training import EpochReport, StepReport, Trainer
+from nnbench.engine.workbench.experiment import resolve, sample_names
+from nnbench.engine.workbench.graph import step_graph, to_dot, to_json, to_text
+from nnbench.engine.workbench.training import EpochReport, StepReport, Trainer
 
 
 def _write(tmp_path, body: str):
@@ -339,7 +339,7 @@ def test_a_syntax_error_shows_the_caret_under_its_position(tmp_path):
 
 
 def test_sample_variants_are_read_without_running_the_sample():
-    from nnbench.engine.experiment import sample_variants
+    from nnbench.engine.workbench.experiment import sample_variants
 
     assert sample_variants("linear_regression") == ["scratch", "nn"]
     assert sample_variants("digits_mlp") == []

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import nnbench.engine as ne
-from nnbench.engine import testing
+from nnbench.engine.workbench import testing
 
 torch = pytest.importorskip("torch")
 

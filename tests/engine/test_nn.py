@@ -7,7 +7,7 @@ import torch
 import nnbench.engine as ne
 from nnbench.engine import nn
 from nnbench.engine import nn as F_module
-from nnbench.engine.testing import FORWARD_TOL, GRAD_TOL
+from nnbench.engine.workbench.testing import FORWARD_TOL, GRAD_TOL
 
 F = F_module.functional
 

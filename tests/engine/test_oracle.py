@@ -1,12 +1,13 @@
 """Every op of the op table against PyTorch, and against float64 finite differences.
 
-The tolerances live in nnbench.engine.testing, stated once.
+The tolerances live in nnbench.engine.workbench.testing, stated once.
 """
 
 import numpy as np
 import pytest
 
-from nnbench.engine import ops, testing
+from nnbench.engine import ops
+from nnbench.engine.workbench import testing
 
 CASES = [
     pytest.param(op, sample, id=f"{op.name}-{sample.describe()}")
@@ -98,7 +99,7 @@ def test_samples_stay_away_from_kinks():
 def test_the_per_node_check_agrees_where_both_give_the_same_inf_or_nan():
     import torch
 
-    from nnbench.engine import oracle
+    from nnbench.engine.workbench import oracle
 
     inf, nan = float("inf"), float("nan")
     mine = np.array([1.0, inf, -inf, nan], dtype=np.float32)

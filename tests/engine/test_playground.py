@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnbench.engine import playground as P
+from nnbench.engine.workbench import playground as P
 
 TORCH_KINDS = {
     "S": lambda ps, lr: torch.optim.SGD(ps, lr=lr),

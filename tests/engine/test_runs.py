@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import nnbench.engine as ne
-from nnbench.engine import runs
-from nnbench.engine.experiment import load_experiment
-from nnbench.engine.training import StepReport, Trainer
+from nnbench.engine.workbench import runs, training
+from nnbench.engine.workbench.experiment import load_experiment
+from nnbench.engine.workbench.training import StepReport, Trainer
 
 
 def _train(tmp_path, epochs=1, **options):
@@ -100,7 +100,7 @@ def test_a_rolling_checkpoint_at_every_epoch_end(tmp_path):
                       checkpoint_every=0)  # fmt: skip
     epochs = 0
     for report in trainer.run(3):
-        if isinstance(report, ne.training.EpochReport):
+        if isinstance(report, training.EpochReport):
             epochs += 1
             state = ne.load(trainer.run_dir / "checkpoint.safetensors")
             assert (state["step"], state["epoch"]) == (report.step, epochs)
@@ -132,7 +132,7 @@ def _diverging(tmp_path):
     experiment = load_experiment("linear_regression:nn")
     experiment.optimizer = ne.optim.SGD(experiment.model.parameters(), lr=1e30)
     return Trainer(experiment, runs_dir=tmp_path, checkpoint_every=1e-9,
-                   watch=ne.training.Watch(nan=False))  # fmt: skip
+                   watch=training.Watch(nan=False))  # fmt: skip
 
 
 def test_a_rolling_checkpoint_is_never_of_non_finite_weights(tmp_path):
@@ -210,7 +210,7 @@ def test_a_nan_gradient_with_a_finite_loss_never_reaches_the_weights(tmp_path):
     trainer = Trainer(experiment, runs_dir=tmp_path)
     with np.errstate(all="ignore"):
         reports = list(trainer.run(1))
-    hits = [r for r in reports if isinstance(r, ne.training.WatchpointReport)]
+    hits = [r for r in reports if isinstance(r, training.WatchpointReport)]
     assert [h.step for h in hits] == [3] and hits[0].batch[0].item() == 0.0
     assert "gradient of w has NaN or Inf" in hits[0].cause and hits[0].loss == 0.0
     assert np.isfinite(w.detach().numpy()).all()
@@ -251,7 +251,7 @@ def _strict(line: str):
 
 
 def test_a_full_disk_stops_the_metrics_cleanly_and_training_goes_on(tmp_path, monkeypatch):
-    from nnbench.engine import training
+    from nnbench.engine.workbench import training
 
     def open_full(path, *args, **kwargs):
         return _FillsUp(open(path, *args, **kwargs), room=3000)
@@ -271,7 +271,7 @@ def test_a_full_disk_stops_the_metrics_cleanly_and_training_goes_on(tmp_path, mo
 
 
 def test_metrics_keep_whole_lines_after_a_kill_mid_line(tmp_path):
-    from nnbench.engine.training import MetricsFile
+    from nnbench.engine.workbench.training import MetricsFile
 
     path = tmp_path / "metrics.jsonl"
     path.write_text('{"step": 1}\n{"step": 2, "lo')  # a process killed mid-write

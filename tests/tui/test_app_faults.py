@@ -13,7 +13,7 @@ from textual.widgets import Label, Static
 
 import nnbench.engine as ne
 from nnbench.engine import checkpoint
-from nnbench.engine.training import StepReport, Trainer
+from nnbench.engine.workbench.training import StepReport, Trainer
 from nnbench.tui import live
 from nnbench.tui.app import NnbenchApp
 from nnbench.tui.training import ConfirmQuit, NewRun, TrainingScreen

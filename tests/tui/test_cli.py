@@ -337,7 +337,7 @@ def test_samples_lists_the_variants():
 
 
 def test_huge_and_tiny_losses_print_compactly_and_the_eta_has_hours():
-    from nnbench.engine.training import EpochReport, StepReport
+    from nnbench.engine.workbench.training import EpochReport, StepReport
     from nnbench.tui import commands
 
     step = StepReport(3, 1, 7.0211870256659431424e19, 0.1, 96, 1.0, 10**6, 23.15, 740.0)

@@ -37,9 +37,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import autograd, checkpoint, runs
+from .. import autograd, checkpoint
+from ..formatting import to_numpy
+from . import runs
 from .experiment import Experiment
-from .formatting import to_numpy
 
 
 @dataclass
@@ -263,7 +264,7 @@ class Trainer:
         return None
 
     def _watch_relus(self) -> None:
-        from .nn import ReLU
+        from ..nn import ReLU
 
         model = self.experiment.model
         if model is None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ops as O
-from .formatting import to_numpy
+from .. import ops as O
+from ..formatting import to_numpy
 
 
 def _torch_key(key):

@@ -37,8 +37,8 @@ from numbers import Integral
 from pathlib import Path
 from typing import Any
 
-from . import autograd
-from .tensor import Tensor
+from .. import autograd
+from ..tensor import Tensor
 
 
 @dataclass
@@ -168,7 +168,7 @@ class Experiment:
 
     def to(self, device) -> Experiment:
         """Move everything (model, loose tensors, optimizer state, data) to a device."""
-        from .backends import device as parse_device
+        from ..backends import device as parse_device
 
         device = parse_device(device)
         if self.model is not None:
@@ -520,7 +520,7 @@ def _caught(path: Path, error: BaseException) -> ExperimentError:
     return caught
 
 
-_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+_PACKAGE_DIR = Path(__file__).resolve().parents[2]  # the folder holding engine/, tui/, samples/
 _LIBRARY_DIRS = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import autograd, dtypes, optim
-from .creation import tensor
-from .tensor import Tensor
+from .. import autograd, dtypes, optim
+from ..creation import tensor
+from ..tensor import Tensor
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,7 @@ STATE_LABELS = {
 
 def table_row(racer: Racer) -> str:
     """One racer as a line of the table: name, lr, loss, position, last step, status."""
-    from .formatting import number
+    from ..formatting import number
 
     x, y = racer.position
     status = "off" if not racer.enabled else racer.stopped
@@ -238,7 +238,7 @@ def table_row(racer: Racer) -> str:
 
 
 def state_text(racer: Racer) -> str:
-    from .formatting import number
+    from ..formatting import number
 
     state = racer.state()
     if not state:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from . import autograd
-from .errors import shape_str
-from .formatting import statistics, to_numpy, value
-from .tensor import Tensor
-from .trace import trace
+from .. import autograd
+from ..errors import shape_str
+from ..formatting import statistics, to_numpy, value
+from ..tensor import Tensor
+from ..trace import trace
 
 
 @dataclass
@@ -60,7 +60,7 @@ def tensor_names(experiment, batch) -> dict[int, str]:
 
 def module_names(experiment) -> dict[int, str]:
     """Module paths as in named_modules() ('0', 'fc1.act'); the loss module is 'loss'."""
-    from .nn import Module
+    from ..nn import Module
 
     names = {}
     if isinstance(experiment.loss_fn, Module):
