@@ -13,7 +13,6 @@ generator run to the end. The Graph pane walks the very same generator.
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
 import os
 import sys
@@ -21,7 +20,8 @@ import threading
 import warnings
 import weakref
 
-from .errors import AnomalyError, AutogradError, DeviceError, describe, device_name, shape_str
+from .errors import AnomalyError, AutogradError, DeviceError, device_name, shape_str
+from .rules import sum_to_shape
 
 
 class _State(threading.local):
@@ -34,7 +34,22 @@ class _State(threading.local):
 
 STATE = _State()
 _sequence = itertools.count()
-Tensor = None  # set by tensor.py, which imports this module
+
+
+class VersionCounter:
+    """How many times a tensor's values were changed in place; views share their base's.
+
+    A node that saved a tensor for its backward notes the version it saw; if the version
+    has moved on by the time the backward runs, the values it needs are gone.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+    def bump(self) -> None:
+        self.value += 1
 
 
 # ---------------------------------------------------------------------------
@@ -102,32 +117,32 @@ class AccumulateGrad(Node):
         return self._variable()
 
 
-def accumulator(leaf) -> AccumulateGrad:
-    node = leaf._accumulator
-    if node is None:
-        node = leaf._accumulator = AccumulateGrad(leaf)
-    return node
-
-
 class Function(Node):
     """A differentiable op: subclass it with ``forward`` and ``backward`` on arrays.
 
-    Class attributes:
+    Class attributes (``forward`` may refine them for the call at hand):
       op        the op's name in the forward trace (``"mul"``)
-      grad_name PyTorch's node name (``"MulBackward0"``); ``forward`` may refine it
-      rules     one formula per input, in words, for the stepper (``"grad * b"``)
-      saves     indices of inputs whose values backward reads (checked for in-place edits)
-      saves_output  True if backward reads the output
+      grad_name PyTorch's node name (``"MulBackward0"``)
+      inputs    the names of the inputs, in order, as the rules call them (``("a", "b")``)
+      rules     the gradient sent to each input, in words (``"grad * b"``): expressions
+                over ``grad`` and the named values, evaluated by tests (see rules.py)
+      torch     the same op written with PyTorch, over the same names (``"a * b"``); the
+                Graph pane's per-node check runs it
+
+    What ``forward`` hands to :meth:`save` is what ``backward`` may read; an input or the
+    output among them is watched for in-place changes (version counters) from then on.
     """
 
     op = "function"
+    inputs: tuple[str, ...] = ("a", "b", "c", "d", "e", "f", "g", "h")
     rules: tuple[str, ...] = ()
-    saves: tuple[int, ...] = ()
-    saves_output = False
+    torch: str | None = None
     differentiable = True
     extra_outputs = 0  # outputs after the first, returned as tensors that need no grad
     saved: tuple | None = ()
-    released = False
+    released = False  # its saved values were freed by a backward without retain_graph
+    retained = None  # a weak reference to the output whose .grad it keeps (retain_grad)
+    saved_versions: tuple = ()
 
     def save(self, *arrays):
         self.saved = arrays
@@ -139,50 +154,28 @@ class Function(Node):
         raise NotImplementedError
 
     def named_values(self) -> dict:
-        """The values a rule's words refer to; by default the saved arrays a, b, ..."""
-        return dict(zip(("a", "b", "c"), self.saved or ()))
+        """The values a rule's words refer to; by default the saved values, by input name."""
+        return dict(zip(self.inputs, self.saved or ()))
 
     @classmethod
-    def apply(cls, *operands, **params):
-        node = object.__new__(cls)
-        arrays = []
-        device = None
-        requires_grad = False
-        for x in operands:
-            if isinstance(x, Tensor):
-                if device is None:
-                    device = x.device
-                elif x.device is not device:
-                    raise _device_mismatch(cls, operands)
-                arrays.append(x.array)
-                requires_grad = requires_grad or x.requires_grad
-            else:
-                arrays.append(x)
-        node.xp = xp = device.backend
-        result = node.forward(*arrays, **params)
-        extras = ()
-        if cls.extra_outputs:
-            result, *extras = result
-        needs_grad = requires_grad and STATE.grad_enabled and cls.differentiable
-        out = Tensor._make(result, device, needs_grad)
-        if needs_grad:
-            node._link(operands, out)
-        if extras:
-            extras = tuple(Tensor._make(e, device, False) for e in extras)
-        if STATE.tracer is not None:
-            STATE.tracer._record(cls, node, operands, params, out, extras)
-        if STATE.anomaly is not None:
-            STATE.anomaly._check_forward(cls, node, operands, out, xp)
-        return (out, *extras) if extras else out
+    def input_name(cls, i: int) -> str:
+        return cls.inputs[i] if i < len(cls.inputs) else f"input{i}"
 
-    def _link(self, operands, out):
-        nexts = []
-        needs = []
-        shapes = []
-        for x in operands:
-            if isinstance(x, Tensor) and x.requires_grad:
+    def retain(self, tensor) -> None:
+        """Keep the gradient that reaches this node's output in ``tensor.grad``."""
+        self.retained = weakref.ref(tensor)
+
+    def link(self, tensors, out, result) -> None:
+        """Make ``out`` this node's output and connect the node to its inputs' nodes.
+
+        ``tensors`` has one entry per input: the tensor, or None for a plain value;
+        ``result`` is the array ``forward`` returned for ``out``.
+        """
+        nexts, needs, shapes = [], [], []
+        for x in tensors:
+            if x is not None and x.requires_grad:
                 fn = x.grad_fn
-                nexts.append((fn if fn is not None else accumulator(x), 0))
+                nexts.append((fn if fn is not None else x.grad_accumulator(), 0))
                 needs.append(True)
                 shapes.append(x.array.shape)
             else:
@@ -193,26 +186,20 @@ class Function(Node):
         self.needs_input_grad = tuple(needs)
         self.input_shapes = tuple(shapes)
         self.sequence = next(_sequence)
-        if self.saves or self.saves_output:
-            watched = [(i, operands[i]) for i in self.saves if isinstance(operands[i], Tensor)]
-            if self.saves_output:
-                watched.append((-1, out))
-            self.saved_versions = tuple((i, t._vc, t._vc[0], t.array.shape) for i, t in watched)
+        if self.saved:
+            self.saved_versions = _watched(self.saved, tensors, out, result)
         out.grad_fn = self
 
 
-def _device_mismatch(cls, operands) -> DeviceError:
-    roles = "abcdefgh"
-    lines = [
-        f"{cls.op}: expected all tensors on the same device, but got:",
-        *(
-            f"  {describe(roles[i], x)} ({x.device.backend_name} backend)"
-            for i, x in enumerate(operands)
-            if isinstance(x, Tensor)
-        ),
-        "Hint: move them together first, e.g. b = b.to(a.device).",
-    ]
-    return DeviceError("\n".join(lines))
+def _watched(saved: tuple, tensors, out, result) -> tuple:
+    """(input index or -1 for the output, counter, version, shape) of every saved tensor."""
+    watched = []
+    for i, x in enumerate(tensors):
+        if x is not None and any(s is x.array for s in saved):
+            watched.append((i, x))
+    if any(s is result or s is out.array for s in saved):
+        watched.append((-1, out))
+    return tuple((i, t.version_counter, t.version_counter.value, t.array.shape) for i, t in watched)
 
 
 # ---------------------------------------------------------------------------
@@ -224,18 +211,11 @@ class Step:
     ``grad_inputs[i]`` is the gradient sent to input ``i`` (already summed back to the
     input's shape where the forward broadcast it; ``reduced[i]`` then holds the shape it
     had before). ``accumulated[i]`` is True where it was added (``+=``) to a gradient
-    that another node had already sent to the same tensor.
+    that another node had already sent to the same tensor. ``values`` are the node's
+    named values (what the rule's words refer to), read just before its backward ran.
     """
 
-    __slots__ = (
-        "index",
-        "node",
-        "grad_output",
-        "grad_inputs",
-        "accumulated",
-        "reduced",
-        "_values",
-    )
+    __slots__ = ("index", "node", "grad_output", "grad_inputs", "accumulated", "reduced", "values")
 
     def __init__(self, index, node, grad_output, grad_inputs, accumulated, reduced, values):
         self.index = index
@@ -244,7 +224,7 @@ class Step:
         self.grad_inputs = grad_inputs
         self.accumulated = accumulated
         self.reduced = reduced
-        self._values = values
+        self.values = values
 
     @property
     def rule(self) -> str:
@@ -260,7 +240,7 @@ class Step:
 
 
 def _rule_lines(step: Step, with_numbers: bool) -> list[str]:
-    from .formatting import rule_lines
+    from .formatting import rule_lines  # only a reader of the words pays for the import
 
     return rule_lines(step, with_numbers)
 
@@ -282,22 +262,9 @@ def _sequence_of(node) -> int:
     return node.sequence
 
 
-@functools.lru_cache(maxsize=4096)
-def _sum_axes(grad_shape: tuple, shape: tuple) -> tuple[int, ...]:
-    lead = len(grad_shape) - len(shape)
-    axes = list(range(lead))
-    axes += [lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1]
-    return tuple(axes)
-
-
-def sum_to_shape(xp, grad, shape):
-    """Sum a broadcast gradient back to the shape of the input it flows to."""
-    if grad.shape == shape:
-        return grad
-    axes = _sum_axes(tuple(grad.shape), tuple(shape))
-    if axes:
-        grad = xp.sum(grad, axis=axes, keepdims=True)
-    return xp.reshape(grad, shape)
+def _is_tensor(value) -> bool:
+    """An engine tensor (autograd works on any object with a tensor's attributes)."""
+    return hasattr(value, "array") and hasattr(value, "grad_fn")
 
 
 def _check_root(tensor, gradient):
@@ -316,7 +283,7 @@ def _check_root(tensor, gradient):
                 "the gradient: out.backward(gradient=ne.ones_like(out))."
             )
         return tensor.device.backend.ones(tuple(tensor.shape), tensor.dtype)
-    if not isinstance(gradient, Tensor):
+    if not _is_tensor(gradient):
         raise TypeError(
             f"backward: gradient must be a Tensor or None, but got {type(gradient).__name__}; "
             f"make it a tensor shaped like the output ({shape_str(tensor.shape)}), e.g. "
@@ -338,12 +305,15 @@ def _check_root(tensor, gradient):
     return gradient
 
 
+def _root_node(tensor) -> Node:
+    """Where the backward starts: the tensor's grad_fn, or a leaf's own AccumulateGrad."""
+    return tensor.grad_fn if tensor.grad_fn is not None else tensor.grad_accumulator()
+
+
 def backward_steps(tensor, gradient=None, retain_graph=False, _capture=None, _explain=True):
     """Run backward one node at a time, yielding a :class:`Step` after each node."""
     grad = _check_root(tensor, gradient)
-    root = tensor.grad_fn
-    if root is None:  # a leaf: its gradient is the seed itself
-        root = accumulator(tensor)
+    root = _root_node(tensor)
     xp = tensor.device.backend
     pending = {root: grad}
     # ids of gradient arrays that something else also holds: a leaf must copy these
@@ -360,7 +330,7 @@ def backward_steps(tensor, gradient=None, retain_graph=False, _capture=None, _ex
             fresh = leaf is None or leaf.grad is None
             if _capture is None and leaf is not None:
                 owned = id(grad) not in shared and leaf.device.backend.owns(grad)
-                _store_grad(leaf, grad, owned)
+                leaf.accumulate_grad(grad, owned)
             yield Step(index, node, grad, (), (not fresh,), (), {})
             continue
         step = _run_node(node, grad, node.xp, pending, shared, _explain)
@@ -368,20 +338,20 @@ def backward_steps(tensor, gradient=None, retain_graph=False, _capture=None, _ex
         if anomaly is not None:
             anomaly._check_backward(node, step.grad_inputs, xp)
         yield step
-        if not retain_graph:
+        if not retain_graph and node.saved:
             node.saved = None
             node.released = True
 
 
 def _run_node(node: Function, grad, xp, pending, shared: set, explain: bool = True) -> Step:
-    if node.released and node.saved is None and (node.saves or node.saves_output):
+    if node.released:
         raise AutogradError(
             f"backward: trying to backward through the graph a second time. {node.name()} "
             "freed its saved values after the first backward(). Call the first "
             "backward(retain_graph=True) if you need to go through the graph twice, or "
             "recompute the forward."
         )
-    if node.saves or node.saves_output:
+    if node.saved_versions:
         _check_versions(node)
     values = node.named_values() if explain else {}  # only a reader of Step.words needs them
     raw = node.backward(grad)
@@ -408,32 +378,23 @@ def _run_node(node: Function, grad, xp, pending, shared: set, explain: bool = Tr
         else:
             pending[child] = g
             accumulated.append(False)
-    retained = getattr(node, "_retained", None)
-    if retained is not None and retained() is not None:
-        _store_grad(retained(), grad)
+    retained = node.retained() if node.retained is not None else None
+    if retained is not None:
+        retained.accumulate_grad(grad)
     return Step(0, node, grad, tuple(sent), tuple(accumulated), tuple(reduced), values)
 
 
 def _check_versions(node: Function) -> None:
     for index, counter, version, shape in node.saved_versions:
-        if counter[0] != version:
-            role = "its output" if index < 0 else f"its input {'abcdefgh'[index]}"
+        if counter.value != version:
+            role = "its output" if index < 0 else f"its input {node.input_name(index)}"
             raise AutogradError(
                 f"backward: one of the tensors needed for gradient computation has been "
                 f"modified by an in-place operation: {node.name()} saved {role} (shape "
                 f"{shape_str(shape)}) at version {version}, and it is at version "
-                f"{counter[0]} now. Use an out-of-place op (y = y * 2 instead of y *= 2), "
+                f"{counter.value} now. Use an out-of-place op (y = y * 2 instead of y *= 2), "
                 "or .clone() the tensor before changing it."
             )
-
-
-def _store_grad(tensor, grad, owned: bool = False) -> None:
-    """Set or add to ``tensor.grad``; an array nothing else holds is kept, not copied."""
-    if tensor.grad is None:
-        array = grad if owned else tensor.device.backend.copy(grad)
-        tensor.grad = Tensor._make(array, tensor.device, False)
-    else:
-        tensor.grad.array = tensor.grad.array + grad
 
 
 def backward(tensor, gradient=None, retain_graph=False) -> None:
@@ -457,7 +418,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=Fal
             raise AutogradError(
                 f"autograd.grad: input {i} (shape {shape_str(t.shape)}) does not require grad"
             )
-        targets.append(t.grad_fn if t.grad_fn is not None else accumulator(t))
+        targets.append(_root_node(t))
     capture = dict.fromkeys(targets)
     for _ in backward_steps(output, grad_outputs, bool(retain_graph), _capture=capture):
         pass
@@ -469,7 +430,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=Fal
                 f"autograd.grad: input {i} was not used to compute the output; pass "
                 "allow_unused=True to get None for it."
             )
-        results.append(None if g is None else Tensor._make(g, inputs[i].device, False))
+        results.append(None if g is None else inputs[i].grad_tensor(g, owned=True))
     return tuple(results)
 
 
@@ -547,13 +508,13 @@ class detect_anomaly:
             return 0, 0
         return xp.count_nonzero(xp.isnan(array)), xp.count_nonzero(xp.isinf(array))
 
-    def _check_forward(self, cls, node, operands, out, xp):
+    def _check_forward(self, cls, node, shapes, out, xp):
+        """Called for every op while active; ``shapes`` are those of its tensor inputs."""
         node.created_at = location = user_location()
         if self.forward is not None:
             return
         nan, inf = self._bad_counts(xp, out.array)
         if nan or inf:
-            shapes = [tuple(x.shape) for x in operands if isinstance(x, Tensor)]
             self.forward = Anomaly(
                 "forward", cls.op, node.name(), shapes, tuple(out.shape), nan, inf, location
             )
@@ -591,5 +552,4 @@ def graph_order(tensor) -> list[Node]:
     """The nodes ``backward_steps(tensor)`` will visit, in the order it visits them."""
     if not tensor.requires_grad:
         return []
-    root = tensor.grad_fn if tensor.grad_fn is not None else accumulator(tensor)
-    return _topological_nodes(root)
+    return _topological_nodes(_root_node(tensor))

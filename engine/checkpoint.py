@@ -39,6 +39,7 @@ import numpy as np
 from . import dtypes
 from .creation import tensor
 from .errors import EngineError
+from .nn.module import Parameter
 from .tensor import Tensor
 
 FORMAT = "nnbench.checkpoint"
@@ -214,8 +215,6 @@ def _part(key) -> str:
 
 
 def _is_parameter(value) -> bool:
-    from .nn.module import Parameter  # nn imports this module's package: import late
-
     return isinstance(value, Parameter)
 
 
@@ -635,8 +634,6 @@ class _Reader:
             raise self.fail(f"is corrupt: tensor {name!r} has requires_grad={_short(grad)}")
         out = tensor(array, dtype=kind, device=device)
         if node.get("parameter"):
-            from .nn.module import Parameter
-
             return Parameter(out, requires_grad=grad)
         return out.requires_grad_(True) if grad else out
 

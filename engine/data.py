@@ -12,7 +12,8 @@ import numpy as np
 from . import dtypes
 from .creation import tensor
 from .errors import EngineError, ShapeError, shape_str
-from .tensor import Tensor, stack
+from .functions import stack
+from .tensor import Tensor
 
 
 class Dataset:

@@ -7,6 +7,7 @@ import re
 import numpy as np
 
 from .errors import shape_str
+from .rules import substitute
 
 SMALL = 6  # arrays with at most this many elements are shown in full
 
@@ -29,8 +30,17 @@ def number(x) -> str:
 
 def value(x) -> str:
     """A value in a rule: the number itself, a short list, or a summary of a big array."""
-    if x is None:
-        return "None"
+    if x is None or isinstance(x, str):
+        return str(x)
+    if isinstance(x, tuple):  # a shape, dims, or an index key
+        return "(" + ", ".join(value(k) for k in x) + ("," if len(x) == 1 else "") + ")"
+    if isinstance(x, slice):
+        parts = (x.start, x.stop) if x.step is None else (x.start, x.stop, x.step)
+        return ":".join("" if v is None else str(v) for v in parts)
+    if x is Ellipsis:
+        return "..."
+    if hasattr(x, "is_floating_point") and hasattr(x, "itemsize"):  # an engine dtype
+        return x.name
     if isinstance(x, (int, float, bool, np.generic)) and not hasattr(x, "ndim"):
         return number(x)
     array = to_numpy(x)
@@ -78,43 +88,36 @@ def statistics(array) -> dict:
 
 
 def rule_lines(step, with_numbers: bool) -> list[str]:
-    """One line per input that received a gradient, e.g. ``grad_a = grad * b = 1 * 4 = 4``."""
+    """One line per input that received a gradient, e.g. ``grad_a = grad * b = 1 * 4 = 4``.
+
+    Where the forward broadcast an input, the rule is shown inside broadcasting's
+    backward: ``grad_a = sum_to_shape(grad, (3, 1)) = ...``.
+    """
     node = step.node
     if node.name() == "AccumulateGrad":
         sign = "+=" if step.accumulated and step.accumulated[0] else "="
         text = f"leaf.grad {sign} grad"
         return [text + (f" = {value(step.grad_output)}" if with_numbers else "")]
     lines = []
-    names = "abcdefgh"
     for i, sent in enumerate(step.grad_inputs):
         if sent is None:
             continue
         rule = node.rules[min(i, len(node.rules) - 1)] if node.rules else "grad"
-        role = names[i]
+        if step.reduced[i] is not None:
+            rule = f"sum_to_shape({rule}, {shape_str(tuple(sent.shape))})"
         sign = "+=" if step.accumulated[i] else "="
-        line = f"grad_{role} {sign} {rule}"
+        line = f"grad_{node.input_name(i)} {sign} {rule}"
         if with_numbers:
-            values = {"grad": step.grad_output, **step._values}
-            substituted = _substitute(rule, values)
+            values = {"grad": step.grad_output, **step.values}
+            substituted = substitute(rule, values, lambda name, v: value(v))
             result = value(sent)
             if substituted not in (rule, result):
                 line += f" = {substituted}"
             line += f" = {result}"
         if step.reduced[i] is not None:
-            line += (
-                f"  (broadcast: summed from {shape_str(step.reduced[i])} "
-                f"back to {shape_str(tuple(sent.shape))})"
-            )
+            line += f"  (broadcast: summed from {shape_str(step.reduced[i])})"
         lines.append(line)
     return lines
-
-
-def _substitute(rule: str, values: dict) -> str:
-    names = sorted(values, key=len, reverse=True)
-    if not names:
-        return rule
-    pattern = re.compile("|".join(rf"(?<![A-Za-z_]){re.escape(n)}(?![A-Za-z_(])" for n in names))
-    return pattern.sub(lambda m: value(values[m.group(0)]), rule)
 
 
 def tensor_repr(tensor) -> str:

@@ -1,44 +1,83 @@
-"""Models to and from torch.nn, layer by layer, with the same weights."""
+"""Models to and from torch.nn, layer by layer, with the same weights.
+
+``model.to_torch()`` and ``nn.Module.from_torch(m)`` call these. The tables name layers
+by class name on both sides (``"Linear"`` is nn.Linear in the engine and in torch), so
+this module needs nothing from nn: nn imports it, not the other way round.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import nn
 from .creation import tensor
 
 
-def _simple_layers():
-    import torch
-
+def _torch_makers(torch):
+    """engine layer name -> how to build its torch twin from the engine layer ``m``."""
+    nn = torch.nn
     return {
-        nn.ReLU: lambda m: torch.nn.ReLU(),
-        nn.Sigmoid: lambda m: torch.nn.Sigmoid(),
-        nn.Tanh: lambda m: torch.nn.Tanh(),
-        nn.Identity: lambda m: torch.nn.Identity(),
-        nn.GELU: lambda m: torch.nn.GELU(approximate=m.approximate),
-        nn.Softmax: lambda m: torch.nn.Softmax(dim=m.dim),
-        nn.LogSoftmax: lambda m: torch.nn.LogSoftmax(dim=m.dim),
-        nn.Flatten: lambda m: torch.nn.Flatten(m.start_dim, m.end_dim),
-        nn.Dropout: lambda m: torch.nn.Dropout(m.p),
-        nn.Linear: lambda m: torch.nn.Linear(m.in_features, m.out_features, m.bias is not None),
-        nn.Embedding: lambda m: torch.nn.Embedding(m.num_embeddings, m.embedding_dim),
-        nn.LayerNorm: lambda m: torch.nn.LayerNorm(
+        "ReLU": lambda m: nn.ReLU(),
+        "Sigmoid": lambda m: nn.Sigmoid(),
+        "Tanh": lambda m: nn.Tanh(),
+        "Identity": lambda m: nn.Identity(),
+        "GELU": lambda m: nn.GELU(approximate=m.approximate),
+        "Softmax": lambda m: nn.Softmax(dim=m.dim),
+        "LogSoftmax": lambda m: nn.LogSoftmax(dim=m.dim),
+        "Flatten": lambda m: nn.Flatten(m.start_dim, m.end_dim),
+        "Dropout": lambda m: nn.Dropout(m.p),
+        "Linear": lambda m: nn.Linear(m.in_features, m.out_features, m.bias is not None),
+        "Embedding": lambda m: nn.Embedding(m.num_embeddings, m.embedding_dim),
+        "LayerNorm": lambda m: nn.LayerNorm(
             m.normalized_shape, m.eps, m.elementwise_affine, bias=m.bias is not None
         ),
-        nn.MSELoss: lambda m: torch.nn.MSELoss(reduction=m.reduction),
-        nn.CrossEntropyLoss: lambda m: torch.nn.CrossEntropyLoss(
+        "MSELoss": lambda m: nn.MSELoss(reduction=m.reduction),
+        "CrossEntropyLoss": lambda m: nn.CrossEntropyLoss(
             ignore_index=m.ignore_index, reduction=m.reduction, label_smoothing=m.label_smoothing
         ),
-        nn.NLLLoss: lambda m: torch.nn.NLLLoss(ignore_index=m.ignore_index, reduction=m.reduction),
+        "NLLLoss": lambda m: nn.NLLLoss(ignore_index=m.ignore_index, reduction=m.reduction),
     }
 
 
-def to_torch(module: nn.Module):
+def _engine_makers(layers: dict):
+    """torch layer name -> how to build the engine layer from the torch layer ``m``."""
+    return {
+        "ReLU": lambda m: layers["ReLU"](),
+        "Sigmoid": lambda m: layers["Sigmoid"](),
+        "Tanh": lambda m: layers["Tanh"](),
+        "Identity": lambda m: layers["Identity"](),
+        "GELU": lambda m: layers["GELU"](m.approximate),
+        "Softmax": lambda m: layers["Softmax"](m.dim),
+        "LogSoftmax": lambda m: layers["LogSoftmax"](m.dim),
+        "Flatten": lambda m: layers["Flatten"](m.start_dim, m.end_dim),
+        "Dropout": lambda m: layers["Dropout"](m.p),
+        "Linear": lambda m: layers["Linear"](m.in_features, m.out_features, m.bias is not None),
+        "Embedding": lambda m: layers["Embedding"](m.num_embeddings, m.embedding_dim),
+        "LayerNorm": lambda m: layers["LayerNorm"](
+            m.normalized_shape, m.eps, m.elementwise_affine, bias=m.bias is not None
+        ),
+    }
+
+
+CONTAINERS = ("Sequential", "ModuleList")
+
+
+def _engine_kind(module) -> str | None:
+    """An engine layer's class name; a user's subclass of a container is that container,
+    a subclass of any other layer has no twin (its forward may differ)."""
+    own = type(module)
+    if own.__module__.startswith("nnbench.engine.nn"):
+        return own.__name__
+    for cls in own.__mro__:
+        if cls.__name__ in CONTAINERS and cls.__module__.startswith("nnbench.engine.nn"):
+            return cls.__name__
+    return None
+
+
+def to_torch(module):
     """A torch.nn twin of an engine module, weights copied, in the same train/eval mode."""
     import torch
 
-    twin = _torch_structure(module)
+    twin = _torch_structure(module, torch)
     with torch.no_grad():
         state = {
             name: torch.from_numpy(np.array(t.device.backend.to_numpy(t.array)))
@@ -48,59 +87,44 @@ def to_torch(module: nn.Module):
     return twin.train(module.training)
 
 
-def _torch_structure(module: nn.Module):
-    import torch
-
-    if isinstance(module, nn.Sequential):
-        return torch.nn.Sequential(*(_torch_structure(m) for m in module))
-    if isinstance(module, nn.ModuleList):
-        return torch.nn.ModuleList([_torch_structure(m) for m in module])
-    maker = _simple_layers().get(type(module))
-    if maker is None:
+def _torch_structure(module, torch):
+    name = _engine_kind(module)
+    if name in CONTAINERS:
+        children = [_torch_structure(m, torch) for m in module]
+        if name == "Sequential":
+            return torch.nn.Sequential(*children)
+        return torch.nn.ModuleList(children)
+    makers = _torch_makers(torch)
+    if name not in makers:
         raise TypeError(
             f"to_torch: no torch twin for {type(module).__name__}; supported are Sequential, "
-            f"ModuleList and {', '.join(sorted(c.__name__ for c in _simple_layers()))}. For "
+            f"ModuleList and {', '.join(sorted(makers))}. For "
             "a model class of your own, build its torch twin by hand and copy the state dict."
         )
-    return maker(module)
+    return makers[name](module)
 
 
-def from_torch(torch_module) -> nn.Module:
-    """An engine module equal to a torch.nn module made of the supported layers."""
-
-    module = _engine_structure(torch_module)
+def from_torch(torch_module, layers: dict):
+    """An engine module equal to a torch.nn module made of the supported layers;
+    ``layers`` are the engine's layer classes by name."""
+    module = _engine_structure(torch_module, layers)
     state = {k: tensor(v.detach().cpu().numpy()) for k, v in torch_module.state_dict().items()}
     module.load_state_dict(state, strict=True)
     return module.train(torch_module.training)
 
 
-def _engine_structure(m) -> nn.Module:
+def _engine_structure(m, layers: dict):
     import torch
 
     if isinstance(m, torch.nn.Sequential):
-        return nn.Sequential(*(_engine_structure(c) for c in m))
+        return layers["Sequential"](*(_engine_structure(c, layers) for c in m))
     if isinstance(m, torch.nn.ModuleList):
-        return nn.ModuleList([_engine_structure(c) for c in m])
-    simple = {
-        torch.nn.ReLU: lambda: nn.ReLU(),
-        torch.nn.Sigmoid: lambda: nn.Sigmoid(),
-        torch.nn.Tanh: lambda: nn.Tanh(),
-        torch.nn.Identity: lambda: nn.Identity(),
-        torch.nn.GELU: lambda: nn.GELU(m.approximate),
-        torch.nn.Softmax: lambda: nn.Softmax(m.dim),
-        torch.nn.LogSoftmax: lambda: nn.LogSoftmax(m.dim),
-        torch.nn.Flatten: lambda: nn.Flatten(m.start_dim, m.end_dim),
-        torch.nn.Dropout: lambda: nn.Dropout(m.p),
-        torch.nn.Linear: lambda: nn.Linear(m.in_features, m.out_features, m.bias is not None),
-        torch.nn.Embedding: lambda: nn.Embedding(m.num_embeddings, m.embedding_dim),
-        torch.nn.LayerNorm: lambda: nn.LayerNorm(
-            m.normalized_shape, m.eps, m.elementwise_affine, bias=m.bias is not None
-        ),
-    }
-    maker = simple.get(type(m))
-    if maker is None:
+        return layers["ModuleList"]([_engine_structure(c, layers) for c in m])
+    name = type(m).__name__
+    makers = _engine_makers(layers)
+    if name not in makers or not type(m).__module__.startswith("torch.nn"):
         raise TypeError(
             f"from_torch: {type(m).__name__} has no engine counterpart; supported are "
-            f"Sequential, ModuleList and {', '.join(sorted(c.__name__ for c in simple))}"
+            f"Sequential, ModuleList and {', '.join(sorted(makers))}"
         )
-    return maker()
+    return makers[name](m)

@@ -1,21 +1,52 @@
 """Every op's forward value and local derivative, side by side, one small class per op.
 
-``forward`` works on backend arrays (``self.xp`` is the backend) and saves what
-``backward`` needs; ``backward`` returns one gradient per input, shaped like the
-output; the autograd engine sums broadcast gradients back to each input's shape.
-``rules`` are the same derivatives in words, which the Graph pane shows with numbers.
-Validation happens before these run (see tensor.py), so the rules stay pure maths.
+Where each Tensor method lives (the method a learner calls -> the class here):
+
+    a + b, add         Add          a.exp()            Exp          a.sum(dim)        Sum
+    a - b, sub, rsub   Sub          a.log()            Log          a.mean(dim)       Mean
+    a * b, mul         Mul          a.sin(), a.cos()   Sin, Cos     a.max(), a.min()  Max, Min
+    a / b, div         Div          a.sqrt()           Sqrt         a.max(dim), min   MaxDim, MinDim
+    -a, neg            Neg          a.abs()            Abs          a.prod(dim)       Prod
+    a ** b, pow        Pow          a.tanh()           Tanh         a.topk(k)         TopK
+    maximum(a, b)      Maximum      a.sigmoid()        Sigmoid      a.softmax(dim)    Softmax
+    a @ b, matmul, mm  MatMul       a.relu()           Relu         a.log_softmax()   LogSoftmax
+    where(c, a, b)     Where        a.clamp(min, max)  Clamp        a.argmax()        ArgMax
+    a.masked_fill()    MaskedFill   a.to(dtype)        ToCopy       a.argmin()        ArgMin
+    a.clone()          Clone        a.to(device)       ToDevice     ==, !=, <, ...    Eq, Ne, Lt...
+    reshape, view      Reshape      a.permute(dims)    Permute      ~a, &, |, ^       LogicalNot...
+    flatten            Reshape      a.transpose, a.T   Transpose    cat(tensors)      Cat
+    a.squeeze()        Squeeze      a.expand(shape)    Expand       stack(tensors)    Stack
+    a.unsqueeze()      Unsqueeze    a[key]             Index        a.gather(d, i)    Gather
+    F.gelu(a)          Gelu         F.nll_loss(...)    NllLoss      var, std, square  (composed)
+
+``forward`` works on backend arrays (``self.xp`` is the backend: numpy, or torch used as
+plain arrays) and hands to ``self.save`` what ``backward`` needs; ``backward`` returns
+one gradient per input, shaped like the output. Then the engine sums each gradient back
+to its input's shape where the forward broadcast it: that is broadcasting's backward,
+``sum_to_shape`` in rules.py (``Expand`` is the op whose rule is that sum and nothing
+else). ``rules`` are the same derivatives in words, which the Graph pane shows with the
+numbers and tests evaluate against the code; ``torch`` is the op in PyTorch's words,
+which the Graph pane's per-node check runs. Checks of the operands happen before these
+run (in tensor.py and checks.py), so the rules stay pure maths.
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from .autograd import Function
+from .dtypes import int64
+from .dtypes import of_array as _engine_dtype
+from .rules import sum_to_shape
 
 
 # ----------------------------------------------------------------------------- arithmetic
 class Add(Function):
     op, grad_name = "add", "AddBackward0"
     rules = ("grad", "grad")
+    torch = "a + b"
 
     def forward(self, a, b):
         return a + b
@@ -27,6 +58,7 @@ class Add(Function):
 class Sub(Function):
     op, grad_name = "sub", "SubBackward0"
     rules = ("grad", "-grad")
+    torch = "a - b"
 
     def forward(self, a, b):
         if not hasattr(a, "shape"):
@@ -40,7 +72,7 @@ class Sub(Function):
 class Mul(Function):
     op, grad_name = "mul", "MulBackward0"
     rules = ("grad * b", "grad * a")
-    saves = (0, 1)
+    torch = "a * b"
 
     def forward(self, a, b):
         self.save(a, b)
@@ -55,7 +87,7 @@ class Mul(Function):
 class Div(Function):
     op, grad_name = "div", "DivBackward0"
     rules = ("grad / b", "-grad * a / b**2")
-    saves = (0, 1)
+    torch = "a / b"
 
     def forward(self, a, b):
         self.save(a, b)
@@ -70,6 +102,7 @@ class Div(Function):
 class Neg(Function):
     op, grad_name = "neg", "NegBackward0"
     rules = ("-grad",)
+    torch = "-a"
 
     def forward(self, a):
         return -a
@@ -79,18 +112,22 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """a ** b for a tensor and a scalar exponent, a scalar base, or two tensors."""
+    """a ** b for a tensor and a scalar exponent, a scalar base, or two tensors.
+
+    Where b == 0 the gradient to a is 0, and where a == 0 (with b >= 0) the gradient to b
+    is 0 rather than 0 * log(0) = NaN: PyTorch's choices, made explicitly below.
+    """
 
     op, grad_name = "pow", "PowBackward0"
-    rules = ("grad * b * a**(b-1)", "grad * a**b * log(a)")
-    saves = (0, 1)
-    saves_output = True
+    rules = ("grad * b * a**(b - 1)", "grad * a**b * log(a)")
+    torch = "a ** b"
 
     def forward(self, a, b):
         a_is_tensor, b_is_tensor = hasattr(a, "shape"), hasattr(b, "shape")
-        self.grad_name = (
-            ("PowBackward1" if b_is_tensor else "PowBackward0") if a_is_tensor else ("PowBackward2")
-        )
+        if not a_is_tensor:
+            self.grad_name = "PowBackward2"
+        elif b_is_tensor:
+            self.grad_name = "PowBackward1"
         out = a**b
         self.save(a, b, out)
         return out
@@ -106,7 +143,6 @@ class Pow(Function):
             else:
                 grad_a = grad * 0.0 if b == 0 else grad * b * a ** (b - 1)
         if needs_b:
-            # PyTorch's rule: 0 where a == 0 and b >= 0 (not 0 * log 0 = NaN)
             if hasattr(a, "shape"):
                 grad_b = xp.where((a == 0) & (b >= 0), 0.0, grad * out * xp.log(a))
             else:
@@ -121,24 +157,27 @@ class Pow(Function):
 
 
 def _log_scalar(value):
-    import math
-
     if value == 0:
         return -math.inf
     return math.log(value) if value > 0 else math.nan
 
 
 class Maximum(Function):
+    """The larger of a and b; at a tie each side gets half. A NaN on either side sends
+    the whole gradient to both, as PyTorch does (no comparison with NaN holds)."""
+
     op, grad_name = "maximum", "MaximumBackward0"
-    rules = ("grad where not a < b (half at ties)", "grad where not b < a (half at ties)")
-    saves = (0, 1)
+    rules = (
+        "where(a < b, 0, where(a == b, grad / 2, grad))",
+        "where(b < a, 0, where(a == b, grad / 2, grad))",
+    )
+    torch = "torch.maximum(a, b)"
 
     def forward(self, a, b):
         self.save(a, b)
         return self.xp.maximum(a, b)
 
     def backward(self, grad):
-        # PyTorch's rule: a NaN on either side sends the whole gradient to both
         a, b = self.saved
         xp = self.xp
         shared = xp.where(a == b, grad * 0.5, grad)
@@ -149,7 +188,7 @@ class Maximum(Function):
 class Exp(Function):
     op, grad_name = "exp", "ExpBackward0"
     rules = ("grad * exp(a)",)
-    saves_output = True
+    torch = "a.exp()"
 
     def forward(self, a):
         out = self.xp.exp(a)
@@ -166,7 +205,7 @@ class Exp(Function):
 class Sin(Function):
     op, grad_name = "sin", "SinBackward0"
     rules = ("grad * cos(a)",)
-    saves = (0,)
+    torch = "a.sin()"
 
     def forward(self, a):
         self.save(a)
@@ -179,7 +218,7 @@ class Sin(Function):
 class Cos(Function):
     op, grad_name = "cos", "CosBackward0"
     rules = ("-grad * sin(a)",)
-    saves = (0,)
+    torch = "a.cos()"
 
     def forward(self, a):
         self.save(a)
@@ -192,7 +231,7 @@ class Cos(Function):
 class Log(Function):
     op, grad_name = "log", "LogBackward0"
     rules = ("grad / a",)
-    saves = (0,)
+    torch = "a.log()"
 
     def forward(self, a):
         self.save(a)
@@ -207,15 +246,15 @@ class Sqrt(Function):
 
     op, grad_name = "sqrt", "SqrtBackward0"
     rules = ("grad / (2 * sqrt(a))",)
-    saves_output = True
+    torch = "a.sqrt()"
     zero_at_zero = False
 
     def forward(self, a, zero_at_zero=False):
         out = self.xp.sqrt(a)
         self.save(out)
-        if zero_at_zero:
+        if zero_at_zero:  # a constant input's std: the gradient is 0, not inf * 0 = NaN
             self.zero_at_zero = True
-            self.rules = ("grad / (2 * sqrt(a)), 0 where sqrt(a) = 0 (a constant input)",)
+            self.rules = ("where(sqrt(a) == 0, 0, grad / (2 * sqrt(a)))",)
         return out
 
     def backward(self, grad):
@@ -231,7 +270,7 @@ class Sqrt(Function):
 class Abs(Function):
     op, grad_name = "abs", "AbsBackward0"
     rules = ("grad * sign(a)",)
-    saves = (0,)
+    torch = "a.abs()"
 
     def forward(self, a):
         self.save(a)
@@ -245,7 +284,7 @@ class Abs(Function):
 class Tanh(Function):
     op, grad_name = "tanh", "TanhBackward0"
     rules = ("grad * (1 - tanh(a)**2)",)
-    saves_output = True
+    torch = "a.tanh()"
 
     def forward(self, a):
         out = self.xp.tanh(a)
@@ -263,7 +302,7 @@ class Tanh(Function):
 class Sigmoid(Function):
     op, grad_name = "sigmoid", "SigmoidBackward0"
     rules = ("grad * s * (1 - s)",)
-    saves_output = True
+    torch = "a.sigmoid()"
 
     def forward(self, a):
         out = self.xp.sigmoid(a)
@@ -281,7 +320,7 @@ class Sigmoid(Function):
 class Relu(Function):
     op, grad_name = "relu", "ReluBackward0"
     rules = ("grad * (a > 0)",)
-    saves_output = True
+    torch = "a.relu()"
 
     def forward(self, a):
         out = self.xp.relu(a)
@@ -298,12 +337,16 @@ class Relu(Function):
 
 class Clamp(Function):
     op, grad_name = "clamp", "ClampBackward1"
-    rules = ("grad where min <= a <= max, else 0",)
-    saves = (0,)
+    rules = ("grad * ((a >= min) & (a <= max))",)
+    torch = "a.clamp(low, high)"
 
     def forward(self, a, low=None, high=None):
         self.save(a)
         self.low, self.high = low, high
+        if high is None:
+            self.rules = ("grad * (a >= min)",)
+        elif low is None:
+            self.rules = ("grad * (a <= max)",)
         return self.xp.clip(a, low, high)
 
     def backward(self, grad):
@@ -315,37 +358,48 @@ class Clamp(Function):
             keep = keep & (a <= self.high)
         return (grad * keep,)
 
+    def named_values(self):
+        return {"a": self.saved[0] if self.saved else None, "min": self.low, "max": self.high}
+
 
 class Where(Function):
     op, grad_name = "where", "WhereBackward0"
-    rules = ("", "grad where condition", "grad where not condition")
+    inputs = ("condition", "a", "b")
+    rules = ("", "where(condition, grad, 0)", "where(condition, 0, grad)")
+    torch = "torch.where(condition, a, b)"
 
     def forward(self, condition, a, b):
-        self.condition = condition
+        self.save(condition)
         return self.xp.where(condition, a, b)
 
     def backward(self, grad):
-        xp, condition = self.xp, self.condition
+        xp, condition = self.xp, self.saved[0]
         return None, xp.where(condition, grad, 0.0), xp.where(condition, 0.0, grad)
 
 
 class MaskedFill(Function):
     op, grad_name = "masked_fill", "MaskedFillBackward0"
-    rules = ("grad where not mask, else 0",)
+    inputs = ("a", "mask", "value")
+    rules = ("where(mask, 0, grad)",)
+    torch = "a.masked_fill(mask, value)"
 
     def forward(self, a, mask, value):
-        self.mask = mask
+        self.save(mask)
         return self.xp.where(mask, value, a)
 
     def backward(self, grad):
-        return self.xp.where(self.mask, 0.0, grad), None
+        return self.xp.where(self.saved[0], 0.0, grad), None
+
+    def named_values(self):
+        return {"mask": self.saved[0]} if self.saved else {}
 
 
 class ToCopy(Function):
     """A change of dtype; its gradient goes back in the input's dtype."""
 
     op, grad_name = "to", "ToCopyBackward0"
-    rules = ("grad (cast back to the input's dtype)",)
+    rules = ("cast(grad, input_dtype)",)
+    torch = "a.to(dtype)"
 
     def forward(self, a, dtype):
         self.input_dtype = _engine_dtype(a)
@@ -354,10 +408,28 @@ class ToCopy(Function):
     def backward(self, grad):
         return (self.xp.astype(grad, self.input_dtype),)
 
+    def named_values(self):
+        return {"input_dtype": self.input_dtype}
+
+
+class ToDevice(Function):
+    """A move to another device (tensor.py makes this node: its input and output live on
+    different backends); the gradient moves back."""
+
+    op, grad_name = "to", "ToCopyBackward0"
+    rules = ("grad",)
+
+    def backward(self, grad):
+        back = self.source.backend
+        if self.xp.name == "torch" and back.name == "torch":
+            return (grad.to(back.torch_device),)
+        return (back.from_numpy(np.array(self.xp.to_numpy(grad))),)
+
 
 class Clone(Function):
     op, grad_name = "clone", "CloneBackward0"
     rules = ("grad",)
+    torch = "a.clone()"
 
     def forward(self, a):
         return self.xp.copy(a)
@@ -369,7 +441,8 @@ class Clone(Function):
 # ----------------------------------------------------------------------------- reductions
 class Sum(Function):
     op, grad_name = "sum", "SumBackward0"
-    rules = ("grad, broadcast back over the summed dims",)
+    rules = ("expand_to(grad, a_shape, dims)",)
+    torch = "a.sum(dims, keepdim)"
 
     def forward(self, a, dims=None, keepdim=False):
         self.input_shape, self.dims, self.keepdim = a.shape, dims, keepdim
@@ -380,17 +453,21 @@ class Sum(Function):
     def backward(self, grad):
         return (self.xp.broadcast_to(_keep_dims(self, grad), self.input_shape),)
 
+    def named_values(self):
+        return {"a_shape": tuple(self.input_shape), "dims": self.dims}
+
 
 class Mean(Function):
     op, grad_name = "mean", "MeanBackward0"
-    rules = ("grad / n, broadcast back over the averaged dims",)
+    rules = ("expand_to(grad, a_shape, dims) / n",)
+    torch = "a.mean(dims, keepdim)"
 
     def forward(self, a, dims=None, keepdim=False):
         self.input_shape, self.dims, self.keepdim = a.shape, dims, keepdim
         if dims is not None:
             self.grad_name = "MeanBackward1"
         out = self.xp.sum(a, axis=dims, keepdims=keepdim)
-        self.count = _count(a.shape, dims)
+        self.count = reduced_count(a.shape, dims)
         return out / self.count if self.count else out * float("nan")
 
     def backward(self, grad):
@@ -398,14 +475,15 @@ class Mean(Function):
         return (self.xp.broadcast_to(grad, self.input_shape),)
 
     def named_values(self):
-        return {"n": self.count}
+        return {"n": self.count, "a_shape": tuple(self.input_shape), "dims": self.dims}
 
 
-def _count(shape, dims) -> int:
-    count = 1
+def reduced_count(shape, dims) -> int:
+    """How many elements a reduction over ``dims`` (None: all of them) takes together."""
+    n = 1
     for d in range(len(shape)) if dims is None else dims:
-        count *= shape[d]
-    return count
+        n *= shape[d]
+    return n
 
 
 def _keep_dims(node, grad):
@@ -418,50 +496,76 @@ def _keep_dims(node, grad):
     return node.xp.reshape(grad, tuple(shape))
 
 
-class Extreme(Function):
-    """max() or min() over all elements; ties share the gradient equally."""
+class Max(Function):
+    """max() over all elements; ties share the gradient equally (so do NaNs, as in PyTorch)."""
 
     op, grad_name = "max", "MaxBackward1"
-    rules = ("grad / (number of maxima) where a equals the max, else 0",)
+    rules = ("where(a == max, grad / count(a == max), 0)",)
+    torch = "a.max()"
 
-    def forward(self, a, largest=True):
-        if not largest:
-            self.op, self.grad_name = "min", "MinBackward1"
-        out = self.xp.max(a) if largest else self.xp.min(a)
+    def forward(self, a):
+        out = self.pick(a)
         self.save(a, out)
         return out
 
+    def pick(self, a):
+        return self.xp.max(a)
+
     def backward(self, grad):
-        # a NaN max: the gradient is shared by the NaNs, as in PyTorch
         a, out = self.saved
         hits = self.xp.isnan(a) if bool(out != out) else a == out
         return (grad * hits / int(self.xp.sum(hits)),)
 
+    def named_values(self):
+        a, out = self.saved or (None, None)
+        return {"a": a, self.op: out}
 
-class ExtremeDim(Function):
-    """max(dim) or min(dim): (values, indices); the gradient goes to the chosen index."""
+
+class Min(Max):
+    op, grad_name = "min", "MinBackward1"
+    rules = ("where(a == min, grad / count(a == min), 0)",)
+    torch = "a.min()"
+
+    def pick(self, a):
+        return self.xp.min(a)
+
+
+class MaxDim(Function):
+    """max(dim): (values, indices); the gradient goes to the index that was chosen."""
 
     op, grad_name = "max", "MaxBackward0"
-    rules = ("grad at the index of the max along dim, else 0",)
+    rules = ("scatter_add(a_shape, dim, index, grad)",)
+    torch = "a.max(dim, keepdim).values"
     extra_outputs = 1
 
-    def forward(self, a, dim, keepdim=False, largest=True):
+    def forward(self, a, dim, keepdim=False):
         xp = self.xp
-        if not largest:
-            self.op, self.grad_name = "min", "MinBackward0"
-        pick = xp.argmax if largest else xp.argmin
-        index = pick(a, axis=dim, keepdims=True)
+        index = self.pick(a, dim)
         values = xp.take_along_axis(a, index, dim)
-        self.input_shape, self.dim, self.dtype, self.index = a.shape, dim, a.dtype, index
+        self.input_shape, self.dim, self.index = a.shape, dim, index
         if not keepdim:
             values, index = _drop_dim(xp, values, dim), _drop_dim(xp, index, dim)
         return values, index
+
+    def pick(self, a, dim):
+        return self.xp.argmax(a, axis=dim, keepdims=True)
 
     def backward(self, grad):
         shape = list(self.input_shape)
         shape[self.dim] = 1
         grad = self.xp.reshape(grad, tuple(shape))
         return (_scatter(self, grad, self.index),)
+
+    def named_values(self):
+        return {"a_shape": tuple(self.input_shape), "dim": self.dim, "index": self.index}
+
+
+class MinDim(MaxDim):
+    op, grad_name = "min", "MinBackward0"
+    torch = "a.min(dim, keepdim).values"
+
+    def pick(self, a, dim):
+        return self.xp.argmin(a, axis=dim, keepdims=True)
 
 
 def _drop_dim(xp, array, dim):
@@ -475,24 +579,22 @@ def _scatter(node, grad, index):
     return node.xp.scatter_add(tuple(node.input_shape), dtype, node.dim, index, grad)
 
 
-def _engine_dtype(array):
-    from .dtypes import of_array
-
-    return of_array(array)
-
-
 class Prod(Function):
+    """The product; its backward multiplies the other elements (exactly, even with zeros,
+    which the words' ``prod / a`` cannot do)."""
+
     op, grad_name = "prod", "ProdBackward0"
-    rules = ("grad * (product of the other elements)",)
-    saves = (0,)
+    rules = ("expand_to(grad * prod, a_shape, dims) / a",)
+    torch = "a.prod() if dim is None else a.prod(dim, keepdim)"
 
     def forward(self, a, dim=None, keepdim=False):
-        self.save(a)
         self.dim, self.keepdim, self.input_shape = dim, keepdim, a.shape
         self.dims = None if dim is None else (dim,)
         if dim is not None:
             self.grad_name = "ProdBackward1"
-        return self.xp.prod(a, axis=dim, keepdims=keepdim)
+        out = self.xp.prod(a, axis=dim, keepdims=keepdim)
+        self.save(a, out)
+        return out
 
     def backward(self, grad):
         xp, a = self.xp, self.saved[0]
@@ -502,6 +604,10 @@ class Prod(Function):
         others = _exclusive_product(xp, a, self.dim)
         return (_keep_dims(self, grad) * others,)
 
+    def named_values(self):
+        a, out = self.saved or (None, None)
+        return {"a": a, "prod": out, "a_shape": tuple(self.input_shape), "dims": self.dims}
+
 
 def _exclusive_product(xp, a, dim):
     """Product of all elements along dim except each one itself, exact even with zeros."""
@@ -509,13 +615,14 @@ def _exclusive_product(xp, a, dim):
     ones_shape = list(a.shape)
     ones_shape[dim] = 1
     ones = xp.ones(tuple(ones_shape), _engine_dtype(a))
-    before = xp.cumprod(xp.concatenate([ones, _narrow(xp, a, dim, 0, n - 1)], dim), dim)
+    before = xp.cumprod(xp.concatenate([ones, narrow(xp, a, dim, 0, n - 1)], dim), dim)
     flipped = xp.flip(a, dim)
-    after = xp.cumprod(xp.concatenate([ones, _narrow(xp, flipped, dim, 0, n - 1)], dim), dim)
+    after = xp.cumprod(xp.concatenate([ones, narrow(xp, flipped, dim, 0, n - 1)], dim), dim)
     return before * xp.flip(after, dim)
 
 
-def _narrow(xp, a, dim, start, length):
+def narrow(xp, a, dim, start, length):
+    """a[..., start:start + length, ...] along dim."""
     key = [slice(None)] * a.ndim
     key[dim] = slice(start, start + length)
     return a[tuple(key)]
@@ -523,7 +630,8 @@ def _narrow(xp, a, dim, start, length):
 
 class TopK(Function):
     op, grad_name = "topk", "TopkBackward0"
-    rules = ("grad at the chosen indices, else 0",)
+    rules = ("scatter_add(a_shape, dim, index, grad)",)
+    torch = "a.topk(k, dim, largest).values"
     extra_outputs = 1
 
     def forward(self, a, k, dim, largest=True):
@@ -534,24 +642,26 @@ class TopK(Function):
     def backward(self, grad):
         return (_scatter(self, grad, self.index),)
 
+    def named_values(self):
+        return {"a_shape": tuple(self.input_shape), "dim": self.dim, "index": self.index}
+
 
 class Softmax(Function):
     """exp(a - max) / sum(exp(a - max)): shifting by the max keeps exp from overflowing."""
 
     op, grad_name = "softmax", "SoftmaxBackward0"
     rules = ("y * (grad - sum(grad * y, dim))",)
-    saves_output = True
+    torch = "a.softmax(dim)"
 
     def forward(self, a, dim):
         xp = self.xp
         self.dim = dim
         if 0 in a.shape:  # nothing to normalise (numpy's max has no empty reduction)
-            self.save(xp.copy(a))
-            return xp.copy(a)
-        e = xp.exp(a - xp.max(a, axis=dim, keepdims=True))
-        out = e / xp.sum(e, axis=dim, keepdims=True)
+            out = xp.copy(a)
+        else:
+            e = xp.exp(a - xp.max(a, axis=dim, keepdims=True))
+            out = e / xp.sum(e, axis=dim, keepdims=True)
         self.save(out)
-        self.dim = dim
         return out
 
     def backward(self, grad):
@@ -559,7 +669,7 @@ class Softmax(Function):
         return (y * (grad - self.xp.sum(grad * y, axis=self.dim, keepdims=True)),)
 
     def named_values(self):
-        return {"y": self.saved[0]} if self.saved else {}
+        return {"y": self.saved[0], "dim": self.dim} if self.saved else {}
 
 
 class LogSoftmax(Function):
@@ -567,18 +677,17 @@ class LogSoftmax(Function):
 
     op, grad_name = "log_softmax", "LogSoftmaxBackward0"
     rules = ("grad - exp(y) * sum(grad, dim)",)
-    saves_output = True
+    torch = "a.log_softmax(dim)"
 
     def forward(self, a, dim):
         xp = self.xp
         self.dim = dim
         if 0 in a.shape:  # nothing to normalise (numpy's max has no empty reduction)
-            self.save(xp.copy(a))
-            return xp.copy(a)
-        shifted = a - xp.max(a, axis=dim, keepdims=True)
-        out = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+            out = xp.copy(a)
+        else:
+            shifted = a - xp.max(a, axis=dim, keepdims=True)
+            out = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
         self.save(out)
-        self.dim = dim
         return out
 
     def backward(self, grad):
@@ -586,20 +695,25 @@ class LogSoftmax(Function):
         return (grad - xp.exp(y) * xp.sum(grad, axis=self.dim, keepdims=True),)
 
     def named_values(self):
-        return {"y": self.saved[0]} if self.saved else {}
+        return {"y": self.saved[0], "dim": self.dim} if self.saved else {}
 
 
 # ----------------------------------------------------------------------------- linear algebra
 class MatMul(Function):
-    """a @ b with numpy's rules: 1-D operands are promoted, batch dims broadcast."""
+    """a @ b with numpy's rules: 1-D operands are promoted, batch dims broadcast.
+
+    The rule depends on the operands' dims, as PyTorch's node name does: matrices (Mm),
+    stacks of matrices (Bmm), two vectors (Dot), a matrix and a vector (Mv) or the other
+    way round; ``outer`` and ``mv`` are the vector products, stacked where needed.
+    """
 
     op, grad_name = "matmul", "MmBackward0"
     rules = ("grad @ b.T", "a.T @ grad")
-    saves = (0, 1)
+    torch = "a @ b"
 
     def forward(self, a, b):
         self.save(a, b)
-        self.grad_name = _matmul_name(a.ndim, b.ndim)
+        self.grad_name, self.rules = _matmul_kind(a.ndim, b.ndim)
         return self.xp.matmul(a, b)
 
     def backward(self, grad):
@@ -628,20 +742,24 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
-def _matmul_name(a_ndim, b_ndim) -> str:
+def _matmul_kind(a_ndim: int, b_ndim: int) -> tuple[str, tuple[str, str]]:
+    """PyTorch's node name for a @ b, and the rules for those dims."""
     if a_ndim == 1 and b_ndim == 1:
-        return "DotBackward0"
-    if a_ndim == 2 and b_ndim == 1:
-        return "MvBackward0"
-    if a_ndim <= 2 and b_ndim == 2:
-        return "MmBackward0"
-    return "BmmBackward0"
+        return "DotBackward0", ("grad * b", "grad * a")
+    if b_ndim == 1:
+        return "MvBackward0", ("outer(grad, b)", "mv(a.mT, grad)")
+    if a_ndim == 1:
+        return ("MmBackward0" if b_ndim == 2 else "BmmBackward0"), ("mv(b, grad)", "outer(a, grad)")
+    if a_ndim == 2 and b_ndim == 2:
+        return "MmBackward0", ("grad @ b.T", "a.T @ grad")
+    return "BmmBackward0", ("grad @ b.mT", "a.mT @ grad")
 
 
 # ----------------------------------------------------------------------------- shape and views
 class Reshape(Function):
     op, grad_name = "reshape", "ViewBackward0"
-    rules = ("grad reshaped back to a's shape",)
+    rules = ("reshape(grad, a_shape)",)
+    torch = "a.reshape(shape)"
 
     def forward(self, a, shape):
         self.input_shape = a.shape
@@ -650,58 +768,88 @@ class Reshape(Function):
     def backward(self, grad):
         return (self.xp.reshape(grad, self.input_shape),)
 
+    def named_values(self):
+        return {"a_shape": tuple(self.input_shape)}
+
 
 class Permute(Function):
     op, grad_name = "permute", "PermuteBackward0"
-    rules = ("grad with its dims put back in order",)
+    rules = ("permute(grad, inverse)",)
+    torch = "a.permute(dims)"
 
-    def forward(self, a, dims, name="PermuteBackward0"):
-        self.dims, self.grad_name = dims, name
-        if name == "TransposeBackward0":
-            self.op = "transpose"
+    def forward(self, a, dims):
+        self.dims = dims
         return self.xp.permute(a, dims)
 
     def backward(self, grad):
+        return (self.xp.permute(grad, self.inverse()),)
+
+    def inverse(self) -> tuple:
+        """The permutation that puts the dims back in order."""
         inverse = [0] * len(self.dims)
         for i, d in enumerate(self.dims):
             inverse[d] = i
-        return (self.xp.permute(grad, tuple(inverse)),)
+        return tuple(inverse)
+
+    def named_values(self):
+        return {"inverse": self.inverse()}
+
+
+class Transpose(Permute):
+    """a.transpose(d0, d1) and a.T: a permutation that swaps two dims."""
+
+    op, grad_name = "transpose", "TransposeBackward0"
 
 
 class Expand(Function):
+    """a broadcast to a bigger shape without copying: its backward is broadcasting's."""
+
     op, grad_name = "expand", "ExpandBackward0"
-    rules = ("grad summed over the expanded dims",)
+    rules = ("sum_to_shape(grad, a_shape)",)
+    torch = "a.expand(shape)"
 
     def forward(self, a, shape):
+        self.input_shape = a.shape
         return self.xp.broadcast_to(a, shape)
 
     def backward(self, grad):
-        return (grad,)  # the engine sums it back to the input's shape
+        return (sum_to_shape(self.xp, grad, self.input_shape),)
+
+    def named_values(self):
+        return {"a_shape": tuple(self.input_shape)}
 
 
 class Squeeze(Function):
     op, grad_name = "squeeze", "SqueezeBackward0"
-    rules = ("grad reshaped back to a's shape",)
+    rules = ("reshape(grad, a_shape)",)
+    torch = "a.reshape(shape)"
 
-    def forward(self, a, shape, name="SqueezeBackward0"):
-        self.input_shape, self.grad_name = a.shape, name
-        if name == "UnsqueezeBackward0":
-            self.op = "unsqueeze"
+    def forward(self, a, shape, dim=None):
+        self.input_shape = a.shape
+        if dim is not None:
+            self.grad_name = "SqueezeBackward1"
         return self.xp.reshape(a, shape)
 
     def backward(self, grad):
         return (self.xp.reshape(grad, self.input_shape),)
+
+    def named_values(self):
+        return {"a_shape": tuple(self.input_shape)}
+
+
+class Unsqueeze(Squeeze):
+    op, grad_name = "unsqueeze", "UnsqueezeBackward0"
 
 
 class Index(Function):
     """a[key]; backward puts the gradient back where the elements came from."""
 
     op, grad_name = "getitem", "IndexBackward0"
-    rules = ("grad placed back at the indexed positions (repeats add up)",)
+    rules = ("index_add(a_shape, key, grad)",)
+    torch = "a[key]"
 
     def forward(self, a, key, advanced=False, name="IndexBackward0"):
         self.input_shape, self.key, self.advanced, self.grad_name = a.shape, key, advanced, name
-        self.dtype = _engine_dtype(a)
         return a[key]
 
     def backward(self, grad):
@@ -710,21 +858,19 @@ class Index(Function):
             out = xp.zeros(shape, _engine_dtype(grad))
             out[self.key] = grad
             return (out,)
-        numel = _count(shape, None)
-        positions = xp.reshape(xp.arange(0, numel, 1, _int64()), shape)[self.key]
+        numel = reduced_count(shape, None)
+        positions = xp.reshape(xp.arange(0, numel, 1, int64), shape)[self.key]
         flat = xp.index_add_flat(numel, _engine_dtype(grad), positions, grad)
         return (xp.reshape(flat, shape),)
 
-
-def _int64():
-    from .dtypes import int64
-
-    return int64
+    def named_values(self):
+        return {"a_shape": tuple(self.input_shape), "key": self.key}
 
 
 class Gather(Function):
     op, grad_name = "gather", "GatherBackward0"
-    rules = ("grad added back at the gathered positions",)
+    rules = ("scatter_add(a_shape, dim, index, grad)",)
+    torch = "a.gather(dim, index)"
 
     def forward(self, a, dim, index):
         self.input_shape, self.dim, self.index = a.shape, dim, index
@@ -733,29 +879,40 @@ class Gather(Function):
     def backward(self, grad):
         return (_scatter(self, grad, self.index),)
 
+    def named_values(self):
+        return {"a_shape": tuple(self.input_shape), "dim": self.dim, "index": self.index}
+
 
 class Cat(Function):
     op, grad_name = "cat", "CatBackward0"
-    rules = ("the slice of grad that came from this input",)
+    torch = "torch.cat(inputs, dim)"
 
     def forward(self, *arrays, dim):
         self.dim, self.sizes = dim, [x.shape[dim] for x in arrays]
+        starts = [sum(self.sizes[:i]) for i in range(len(arrays))]
+        self.rules = tuple(
+            f"narrow(grad, dim, {start}, {size})" for start, size in zip(starts, self.sizes)
+        )
         return self.xp.concatenate(arrays, dim)
 
     def backward(self, grad):
         grads, start = [], 0
         for size in self.sizes:
-            grads.append(_narrow(self.xp, grad, self.dim, start, size))
+            grads.append(narrow(self.xp, grad, self.dim, start, size))
             start += size
         return tuple(grads)
+
+    def named_values(self):
+        return {"dim": self.dim}
 
 
 class Stack(Function):
     op, grad_name = "stack", "StackBackward0"
-    rules = ("grad at this input's position along dim",)
+    torch = "torch.stack(inputs, dim)"
 
     def forward(self, *arrays, dim):
         self.dim, self.count = dim, len(arrays)
+        self.rules = tuple(f"select(grad, dim, {i})" for i in range(len(arrays)))
         return self.xp.stack(arrays, dim)
 
     def backward(self, grad):
@@ -766,79 +923,158 @@ class Stack(Function):
             grads.append(grad[tuple(key)])
         return tuple(grads)
 
+    def named_values(self):
+        return {"dim": self.dim}
+
 
 # ----------------------------------------------------------------------------- no gradient
 class Compare(Function):
-    """==, !=, <, <=, >, >=: bool results, no gradient."""
+    """==, !=, <, <=, >, >=: bool results, no gradient (one subclass each, below)."""
 
-    op, grad_name = "compare", "CompareBackward"
-    differentiable = False
-    _ops = {
-        "eq": lambda a, b: a == b,
-        "ne": lambda a, b: a != b,
-        "lt": lambda a, b: a < b,
-        "le": lambda a, b: a <= b,
-        "gt": lambda a, b: a > b,
-        "ge": lambda a, b: a >= b,
-    }
-
-    def forward(self, a, b, kind):
-        self.op = kind
-        return self._ops[kind](a, b)
-
-
-class ArgExtreme(Function):
-    op, grad_name = "argmax", "ArgmaxBackward"
     differentiable = False
 
-    def forward(self, a, dim=None, keepdim=False, largest=True):
+    def forward(self, a, b):
+        return self.compare(a, b)
+
+
+class Eq(Compare):
+    op, torch = "eq", "a == b"
+
+    def compare(self, a, b):
+        return a == b
+
+
+class Ne(Compare):
+    op, torch = "ne", "a != b"
+
+    def compare(self, a, b):
+        return a != b
+
+
+class Lt(Compare):
+    op, torch = "lt", "a < b"
+
+    def compare(self, a, b):
+        return a < b
+
+
+class Le(Compare):
+    op, torch = "le", "a <= b"
+
+    def compare(self, a, b):
+        return a <= b
+
+
+class Gt(Compare):
+    op, torch = "gt", "a > b"
+
+    def compare(self, a, b):
+        return a > b
+
+
+class Ge(Compare):
+    op, torch = "ge", "a >= b"
+
+    def compare(self, a, b):
+        return a >= b
+
+
+class ArgMax(Function):
+    op = "argmax"
+    torch = "a.argmax(dim, keepdim)"
+    differentiable = False
+
+    def forward(self, a, dim=None, keepdim=False):
         xp = self.xp
-        if not largest:
-            self.op = "argmin"
-        pick = xp.argmax if largest else xp.argmin
         if dim is None:
-            out = pick(xp.reshape(a, (-1,)))
+            out = self.pick(xp.reshape(a, (-1,)), None, False)
             return xp.reshape(out, (1,) * a.ndim) if keepdim else out
-        return pick(a, axis=dim, keepdims=keepdim)
+        return self.pick(a, dim, keepdim)
+
+    def pick(self, a, dim, keepdim):
+        return self.xp.argmax(a, axis=dim, keepdims=keepdim)
 
 
-class Logical(Function):
-    op, grad_name = "logical", "LogicalBackward"
+class ArgMin(ArgMax):
+    op = "argmin"
+    torch = "a.argmin(dim, keepdim)"
+
+    def pick(self, a, dim, keepdim):
+        return self.xp.argmin(a, axis=dim, keepdims=keepdim)
+
+
+class LogicalNot(Function):
+    op, torch = "logical_not", "a.logical_not()"
     differentiable = False
 
-    def forward(self, a, b=None, kind="not"):
-        self.op = f"logical_{kind}"
-        if kind == "not":
-            return self.xp.logical_not(a)
-        return (a & b) if kind == "and" else (a | b) if kind == "or" else (a ^ b)
+    def forward(self, a):
+        return self.xp.logical_not(a)
+
+
+class LogicalAnd(Function):
+    op, torch = "logical_and", "a & b"
+    differentiable = False
+
+    def forward(self, a, b):
+        return a & b
+
+
+class LogicalOr(Function):
+    op, torch = "logical_or", "a | b"
+    differentiable = False
+
+    def forward(self, a, b):
+        return a | b
+
+
+class LogicalXor(Function):
+    op, torch = "logical_xor", "a ^ b"
+    differentiable = False
+
+    def forward(self, a, b):
+        return a ^ b
 
 
 # ----------------------------------------------------------------------------- fused for nn
 class Gelu(Function):
-    """x * Phi(x), exactly (with erf) or with PyTorch's tanh approximation."""
+    """a * Phi(a), exactly (with erf) or with PyTorch's tanh approximation."""
 
     op, grad_name = "gelu", "GeluBackward0"
     rules = ("grad * (Phi(a) + a * phi(a))",)
-    saves = (0,)
+    torch = "F.gelu(a, approximate=approximate)"
 
     def forward(self, a, approximate="none"):
         self.save(a)
         self.approximate = approximate
         xp = self.xp
         if approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (a + 0.044715 * a * a * a)
-            return 0.5 * a * (1 + xp.tanh(inner))
+            self.rules = (
+                "grad * (0.5 * (1 + t) + 0.5 * a * (1 - t**2) * k * (1 + 3 * 0.044715 * a**2))",
+            )
+            return 0.5 * a * (1 + xp.tanh(_tanh_inner(a)))
         return 0.5 * a * (1 + xp.erf(a * _SQRT_HALF))
 
     def backward(self, grad):
         xp, a = self.xp, self.saved[0]
         if self.approximate == "tanh":
-            t = xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a * a * a))
+            t = xp.tanh(_tanh_inner(a))
             slope = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
             return (grad * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * slope),)
         cdf = 0.5 * (1 + xp.erf(a * _SQRT_HALF))
         pdf = xp.exp(-0.5 * a * a) * _INV_SQRT_2PI
         return (grad * (cdf + a * pdf),)
+
+    def named_values(self):
+        if not self.saved:
+            return {}
+        a = self.saved[0]
+        if self.approximate != "tanh":
+            return {"a": a}
+        return {"a": a, "t": self.xp.tanh(_tanh_inner(a)), "k": _SQRT_2_OVER_PI}
+
+
+def _tanh_inner(a):
+    return _SQRT_2_OVER_PI * (a + 0.044715 * a * a * a)
 
 
 _SQRT_HALF = 0.7071067811865476
@@ -847,10 +1083,16 @@ _INV_SQRT_2PI = 0.3989422804014327
 
 
 class NllLoss(Function):
-    """-logp[target], averaged over the targets that are not ignore_index (or summed)."""
+    """-logp[target], averaged over the targets that are not ignore_index (or summed).
+
+    ``onehot`` in the words is the targets' classes, one-hot, with the rows of ignored
+    targets all 0.
+    """
 
     op, grad_name = "nll_loss", "NllLossBackward0"
-    rules = ("-grad / n at each target's class, 0 elsewhere",)
+    inputs = ("logp", "target")
+    rules = ("-grad * onehot / n",)
+    torch = "F.nll_loss(logp, target, ignore_index=ignore_index, reduction=reduction)"
 
     def forward(self, logp, target, ignore_index=-100, reduction="mean"):
         xp = self.xp
@@ -859,13 +1101,16 @@ class NllLoss(Function):
             logp, target = logp[None, :], xp.reshape(target, (1,))
         valid = target != ignore_index
         safe = xp.where(valid, target, 0)
-        rows = xp.arange(0, logp.shape[0], 1, _int64())
+        rows = xp.arange(0, logp.shape[0], 1, int64)
         picked = -logp[rows, safe] * valid
         self.shape, self.rows, self.safe, self.valid = logp.shape, rows, safe, valid
         self.single, self.reduction = single, reduction
         self.count = int(xp.sum(valid))
         if reduction == "none":
+            self.rules = ("-grad * onehot" if single else "-grad[:, None] * onehot",)
             return picked[0] if single else picked
+        if reduction == "sum":
+            self.rules = ("-grad * onehot",)
         total = xp.sum(picked)
         return total / self.count if reduction == "mean" else total
 
@@ -881,4 +1126,6 @@ class NllLoss(Function):
         return (out[0] if self.single else out), None
 
     def named_values(self):
-        return {"n": self.count}
+        onehot = self.xp.zeros(tuple(self.shape), int64)
+        onehot[self.rows, self.safe] = self.xp.astype(self.valid, int64)
+        return {"n": self.count, "onehot": onehot[0] if self.single else onehot}

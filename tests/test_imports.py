@@ -131,3 +131,67 @@ def test_every_package_folder_is_listed_for_the_wheel():
             parts = init.parent.relative_to(ROOT / folder).parts
             folders.add(".".join((package, *parts)))
     assert folders - listed == set()
+
+
+# ---------------------------------------------------------------- the engine's layers
+def _module_of(path: Path) -> str:
+    parts = path.relative_to(ENGINE).with_suffix("").parts
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(("nnbench.engine", *parts))
+
+
+def _engine_import_graph() -> dict[str, set[str]]:
+    """module -> the engine modules it imports, anywhere in the file (inside functions
+    too: a late import still makes a cycle, only a hidden one)."""
+    modules = {_module_of(p): p for p in ENGINE.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for module, _, function in _imported_modules(path):
+            if (path, function) == LAZY_EXPORT:
+                continue
+            if module in modules and module != name:
+                found.add(module)
+        # `from . import dtypes` names both the package and dtypes: keep the module only
+        graph[name] = {m for m in found if not any(o.startswith(m + ".") for o in found)}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state, path = {}, []
+
+    def visit(node):
+        state[node] = "open"
+        path.append(node)
+        for child in sorted(graph.get(node, ())):
+            if state.get(child) == "open":
+                return path[path.index(child) :] + [child]
+            if child not in state:
+                found = visit(child)
+                if found:
+                    return found
+        state[node] = "done"
+        path.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def test_the_engine_imports_form_layers_without_cycles():
+    """tensor <-> creation, nn.module <-> interop and autograd's back-patched Tensor are
+    gone: each module imports only modules below it (packages may import their parts)."""
+    graph = _engine_import_graph()
+    for name in graph:  # a package importing its own submodules is not a cycle
+        graph[name] = {m for m in graph[name] if not name.startswith(m + ".")}
+    assert _cycle(graph) is None
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None

@@ -23,7 +23,7 @@ from ..errors import (
     describe,
     shape_str,
 )
-from ..tensor import Tensor
+from ..tensor import Tensor, apply
 from .module import module_name
 
 
@@ -64,7 +64,7 @@ def _softmax_dim(op: str, x: Tensor, dim):
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
-    return O.Gelu.apply(x, approximate=approximate)
+    return apply(O.Gelu, x, approximate=approximate)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -235,7 +235,7 @@ def _check_target(op: str, logits: Tensor, target, ignore_index: int) -> Tensor:
 def nll_loss(logp, target, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     _check_reduction("nll_loss", reduction)
     _check_target("nll_loss", logp, target, ignore_index)
-    return O.NllLoss.apply(logp, target, ignore_index=ignore_index, reduction=reduction)
+    return apply(O.NllLoss, logp, target, ignore_index=ignore_index, reduction=reduction)
 
 
 def cross_entropy(
@@ -255,7 +255,7 @@ def cross_entropy(
         return _soft_cross_entropy(logits, target, reduction, label_smoothing)
     _check_target("cross_entropy", logits, target, ignore_index)
     logp = logits.log_softmax(-1)
-    loss = O.NllLoss.apply(logp, target, ignore_index=ignore_index, reduction=reduction)
+    loss = apply(O.NllLoss, logp, target, ignore_index=ignore_index, reduction=reduction)
     if not label_smoothing:
         return loss
     valid = (target != ignore_index).to(logp.dtype)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping
 
-from .. import autograd
+from .. import autograd, interop
 from ..autograd import STATE, Function
+from ..creation import zeros
 from ..errors import DTypeError, EngineError, ShapeError, describe, shape_str
-from ..tensor import Tensor
+from ..tensor import Tensor, apply
 
 
 class Parameter(Tensor):
@@ -18,8 +19,6 @@ class Parameter(Tensor):
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True):
         if data is None:
-            from ..creation import zeros
-
             data = zeros(0)
         if not isinstance(data, Tensor):
             raise TypeError(
@@ -32,7 +31,7 @@ class Parameter(Tensor):
                 f"{describe('data', data)}. Convert it with data.float(), or pass "
                 "requires_grad=False for a parameter that is never trained."
             )
-        return cls._make(data.array, data.device, requires_grad)
+        return cls.wrap(data.array, data.device, requires_grad)
 
     def __init__(self, data=None, requires_grad: bool = True):
         pass
@@ -192,7 +191,7 @@ class Module:
             if result is not None:
                 output = result
         if hooked and isinstance(output, Tensor) and output.requires_grad:
-            output = _HookOutput.apply(output, state=state)
+            output = apply(_HookOutput, output, state=state)
         return output
 
     def register_forward_hook(self, hook):
@@ -271,15 +270,11 @@ class Module:
     # ------------------------------------------------------------------ interop
     def to_torch(self):
         """An equivalent torch.nn.Module with the same weights."""
-        from ..interop import to_torch
-
-        return to_torch(self)
+        return interop.to_torch(self)
 
     @staticmethod
     def from_torch(torch_module) -> Module:
-        from ..interop import from_torch
-
-        return from_torch(torch_module)
+        return interop.from_torch(torch_module, _engine_layers())
 
     # ------------------------------------------------------------------ repr
     def extra_repr(self) -> str:
@@ -294,6 +289,17 @@ class Module:
         if not children:
             return head + ")"
         return head + "\n  " + "\n  ".join(children) + "\n)"
+
+
+def _engine_layers() -> dict[str, type]:
+    """The engine's own layer classes by name (Linear, ReLU, ...), for from_torch."""
+    found, stack = {}, [Module]
+    while stack:
+        for cls in stack.pop().__subclasses__():
+            if cls.__module__.startswith("nnbench.engine.nn"):
+                found.setdefault(cls.__name__, cls)
+            stack.append(cls)
+    return found
 
 
 def module_name(module: Module) -> str:
@@ -398,7 +404,7 @@ def _hook_inputs(module, args):
         if isinstance(a, Tensor):
             if a.requires_grad:
                 state.pending += 1
-                a = _HookInput.apply(a, state=state, position=position)
+                a = apply(_HookInput, a, state=state, position=position)
             position += 1
         wrapped.append(a)
     return tuple(wrapped), state
@@ -413,14 +419,14 @@ class _HookOutput(Function):
     """Identity that notes the module's output gradient (PyTorch's hook node)."""
 
     op, grad_name = "backward_hook", "BackwardHookFunctionBackward"
-    rules = ("grad (seen by the module's backward hook)",)
+    rules = ("grad",)  # unchanged: the hook only sees it
 
     def forward(self, a, state):
         self.state = state
         return a
 
     def backward(self, grad):
-        self.state.grad_output = Tensor._make(grad, self.xp.device)
+        self.state.grad_output = Tensor.wrap(grad, self.xp.device)
         if self.state.pending == 0:  # no input needs a gradient: fire now, as PyTorch does
             _fire(self.state)
         return (grad,)
@@ -428,7 +434,7 @@ class _HookOutput(Function):
 
 class _HookInput(Function):
     op, grad_name = "backward_hook", "BackwardHookFunctionBackward"
-    rules = ("grad (seen by the module's backward hook)",)
+    rules = ("grad",)  # unchanged: the hook only sees it
 
     def forward(self, a, state, position):
         self.state, self.position = state, position
@@ -436,7 +442,7 @@ class _HookInput(Function):
 
     def backward(self, grad):
         state = self.state
-        state.grad_input[self.position] = Tensor._make(grad, self.xp.device)
+        state.grad_input[self.position] = Tensor.wrap(grad, self.xp.device)
         state.pending -= 1
         if state.pending == 0:
             _fire(state)

@@ -92,7 +92,7 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is not None:
                         self._update(p, p.grad.array, self.state.setdefault(p, {}), group)
-                        p._vc[0] += 1
+                        p.version_counter.bump()
         return loss
 
     def _update(self, p: Tensor, grad, state: dict, group: dict) -> None:
@@ -111,7 +111,7 @@ class Optimizer:
         if name not in state:
             xp = like.device.backend
             array = xp.zeros(tuple(like.shape), like.dtype) if fill is None else xp.copy(fill)
-            state[name] = Tensor._make(array, like.device)
+            state[name] = Tensor.wrap(array, like.device)
         return state[name]
 
     # ------------------------------------------------------------------ state
@@ -390,8 +390,7 @@ def _group_params(name: str, params) -> tuple[list, list]:
                 f"{name}: optimizer can only optimize Tensors, but parameter {i} is "
                 f"{type(p).__name__} ({p!r:.60}); pass model.parameters() or a list of tensors"
             )
-        retained = p.grad_fn is not None and getattr(p.grad_fn, "_retained", None) is not None
-        if not (p.is_leaf or retained):
+        if not (p.is_leaf or p.retains_grad):
             raise ValueError(
                 f"{name}: can't optimize a non-leaf Tensor: parameter {i} (shape "
                 f"{shape_str(tuple(p.shape))}) was computed by {p.grad_fn.name()}, so its "
@@ -459,7 +458,7 @@ def _saved_entry(name: str, index: int, saved: dict, p: Tensor) -> dict:
                     f"{shape_str(tuple(value.shape))}, but the parameter has shape "
                     f"{shape_str(tuple(p.shape))}; the checkpoint does not match this model"
                 )
-            value = Tensor._make(p.device.backend.copy(value.to(p.device).array), p.device)
+            value = Tensor.wrap(p.device.backend.copy(value.to(p.device).array), p.device)
         entry[key] = value
     return entry
 

@@ -2,104 +2,69 @@
 
 The Graph pane asks, for the node on screen, how far the engine's output (forward) and
 the gradients it sent (backward) are from what PyTorch computes for the very same
-inputs. torch is imported on first use, in the worker that asks.
+inputs. Each op class states itself in PyTorch's words (``Mul.torch == "a * b"``, over
+its input names and its settings), so there is no second table of ops here: the check
+evaluates those words with torch tensors. torch is imported on first use, in the worker
+that asks.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import numpy as np
 
-from .. import ops as O
+from ..dtypes import DType
 from ..formatting import to_numpy
 
 
-def _torch_key(key):
-    import torch
-
-    def convert(k):
-        if isinstance(k, np.ndarray):
-            return torch.from_numpy(k)
-        if hasattr(k, "detach"):
-            return k.cpu()
-        return k
-
-    return tuple(convert(k) for k in key)
+def supported(function) -> bool:
+    """Whether the op says how PyTorch computes it (ops without gradients included)."""
+    return getattr(function, "torch", None) is not None
 
 
-def _forward_rules():
+@functools.cache
+def _compiled(expression: str):
+    return compile(expression, f"<{expression}>", "eval")
+
+
+@functools.cache
+def _defaults(function) -> dict:
+    """The op's settings that a call may leave out, with their default values."""
+    signature = inspect.signature(function.forward)
+    return {
+        name: p.default
+        for name, p in signature.parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
+def torch_output(function, params: dict, torch_inputs: list):
+    """What PyTorch computes for this op on these (torch) inputs and settings."""
     import torch
     import torch.nn.functional as F
 
-    def reduce(fn):
-        return lambda p, a: (
-            fn(a, dim=p["dims"], keepdim=p["keepdim"]) if p.get("dims") is not None else fn(a)
-        )
-
-    def extreme_dim(p, a):
-        fn = torch.max if p.get("largest", True) else torch.min
-        out = fn(a, dim=p["dim"], keepdim=p.get("keepdim", False))
-        return out.values
-
-    return {
-        O.Add: lambda p, a, b: a + b,
-        O.Sub: lambda p, a, b: a - b,
-        O.Mul: lambda p, a, b: a * b,
-        O.Div: lambda p, a, b: a / b,
-        O.Neg: lambda p, a: -a,
-        O.Pow: lambda p, a, b: a**b,
-        O.Maximum: lambda p, a, b: torch.maximum(a, b),
-        O.Exp: lambda p, a: a.exp(),
-        O.Log: lambda p, a: a.log(),
-        O.Sin: lambda p, a: a.sin(),
-        O.Cos: lambda p, a: a.cos(),
-        O.Sqrt: lambda p, a: a.sqrt(),
-        O.Abs: lambda p, a: a.abs(),
-        O.Tanh: lambda p, a: a.tanh(),
-        O.Sigmoid: lambda p, a: a.sigmoid(),
-        O.Relu: lambda p, a: a.relu(),
-        O.Clamp: lambda p, a: a.clamp(p.get("low"), p.get("high")),
-        O.Where: lambda p, c, a, b: torch.where(c, a, b),
-        O.MaskedFill: lambda p, a, mask, value: a.masked_fill(mask, value),
-        O.ToCopy: lambda p, a: a.to(p["dtype"].torch),
-        O.Clone: lambda p, a: a.clone(),
-        O.Sum: reduce(torch.sum),
-        O.Mean: reduce(torch.mean),
-        O.Extreme: lambda p, a: a.max() if p.get("largest", True) else a.min(),
-        O.ExtremeDim: extreme_dim,
-        O.Prod: lambda p, a: a.prod() if p.get("dim") is None else a.prod(p["dim"], p["keepdim"]),
-        O.TopK: lambda p, a: torch.topk(a, p["k"], p["dim"], p.get("largest", True)).values,
-        O.Softmax: lambda p, a: a.softmax(p["dim"]),
-        O.LogSoftmax: lambda p, a: a.log_softmax(p["dim"]),
-        O.MatMul: lambda p, a, b: a @ b,
-        O.Reshape: lambda p, a: a.reshape(p["shape"]),
-        O.Permute: lambda p, a: a.permute(p["dims"]),
-        O.Expand: lambda p, a: a.expand(p["shape"]),
-        O.Squeeze: lambda p, a: a.reshape(p["shape"]),
-        O.Index: lambda p, a: a[_torch_key(p["key"])],
-        O.Gather: lambda p, a: a.gather(p["dim"], _torch_key((p["index"],))[0]),
-        O.Cat: lambda p, *xs: torch.cat(xs, p["dim"]),
-        O.Stack: lambda p, *xs: torch.stack(xs, p["dim"]),
-        O.Gelu: lambda p, a: F.gelu(a, approximate=p.get("approximate", "none")),
-        O.NllLoss: lambda p, a, t: F.nll_loss(
-            a, t, ignore_index=p.get("ignore_index", -100), reduction=p.get("reduction", "mean")
-        ),
-    }  # fmt: skip
-
-
-_RULES: dict | None = None
-
-
-def supported(function) -> bool:
-    global _RULES
-    if _RULES is None:
-        _RULES = _forward_rules()
-    return function in _RULES
+    names = {function.input_name(i): x for i, x in enumerate(torch_inputs)}
+    settings = {k: _as_torch(v, False) for k, v in {**_defaults(function), **params}.items()}
+    namespace = {"inputs": list(torch_inputs), **settings, **names}
+    return eval(_compiled(function.torch), {"torch": torch, "F": F}, namespace)  # noqa: S307
 
 
 def _as_torch(value, requires_grad: bool):
+    """An engine array (numpy or torch backend) as a CPU torch tensor; settings as torch
+    takes them (a dtype as torch's dtype, an index key element by element)."""
     import torch
 
-    if isinstance(value, (int, float, bool)) or value is None:
+    if isinstance(value, DType):
+        return value.torch
+    if isinstance(value, np.generic):  # a 0-d result numpy gave as a scalar
+        value = np.asarray(value)
+    if isinstance(value, tuple):
+        return tuple(_as_torch(v, False) for v in value)
+    if value is None or isinstance(value, (int, float, bool, str, slice, type(Ellipsis))):
+        return value
+    if isinstance(value, list):
         return value
     array = np.array(to_numpy(value))
     t = torch.from_numpy(array)
@@ -112,8 +77,7 @@ def forward_difference(function, params: dict, inputs, output) -> float | None:
     """max |engine - torch| of one op's output, for the same input values."""
     if not supported(function):
         return None
-    torch_inputs = [_as_torch(x, False) for x in inputs]
-    expected = _RULES[function](params, *torch_inputs)
+    expected = torch_output(function, params, [_as_torch(x, False) for x in inputs])
     return _max_difference(output, expected)
 
 
@@ -121,10 +85,10 @@ def backward_difference(function, params: dict, inputs, grad_output, grads) -> f
     """max |engine - torch| over the gradients one node sent to its inputs."""
     import torch
 
-    if not supported(function):
+    if not supported(function) or not function.differentiable:
         return None
     torch_inputs = [_as_torch(x, True) for x in inputs]
-    out = _RULES[function](params, *torch_inputs)
+    out = torch_output(function, params, torch_inputs)
     wanted = [
         (t, g)
         for t, g in zip(torch_inputs, grads)

@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..formatting import to_numpy
+
 # Tolerances, stated once: float32 against PyTorch, and float64 finite differences.
 FORWARD_TOL = (1e-6, 1e-3)  # (atol, rtol)
 GRAD_TOL = (1e-4, 1e-3)
+NODE_TOL = 1e-4  # the per-node check's largest |engine - torch| (float32, inputs of size ~1)
 SOFTMAX_TOL = (1e-7, 1e-3)
 GRADCHECK_EPS = 1e-6
 GRADCHECK_TOL = (1e-5, 1e-3)
@@ -170,6 +173,8 @@ OPS: list[OpInfo] = [
     _binary("eq", lambda m, a, b: a == b, differentiable=False),
     _binary("lt", lambda m, a, b: a < b, differentiable=False),
     _binary("ge", lambda m, a, b: a >= b, differentiable=False),
+    _binary("le_ne_gt", lambda m, a, b: (a <= b) | (a != b) | (a > b), differentiable=False),
+    _binary("logical_xor", lambda m, a, b: (a > 0) ^ (b > 0), differentiable=False),
     _binary("logical", lambda m, a, b: ~((a > 0) & (b < 0)) | (a > b), differentiable=False),
     # reductions
     OpInfo("sum", lambda m, a: a.sum(), _REDUCE_SHAPES),
@@ -437,6 +442,95 @@ def gradcheck(fn: Callable, arrays, device="cpu", view=None) -> tuple[bool, floa
             if error > atol + rtol * abs(numeric):
                 passed = False
     return passed, worst, where
+
+
+def _weighted_loss(out, device):
+    import nnbench.engine as ne
+
+    weights = _weights(tuple(out.shape)).astype(out.dtype.name)
+    return (out * ne.tensor(weights, device=device)).sum()
+
+
+def check_rules(op: OpInfo, sample: Sample, device="cpu") -> list[str]:
+    """Each backward node's rule words, evaluated with its named values, against the
+    gradient its code sent; one line per input where they disagree (none: all agree)."""
+    import nnbench.engine as ne
+    from nnbench.engine import autograd, rules
+
+    _, inputs = _engine_inputs(sample, device)
+    out = _outputs(op.fn(ne, *inputs))[0]
+    problems = []
+    for step in autograd.backward_steps(_weighted_loss(out, device)):
+        if isinstance(step.node, autograd.Function):
+            problems += _rule_problems(step, rules)
+    return problems
+
+
+def _rule_problems(step, rules) -> list[str]:
+    node, problems = step.node, []
+    for i, sent in enumerate(step.grad_inputs):
+        if sent is None:
+            continue
+        where = f"{node.name()} grad_{node.input_name(i)}"
+        rule = node.rules[i] if i < len(node.rules) else ""
+        if not rule:
+            problems.append(f"{where}: no rule in words")
+            continue
+        try:
+            said = rules.evaluate(rule, {"grad": step.grad_output, **step.values})
+            said = _to_input_shape(rules, said, tuple(sent.shape))
+        except Exception as error:
+            problems.append(f"{where} = {rule}: cannot be evaluated ({error})")
+            continue
+        computed = to_numpy(sent)
+        if said.shape != computed.shape or not np.allclose(said, computed, *GRAD_TOL[::-1]):
+            worst = np.max(np.abs(said - computed)) if said.shape == computed.shape else "shape"
+            problems.append(f"{where} = {rule}: the words give {worst} away from the code")
+    return problems
+
+
+def _to_input_shape(rules, value: np.ndarray, shape: tuple) -> np.ndarray:
+    """The words' value summed back to the input's shape, as the engine does after a rule."""
+    tail = value.shape[value.ndim - len(shape) :] if shape else ()
+    if value.ndim >= len(shape) and all(v == n or n == 1 for v, n in zip(tail, shape)):
+        return rules.sum_to_shape(np, value, shape)
+    return np.broadcast_to(value, shape)  # words that leave a broadcast to the engine
+
+
+def check_nodes(op: OpInfo, sample: Sample, device="cpu") -> list[tuple[str, str, float | None]]:
+    """The Graph pane's per-node PyTorch check on one sample: (op class, "forward" or
+    "backward", max |engine - torch|, None where the op is not checked) for every node."""
+    import nnbench.engine as ne
+    from nnbench.engine import autograd
+
+    from . import oracle
+
+    _, inputs = _engine_inputs(sample, device)
+    with ne.trace() as recorded:
+        out = _outputs(op.fn(ne, *inputs))[0]
+    results = []
+    for record in recorded:
+        arrays = [_array_of(x) for x in record.inputs]
+        difference = oracle.forward_difference(
+            record.function, record.params, arrays, record.output.array
+        )
+        results.append((record.function.__name__, "forward", difference))
+    if not (op.differentiable and out.requires_grad):
+        return results
+    by_node = {record.node: record for record in recorded}
+    for step in autograd.backward_steps(_weighted_loss(out, device)):
+        record = by_node.get(step.node)
+        if record is not None:
+            arrays = [_array_of(x) for x in record.inputs]
+            difference = oracle.backward_difference(
+                record.function, record.params, arrays, step.grad_output, step.grad_inputs
+            )
+            results.append((record.function.__name__, "backward", difference))
+    return results
+
+
+def _array_of(value):
+    return value.array if hasattr(value, "array") else value
 
 
 def check_all(device="cpu", ops=None) -> list[Comparison]:

@@ -9,6 +9,7 @@ import torch
 
 import nnbench.engine as ne
 from nnbench.engine import AnomalyError, AutogradError
+from nnbench.engine.workbench import testing
 
 
 def breadcrumbs(device="numpy"):
@@ -90,7 +91,8 @@ def test_stepper_shows_where_broadcasting_is_summed_away():
     steps = list(ne.autograd.backward_steps(loss))
     mul = next(s for s in steps if s.node.name() == "MulBackward0")
     assert mul.reduced[1] == (2, 3)
-    assert "summed from (2, 3) back to (3,)" in mul.words
+    assert "grad_b = sum_to_shape(grad * a, (3,)) = " in mul.words
+    assert "(broadcast: summed from (2, 3))" in mul.words
     np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0, 2.0])
 
 
@@ -373,3 +375,54 @@ def test_rule_words_are_shown_for_every_step_of_a_small_network():
     loss = (x @ w).relu().softmax(1).log().mean()
     for step in ne.autograd.backward_steps(loss):
         assert re.search(r"grad", step.words)
+
+
+# ---------------------------------------------------------------- what a node saved is watched
+def _first_sample_nodes(op):
+    """The nodes of one sample of an op, with the tensors each took as inputs."""
+    sample = op.samples()[1] if len(op.samples()) > 1 else op.samples()[0]
+    _, inputs = testing._engine_inputs(sample, "numpy")
+    with ne.trace() as recorded:
+        out = testing._outputs(op.fn(ne, *inputs))[0]
+    return recorded, out
+
+
+@pytest.mark.parametrize(
+    "op", [op for op in testing.OPS if op.differentiable], ids=lambda op: op.name
+)
+def test_every_tensor_a_node_saves_is_version_checked(op):
+    """What forward hands to save() is watched, so no input can be forgotten: changing any
+    saved input (or output) in place makes the backward refuse, naming it."""
+    recorded, out = _first_sample_nodes(op)
+    watched = 0
+    for record in recorded:
+        node = record.node
+        tensors = [x for x in record.inputs if isinstance(x, ne.Tensor)] + [record.output]
+        for saved in node.saved or ():
+            for t in tensors:
+                # a saved view of a tensor would hide an in-place change from the check
+                if saved is not t.array and isinstance(saved, np.ndarray) and t.array.size:
+                    assert not np.shares_memory(saved, t.array), (node.name(), "saved a view")
+        for _, counter, _, _ in node.saved_versions:
+            watched += 1
+            counter.value += 1
+            loss = (out.float() * 1.0).sum() if out.requires_grad else None
+            if loss is not None:
+                # the first node in backward order that saved this tensor names it
+                with pytest.raises(ne.AutogradError, match=r"saved its (input \w+|output) \("):
+                    loss.backward(retain_graph=True)
+            counter.value -= 1
+    saving = [r for r in recorded if r.node.saved]
+    if saving:
+        assert watched, f"{op.name}: its nodes save values but watch none"
+
+
+def test_mul_watches_both_inputs_because_it_saves_both():
+    a = ne.ones(2, requires_grad=True)
+    b = ne.ones(2, requires_grad=True)
+    y = a * b
+    assert [i for i, *_ in y.grad_fn.saved_versions] == [0, 1]
+    with ne.no_grad():
+        b.mul_(2)
+    with pytest.raises(ne.AutogradError, match="MulBackward0 saved its input b .* version 0"):
+        y.sum().backward()

@@ -87,7 +87,27 @@ def test_adam_state_is_readable_and_matches_torch():
         state["exp_avg_sq"].numpy(), reference["exp_avg_sq"].numpy(), rtol=1e-6
     )
     m_hat, v_hat = optim.Adam.corrected(state, opt.param_groups[0])
-    np.testing.assert_allclose(m_hat, state["exp_avg"].numpy() / (1 - 0.9**3))
+    np.testing.assert_allclose(m_hat, reference["exp_avg"].numpy() / (1 - 0.9**3), rtol=1e-6)
+    np.testing.assert_allclose(v_hat, reference["exp_avg_sq"].numpy() / (1 - 0.999**3), rtol=1e-6)
+
+
+def test_adams_step_is_lr_times_m_hat_over_sqrt_v_hat_plus_eps():
+    """The m-hat and v-hat the app displays are the ones the update uses, as in PyTorch."""
+    start = np.array([1.0, -2.0, 0.5], dtype=np.float32)
+    w = ne.tensor(start, requires_grad=True)
+    tw = torch.tensor(start, requires_grad=True)
+    opt = optim.Adam([w], lr=0.1, betas=(0.8, 0.9), eps=1e-3)
+    twin = torch.optim.Adam([tw], lr=0.1, betas=(0.8, 0.9), eps=1e-3)
+    for _ in range(4):
+        before = w.detach().numpy().copy()
+        for o, p in ((opt, w), (twin, tw)):
+            o.zero_grad()
+            (p * p * p).sum().backward()
+            o.step()
+        m_hat, v_hat = optim.Adam.corrected(opt.state[w], opt.param_groups[0])
+        expected = before - 0.1 * m_hat / (np.sqrt(v_hat) + 1e-3)
+        np.testing.assert_allclose(w.detach().numpy(), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_zero_grad_sets_to_none_or_zero():

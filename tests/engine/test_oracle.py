@@ -40,23 +40,97 @@ def test_gradient_matches_finite_differences(op, sample):
     assert passed, f"{op.name}: largest difference {worst:.3g} at {where}"
 
 
-def test_every_differentiable_op_class_is_in_the_table():
-    """A new op class without an oracle entry fails here, not silently."""
+def _traced_functions() -> set:
     import nnbench.engine as ne
 
     seen = set()
     for op in testing.OPS:
-        for sample in op.samples()[:1]:
+        for sample in op.samples()[:2]:
             with ne.trace() as recorded:
                 _, inputs = testing._engine_inputs(sample, "numpy")
                 op.fn(ne, *inputs)
             seen.update(record.function for record in recorded)
-    functions = {
+    return seen
+
+
+# Op classes that no sample of the op table runs, each with the reason
+NOT_IN_THE_TABLE = {
+    "Compare": "the base of Eq, Ne, Lt, Le, Gt and Ge; never applied itself",
+    "ToDevice": "made by .to(device) across backends, not by apply(); tested in test_backends",
+}
+
+
+def _op_classes() -> set:
+    return {
         cls
         for cls in vars(ops).values()
         if isinstance(cls, type) and issubclass(cls, ops.Function) and cls is not ops.Function
     }
-    assert functions - seen == set()
+
+
+def test_every_op_class_is_in_the_table_or_excluded_by_name():
+    """A new op class without an entry in the op table fails here, not silently."""
+    missing = {cls.__name__ for cls in _op_classes() - _traced_functions()}
+    assert missing == set(NOT_IN_THE_TABLE)
+
+
+def test_every_op_in_the_table_says_how_pytorch_computes_it():
+    """The Graph pane's per-node check needs each op's PyTorch words (Op.torch)."""
+    from nnbench.engine.workbench import oracle
+
+    assert {f.__name__ for f in _traced_functions() if not oracle.supported(f)} == set()
+
+
+NODE_CASES = [
+    pytest.param(op, sample, id=f"{op.name}-{sample.describe()}")
+    for op in testing.OPS
+    for sample in op.samples()[:3]
+]
+
+
+@pytest.mark.parametrize(("op", "sample"), NODE_CASES)
+def test_the_per_node_check_agrees_with_pytorch_on_the_table(op, sample, device):
+    results = testing.check_nodes(op, sample, device)
+    assert results, "no node was checked"
+    for name, phase, difference in results:
+        assert difference is None or difference <= testing.NODE_TOL, (name, phase, difference)
+    assert all(d is not None for _, phase, d in results if phase == "forward")
+
+
+def _broken_backward(original):
+    def backward(self, grad):
+        sent = original(self, grad)
+        sent = sent if isinstance(sent, tuple) else (sent,)
+        return tuple(None if g is None else g * 1.5 + 0.25 for g in sent)
+
+    return backward
+
+
+def test_the_per_node_check_sees_every_wrong_backward(monkeypatch):
+    """Every differentiable op class with a deliberately wrong backward shows a difference
+    above tolerance in the per-node check (so the check cannot be `return 0.0`)."""
+    differentiable = {f for f in _traced_functions() if f.differentiable}
+    for function in differentiable:
+        monkeypatch.setattr(function, "backward", _broken_backward(function.backward))
+    caught = set()
+    for op in testing.OPS:
+        for sample in op.samples()[:3]:
+            for name, phase, difference in testing.check_nodes(op, sample, "numpy"):
+                if phase == "backward" and difference is not None and difference > testing.NODE_TOL:
+                    caught.add(name)
+    assert {f.__name__ for f in differentiable} - caught == set()
+
+
+def test_the_per_node_check_sees_a_wrong_forward(monkeypatch):
+    def wrong(self, a):
+        out = self.xp.exp(a) * 1.01
+        self.save(out)
+        return out
+
+    monkeypatch.setattr(ops.Exp, "forward", wrong)
+    exp = testing.OPS_BY_NAME["exp"]
+    results = testing.check_nodes(exp, exp.samples()[3], "numpy")
+    assert any(phase == "forward" and d > testing.NODE_TOL for _, phase, d in results)
 
 
 def test_harness_catches_a_wrong_backward(monkeypatch):

@@ -162,7 +162,7 @@ def test_in_place_ops_bump_the_version_and_keep_aliases(device):
     view = x[1:3]
     x.mul_(3)
     assert view.tolist() == [3.0, 3.0]
-    assert x._vc[0] == 1 and view._vc is x._vc
+    assert x._version == 1 and view.version_counter is x.version_counter
     x.zero_()
     assert x.tolist() == [0.0] * 4
     x.fill_(2.0).add_(ne.ones(4, device=device), alpha=0.5)

@@ -1,0 +1,165 @@
+"""The words of the backward rules: what they may say, and how they are read.
+
+Every op in ops.py states its backward rule in words, one per input (``"grad * b"``),
+beside the code that computes it. The words are Python expressions over ``grad`` (the
+gradient arriving at the op's output), the op's named values (its inputs ``a``, ``b``,
+its output under a maths name such as ``y``, and settings such as ``dim``) and the
+vocabulary below, so they can be evaluated and checked against what the code computed
+(``tests/engine/test_rules.py`` does, on every sample of the op table). The Graph pane
+shows the same words with the numbers put in.
+
+Broadcasting's backward lives here too: :func:`sum_to_shape`. When the forward
+broadcast an input (``a`` of shape (3, 1) plus ``b`` of shape (3, 4)), the rule's
+gradient has the output's shape, and the engine sums it back to the input's shape after
+every rule, so no rule repeats it. The stepper then shows the rule wrapped in it:
+``grad_a = sum_to_shape(grad, (3, 1))``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+
+import numpy as np
+
+
+# ---------------------------------------------------------------------- broadcasting
+@functools.lru_cache(maxsize=4096)
+def _summed_axes(grad_shape: tuple, shape: tuple) -> tuple[int, ...]:
+    lead = len(grad_shape) - len(shape)
+    axes = list(range(lead))
+    axes += [lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1]
+    return tuple(axes)
+
+
+def sum_to_shape(xp, grad, shape):
+    """Broadcasting's backward: sum ``grad`` over the dims the forward broadcast.
+
+    Dims the input did not have (leading ones) and dims where it had size 1 are summed,
+    so each input element gets the sum of the gradients of every output it was copied to.
+    """
+    if grad.shape == shape:
+        return grad
+    axes = _summed_axes(tuple(grad.shape), tuple(shape))
+    if axes:
+        grad = xp.sum(grad, axis=axes, keepdims=True)
+    return xp.reshape(grad, shape)
+
+
+# ---------------------------------------------------------------------- the vocabulary
+# numpy versions of the functions the words use; the ops compute the same on any backend.
+def _expand_to(x, shape, dims=None):
+    """A reduction's gradient copied back over the reduced dims (reinserted if dropped)."""
+    x = np.asarray(x)
+    if dims is not None and x.ndim < len(shape):
+        x = np.expand_dims(x, tuple(dims))
+    return np.broadcast_to(x, tuple(shape))
+
+
+def _scatter_add(shape, dim, index, source):
+    """zeros(shape) with source added at index along dim (repeated indices add up)."""
+    index, source = np.asarray(index), np.asarray(source)
+    if index.ndim < len(shape):  # a reduction that dropped dim: put it back
+        index = np.expand_dims(index, dim)
+    if source.ndim < len(shape):
+        source = np.expand_dims(source, dim)
+    out = np.zeros(tuple(shape), dtype=source.dtype)
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[dim] = index
+    np.add.at(out, tuple(grid), source)
+    return out
+
+
+def _index_add(shape, key, source):
+    """zeros(shape) with source added at the positions a[key] read (repeats add up)."""
+    source = np.asarray(source)
+    out = np.zeros(tuple(shape), dtype=source.dtype)
+    np.add.at(out, key, source)
+    return out
+
+
+def _narrow(x, dim, start, length):
+    return np.take(np.asarray(x), range(start, start + length), axis=dim)
+
+
+def _mv(matrix, vector):
+    """matrix @ vector for stacks of matrices and of vectors."""
+    return (np.asarray(matrix) @ np.asarray(vector)[..., None])[..., 0]
+
+
+def _outer(x, y):
+    """outer products for stacks of vectors: x[..., i] * y[..., j]."""
+    return np.asarray(x)[..., :, None] * np.asarray(y)[..., None, :]
+
+
+def _normal_cdf(x):
+    return 0.5 * (1 + _erf(np.asarray(x) / math.sqrt(2)))
+
+
+_erf = np.vectorize(math.erf, otypes=[float])
+
+VOCABULARY = {
+    "exp": np.exp,
+    "log": np.log,
+    "sin": np.sin,
+    "cos": np.cos,
+    "sqrt": np.sqrt,
+    "tanh": np.tanh,
+    "sign": np.sign,
+    "erf": _erf,
+    "pi": math.pi,
+    "where": np.where,
+    "sum": lambda x, dim: np.sum(x, axis=dim, keepdims=True),
+    "count": np.count_nonzero,
+    "reshape": lambda x, shape: np.reshape(x, tuple(shape)),
+    "permute": lambda x, dims: np.transpose(x, tuple(dims)),
+    "cast": lambda x, dtype: np.asarray(x).astype(dtype.numpy),
+    "expand_to": _expand_to,
+    "sum_to_shape": lambda x, shape: sum_to_shape(np, np.asarray(x), tuple(shape)),
+    "scatter_add": _scatter_add,
+    "index_add": _index_add,
+    "narrow": _narrow,
+    "select": lambda x, dim, i: np.take(x, i, axis=dim),
+    "outer": _outer,
+    "mv": _mv,
+    "Phi": _normal_cdf,  # the standard normal's cumulative distribution
+    "phi": lambda x: np.exp(-0.5 * np.asarray(x) ** 2) / math.sqrt(2 * math.pi),
+}
+
+
+# ---------------------------------------------------------------------- reading the words
+def substitute(rule: str, values: dict, render) -> str:
+    """The rule with each named value replaced by ``render(name, value)``.
+
+    Names may be identifiers (``b``) or short expressions the op keeps a value for
+    (``exp(a)``, ``a > 0``); the longest match wins, and a name is never matched inside
+    a longer word.
+    """
+    names = sorted(values, key=len, reverse=True)
+    if not names:
+        return rule
+    pattern = re.compile("|".join(rf"(?<![A-Za-z_]){re.escape(n)}(?![A-Za-z_(])" for n in names))
+    return pattern.sub(lambda m: render(m.group(0), values[m.group(0)]), rule)
+
+
+def evaluate(rule: str, values: dict) -> np.ndarray:
+    """The value of a rule's words, computed on numpy from ``values`` (grad included)."""
+    bound = {}
+
+    def bind(name, value):
+        placeholder = f"_v{len(bound)}"
+        bound[placeholder] = _host(value)
+        return placeholder
+
+    expression = substitute(rule, values, bind)
+    return np.asarray(eval(expression, {"__builtins__": {}}, {**VOCABULARY, **bound}))  # noqa: S307
+
+
+def _host(value):
+    """A backend array (numpy or torch) as numpy; anything else as it is."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        return value.detach().cpu().numpy()
+    if isinstance(value, tuple):
+        return tuple(_host(v) for v in value)
+    return value
