@@ -336,7 +336,7 @@ def backward_steps(tensor, gradient=None, retain_graph=False, _capture=None, _ex
         step = _run_node(node, grad, node.xp, pending, shared, _explain)
         step.index = index
         if anomaly is not None:
-            anomaly._check_backward(node, step.grad_inputs, xp)
+            anomaly.check_backward(node, step.grad_inputs, xp)
         yield step
         if not retain_graph and node.saved:
             node.saved = None
@@ -508,7 +508,7 @@ class detect_anomaly:
             return 0, 0
         return xp.count_nonzero(xp.isnan(array)), xp.count_nonzero(xp.isinf(array))
 
-    def _check_forward(self, cls, node, shapes, out, xp):
+    def check_forward(self, cls, node, shapes, out, xp):
         """Called for every op while active; ``shapes`` are those of its tensor inputs."""
         node.created_at = location = user_location()
         if self.forward is not None:
@@ -521,7 +521,7 @@ class detect_anomaly:
             self.forward_node = node
             warnings.warn(str(self.forward), RuntimeWarning, stacklevel=4)
 
-    def _check_backward(self, node, grads, xp):
+    def check_backward(self, node, grads, xp):
         for g in grads:
             if g is None:
                 continue

@@ -208,7 +208,11 @@ class _Encoder:
 
 
 def _part(key) -> str:
-    """A dict key as part of a tensor's name: `model.0.weight`."""
+    """A dict key as part of a tensor's name: `model.0.weight`. A name is only a label
+    (the key itself is kept in the structure), so one that a zip member name cannot hold
+    (a NUL, other control characters) becomes `key`."""
+    if isinstance(key, str) and not key.isprintable():
+        return "key"
     if key is None or isinstance(key, (str, int, float)):
         return str(key)
     return "key"

@@ -14,6 +14,7 @@ from . import dtypes
 from .errors import (
     ArgumentError,
     DTypeError,
+    IndexRangeError,
     ShapeError,
     UnsupportedDTypeError,
     broadcast_message,
@@ -186,3 +187,61 @@ def infer_shape(op: str, t, shape: tuple) -> tuple:
 def names_dtype(text: str) -> bool:
     name = text.removeprefix("torch.").removeprefix("ne.")
     return name in dtypes._BY_NAME or any(k in name for k in ("float", "int", "complex"))
+
+
+def check_matmul(a, b) -> None:
+    """a @ b: both at least 1-d, inner dims equal, batch dims broadcastable, floats mixed
+    only with floats."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(
+            "matmul: both operands need at least 1 dimension, but got "
+            f"{describe('a', a)} and {describe('b', b)}; use * to multiply by a scalar"
+        )
+    inner_a = a.shape[-1]
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if inner_a != inner_b:
+        b_dim = "first" if b.ndim == 1 else "second-to-last"
+        raise ShapeError(
+            f"matmul: the inner dimensions differ: a's last dim is {inner_a} and b's {b_dim} "
+            f"dim is {inner_b} (a is {shape_str(a.shape)}, b is {shape_str(b.shape)}).\n"
+            f"{describe('a', a)}\n{describe('b', b)}\n"
+            f"Rule: (..., n, k) @ (..., k, m) -> (..., n, m). Hint: did you mean a @ b.T, "
+            "or is one operand transposed?"
+        )
+    if a.ndim > 2 and b.ndim > 2:
+        batch_a, batch_b = tuple(a.shape[:-2]), tuple(b.shape[:-2])
+        if broadcast_shape(batch_a, batch_b) is None:
+            raise ShapeError(
+                broadcast_message("matmul (batch dims)", [batch_a, batch_b], ["a", "b"])
+            )
+    if a.array.dtype != b.array.dtype and not (
+        a.dtype.is_floating_point and b.dtype.is_floating_point
+    ):
+        raise DTypeError(
+            f"matmul: expected both operands to have the same dtype, but got "
+            f"{describe('a', a)} and {describe('b', b)}; convert with .float()"
+        )
+
+
+def check_gather(t, dim: int, index) -> None:
+    """t.gather(dim, index): index has t's dims, fits t outside dim, and stays in range."""
+    if index.ndim != t.ndim:
+        raise ShapeError(
+            f"gather: index must have as many dims as self: {describe('self', t)}, "
+            f"{describe('index', index)}"
+        )
+    for k in range(t.ndim):
+        if k != dim and index.shape[k] > t.shape[k]:
+            raise ShapeError(
+                f"gather: index size {index.shape[k]} exceeds self's size {t.shape[k]} in "
+                f"dim {k} ({describe('self', t)}, {describe('index', index)})"
+            )
+    if index.numel():
+        xp = t.device.backend
+        low, high = int(xp.min(index.array)), int(xp.max(index.array))
+        if low < 0 or high >= t.shape[dim]:
+            bad = high if high >= t.shape[dim] else low
+            raise IndexRangeError(
+                f"gather: index {bad} is out of range for dim {dim} of size {t.shape[dim]} "
+                f"({describe('self', t)}); indices must be in 0..{t.shape[dim] - 1}"
+            )

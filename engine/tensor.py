@@ -22,6 +22,8 @@ from .checks import (
     bad_operand,
     broadcast_shape,
     check_broadcast,
+    check_gather,
+    check_matmul,
     checked_dim,
     checked_dims,
     fit_int,
@@ -42,7 +44,6 @@ from .errors import (
     DeviceError,
     DimError,
     DTypeError,
-    IndexRangeError,
     ShapeError,
     UnsupportedDTypeError,
     broadcast_message,
@@ -795,10 +796,10 @@ def apply(function: type[O.Function], *operands, **params):
     if extras:
         extras = tuple(Tensor.wrap(e, device, False) for e in extras)
     if STATE.tracer is not None:
-        STATE.tracer._record(function, node, operands, params, out, extras)
+        STATE.tracer.record(function, node, operands, params, out, extras)
     if STATE.anomaly is not None:
         shapes = [tuple(x.shape) for x in tensors if x is not None]
-        STATE.anomaly._check_forward(function, node, shapes, out, xp)
+        STATE.anomaly.check_forward(function, node, shapes, out, xp)
     return (out, *extras) if extras else out
 
 
@@ -997,34 +998,8 @@ def _same_device(op: str, role: str, other: Tensor, t: Tensor) -> Tensor:
 
 def _matmul(a: Tensor, b) -> Tensor:
     b = tensor_like(b, a)
-    if a.ndim == 0 or b.ndim == 0:
-        raise ShapeError(
-            "matmul: both operands need at least 1 dimension, but got "
-            f"{describe('a', a)} and {describe('b', b)}; use * to multiply by a scalar"
-        )
-    inner_a = a.shape[-1]
-    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
-    if inner_a != inner_b:
-        b_dim = "first" if b.ndim == 1 else "second-to-last"
-        raise ShapeError(
-            f"matmul: the inner dimensions differ: a's last dim is {inner_a} and b's {b_dim} "
-            f"dim is {inner_b} (a is {shape_str(a.shape)}, b is {shape_str(b.shape)}).\n"
-            f"{describe('a', a)}\n{describe('b', b)}\n"
-            f"Rule: (..., n, k) @ (..., k, m) -> (..., n, m). Hint: did you mean a @ b.T, "
-            "or is one operand transposed?"
-        )
-    if a.ndim > 2 and b.ndim > 2:
-        batch_a, batch_b = tuple(a.shape[:-2]), tuple(b.shape[:-2])
-        if broadcast_shape(batch_a, batch_b) is None:
-            raise ShapeError(
-                broadcast_message("matmul (batch dims)", [batch_a, batch_b], ["a", "b"])
-            )
+    check_matmul(a, b)
     if a.array.dtype != b.array.dtype:
-        if not (a.dtype.is_floating_point and b.dtype.is_floating_point):
-            raise DTypeError(
-                f"matmul: expected both operands to have the same dtype, but got "
-                f"{describe('a', a)} and {describe('b', b)}; convert with .float()"
-            )
         result = dtypes.promote(a.dtype, b.dtype)
         a, b = a.to(result), b.to(result)
     return apply(O.MatMul, a, b)
@@ -1040,24 +1015,5 @@ def _gather(t: Tensor, dim: int, index: Tensor) -> Tensor:
     if (t.ndim == 0 or index.ndim == 0) and max(index.ndim, 1) == max(t.ndim, 1):
         flat = _gather(t.reshape(t.shape or (1,)), d, index.reshape(index.shape or (1,)))
         return flat.reshape(index.shape)
-    if index.ndim != t.ndim:
-        raise ShapeError(
-            f"gather: index must have as many dims as self: {describe('self', t)}, "
-            f"{describe('index', index)}"
-        )
-    for k in range(t.ndim):
-        if k != d and index.shape[k] > t.shape[k]:
-            raise ShapeError(
-                f"gather: index size {index.shape[k]} exceeds self's size {t.shape[k]} in "
-                f"dim {k} ({describe('self', t)}, {describe('index', index)})"
-            )
-    if index.numel():
-        xp = t.device.backend
-        low, high = int(xp.min(index.array)), int(xp.max(index.array))
-        if low < 0 or high >= t.shape[d]:
-            bad = high if high >= t.shape[d] else low
-            raise IndexRangeError(
-                f"gather: index {bad} is out of range for dim {d} of size {t.shape[d]} "
-                f"({describe('self', t)}); indices must be in 0..{t.shape[d] - 1}"
-            )
+    check_gather(t, d, index)
     return apply(O.Gather, t, dim=d, index=index.to(dtypes.int64).array)

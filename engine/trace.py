@@ -68,7 +68,7 @@ class Trace:
         STATE.tracer = self._previous
         return False
 
-    def _record(self, function, node, inputs, params, output, extras):
+    def record(self, function, node, inputs, params, output, extras):
         module = STATE.module_stack[-1] if STATE.module_stack else None
         self.records.append(
             OpRecord(len(self.records), function, node, inputs, params, output, extras, module)

@@ -69,10 +69,10 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x @ W.T + b, with W of shape [out_features, in_features]."""
-    return _linear(x, weight, bias, "linear")
+    return checked_linear(x, weight, bias, "linear")
 
 
-def _linear(x: Tensor, weight: Tensor, bias, where) -> Tensor:
+def checked_linear(x: Tensor, weight: Tensor, bias, where) -> Tensor:
     """linear, whose errors name ``where``: the op's name, or the Linear layer that ran it
     (named only when an error is raised, so the hot path builds no string)."""
     if not isinstance(where, str) and not (

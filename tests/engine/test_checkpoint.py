@@ -437,3 +437,12 @@ def test_saving_under_a_torch_name_warns_that_torch_load_cannot_read_it(tmp_path
     with pytest.warns(UserWarning, match=r"torch.load cannot read; name it m.safetensors"):
         ne.save({"w": ne.ones(2)}, tmp_path / "m.pt")
     assert ne.load(tmp_path / "m.pt")["w"].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".npz"])
+def test_keys_a_zip_name_cannot_hold_still_round_trip(tmp_path, suffix):
+    """Found by hypothesis: a NUL in a key cut the .npz member's name, and load refused."""
+    obj = {"\x00": np.array(False), "a\nb": np.ones(2)}
+    ne.save(obj, tmp_path / f"c{suffix}")
+    back = ne.load(tmp_path / f"c{suffix}")
+    assert list(back) == ["\x00", "a\nb"] and back["a\nb"].tolist() == [1.0, 1.0]
