@@ -43,10 +43,7 @@ class VersionCounter:
     has moved on by the time the backward runs, the values it needs are gone.
     """
 
-    __slots__ = ("value",)
-
-    def __init__(self):
-        self.value = 0
+    value = 0  # a class default, so making a counter (one per op output) costs no __init__
 
     def bump(self) -> None:
         self.value += 1
