@@ -1,9 +1,10 @@
 """Pane 4, the Training dashboard: a live run of the experiment, watched closely.
 
 The run itself (tui/live.py) steps in a thread worker through the engine's Trainer;
-this pane only reads it, on a 10 Hz clock, and draws: the loss plot (plotext), progress,
-throughput per device, per-layer gradient norms and update/weight ratios, activation
-statistics, and for 2-D data the decision boundary.
+this pane only reads it and draws: every REDRAW seconds the status line (progress,
+throughput per device), and at most every REPLOT seconds the loss plot (plotext),
+per-layer gradient norms and update/weight ratios, activation statistics, and for 2-D
+data the decision boundary.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from textual.widgets import Footer, Header, Label, Static
 
 from nnbench.engine.formatting import number
 
-from .live import LiveRun, Twin, in_user_thread, ratio_verdict, start_user_thread
+from .live import STATS_EVERY, LiveRun, Twin, in_user_thread, ratio_verdict, start_user_thread
 from .plots import Series, line_plot
 from .widgets import RAMP, ErrorPanel, PaneTabs, uses_color
 
@@ -231,7 +232,7 @@ class TrainingScreen(Screen):
         if self.app.session.error is not None or (self.app.screen is not self and not force):
             return  # hidden: nothing to draw (the run goes on in its worker)
         run = self.run
-        # fixed-size regions: repaint them, no layout pass (this runs several times a second)
+        # fixed-size regions: repaint them, no layout pass (this runs every REDRAW seconds)
         self.query_one("#train-status", Static).update(self.status_text(), layout=False)
         if run is None:
             return
@@ -248,7 +249,7 @@ class TrainingScreen(Screen):
         layers.display = wide or not show_boundary
         now = time.perf_counter()
         if not force and (len(run.losses) == self._plotted[0] or now - self._plotted[1] < REPLOT):
-            return  # the plot and the tables change slowly: twice a second is plenty
+            return  # the plot and the tables change slowly: once every REPLOT seconds is plenty
         self._plotted = (len(run.losses), now)
         if layers.display:
             layers.update(self.layers_text(), layout=False)
@@ -356,7 +357,7 @@ class TrainingScreen(Screen):
                 f"{name:<14}{number(norm):>11}{number(ratio):>12}  {verdict}\n", style=style
             )
         if not run.layer_rows():
-            text.append(f"(per-layer numbers every {10} steps)\n", style="dim")
+            text.append(f"(per-layer numbers every {STATS_EVERY} steps)\n", style="dim")
         text.append(f"{'activation':<14}{'mean':>11}{'std':>12}  dead\n", style="bold")
         for name, mean, std, dead in run.activation_rows():
             dead_text = "" if dead is None else f"{100 * dead:.0f}%"
