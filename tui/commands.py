@@ -319,10 +319,12 @@ def number(value) -> str:
 
 
 def step_line(report) -> str:
+    from .text import duration
+
     return (
         f"step {report.step}/{report.total_steps}  loss {number(report.loss)}  "
         f"{report.steps_per_second:,.0f} steps/s  {report.samples_per_second:,.0f} samples/s  "
-        f"ETA {_duration(report.eta)}"
+        f"ETA {duration(report.eta)}"
     )
 
 
@@ -333,16 +335,6 @@ def epoch_line(report, epochs: int) -> str:
     if report.val_accuracy is not None:
         text += f"  val acc {100 * report.val_accuracy:.1f}%"
     return text
-
-
-def _duration(value: float) -> str:
-    if not math.isfinite(value):
-        return "?"
-    minutes, secs = divmod(int(round(value)), 60)
-    if minutes < 60:
-        return f"{minutes}:{secs:02d}"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
 def loss_plot(steps, losses, val_points, width: int = 72, color: bool = True) -> str:

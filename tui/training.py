@@ -26,6 +26,7 @@ from nnbench.engine.formatting import number
 
 from .live import STATS_EVERY, LiveRun, Twin, in_user_thread, ratio_verdict, start_user_thread
 from .plots import Series, line_plot
+from .text import duration
 from .widgets import RAMP, ErrorPanel, PaneTabs, uses_color
 
 REDRAW = 0.5  # seconds between redraws of the status line
@@ -305,7 +306,7 @@ class TrainingScreen(Screen):
         text.append(f" {bar} step {step}/{run.total_steps}  epoch {run.trainer.epoch}/{run.epochs}")
         report = run.last_step
         if report is not None:
-            text.append(f"  ETA {_duration(report.eta)}\n")
+            text.append(f"  ETA {duration(report.eta)}\n")
             text.append(f"loss {number(report.loss)}  lr {number(report.lr or 0)}")
         else:
             text.append("\n")
@@ -411,13 +412,6 @@ def _shade(label: int, confidence: float) -> str:
     r, g, b = (int(base[i : i + 2], 16) for i in (1, 3, 5))
     factor = 0.25 + 0.35 * float(np.clip(confidence, 0, 1))
     return f"#{int(r * factor):02x}{int(g * factor):02x}{int(b * factor):02x}"
-
-
-def _duration(seconds: float) -> str:
-    if seconds != seconds or seconds == float("inf"):
-        return "?"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}:{secs:02d}"
 
 
 def notify_saved(where, run: LiveRun, path) -> None:
