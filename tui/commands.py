@@ -609,6 +609,8 @@ def add_race(sub) -> None:
 def race(args) -> int:
     from nnbench.engine.workbench import playground
 
+    from .text import format_table
+
     surfaces = [s.name for s in playground.SURFACES]
     if args.surface not in surfaces:
         choices = ", ".join(surfaces)
@@ -621,7 +623,7 @@ def race(args) -> int:
     contest = playground.Race(args.surface, lrs=dict(args.lr))
     for _ in range(args.steps):
         contest.step()
-    print(playground.format_table(contest))
+    print(format_table(contest))
     color = sys.stdout.isatty() and not args.plain and "NO_COLOR" not in os.environ
     print(race_plot(contest, color))
     return 0

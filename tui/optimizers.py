@@ -18,6 +18,7 @@ from textual.widgets import Footer, Header, Input, Label, Static
 
 from nnbench.engine.workbench import playground as P
 
+from .text import TABLE_HEADER, parse_settings, settings_text, state_text, table_row
 from .widgets import RAMP, PaneTabs, uses_color
 
 RACER_COLORS = {
@@ -140,7 +141,7 @@ class SurfaceView(Static):
 
 def race_table(race: P.Race, chosen: int) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"  {P.TABLE_HEADER}\n", style="bold")
+    text.append(f"  {TABLE_HEADER}\n", style="bold")
     for i, racer in enumerate(race.racers):
         style = Style(color=RACER_COLORS[racer.kind.letter][1], bold=i == chosen)
         if not racer.enabled:
@@ -148,10 +149,10 @@ def race_table(race: P.Race, chosen: int) -> Text:
         if racer.stopped:
             style += Style(color="red", bold=True)
         pointer = "▶ " if i == chosen else "  "
-        text.append(pointer + P.table_row(racer) + "\n", style=style)
+        text.append(pointer + table_row(racer) + "\n", style=style)
     racer = race.racers[chosen]
-    text.append(f"\n{racer.kind.name}: {P.settings_text(racer.optimizer)}\n", style="italic")
-    text.append(P.state_text(racer))
+    text.append(f"\n{racer.kind.name}: {settings_text(racer.optimizer)}\n", style="italic")
+    text.append(state_text(racer))
     return text
 
 
@@ -285,7 +286,7 @@ class OptimizersScreen(Screen):
             if text is None:
                 return
             try:
-                self.race.set_settings(self.chosen, P.parse_settings(text))
+                self.race.set_settings(self.chosen, parse_settings(text))
             except ValueError as error:
                 self.notify(
                     str(error), title="Settings not changed", severity="error", markup=False
@@ -293,4 +294,4 @@ class OptimizersScreen(Screen):
             self.redraw()
 
         title = f"{racer.kind.name} settings"
-        self.app.push_screen(SettingsScreen(title, P.settings_text(racer.optimizer)), apply)
+        self.app.push_screen(SettingsScreen(title, settings_text(racer.optimizer)), apply)
