@@ -19,7 +19,7 @@ from textual.widgets import Footer, Header, Input, Label, Static
 from nnbench.engine.workbench import playground as P
 
 from .text import TABLE_HEADER, parse_settings, settings_text, state_text, table_row
-from .widgets import RAMP, PaneTabs, uses_color
+from .widgets import RAMP, PaneTabs, dimmed, uses_color
 
 RACER_COLORS = {
     "S": ("#f0f0f0", "bright_white"),
@@ -43,11 +43,6 @@ def band_values(grid: np.ndarray, log_scale: bool) -> np.ndarray:
     low, high = values.min(), values.max()
     scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
     return np.minimum((scaled * len(BANDS)).astype(int), len(BANDS) - 1)
-
-
-def _darker(hex_color: str, factor: float = 0.4) -> str:
-    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
-    return f"#{int(r * factor):02x}{int(g * factor):02x}{int(b * factor):02x}"
 
 
 class SurfaceView(Static):
@@ -135,7 +130,7 @@ class SurfaceView(Static):
         fg = RACER_COLORS[racer.kind.letter][0]
         # the current point on black, the path on a darkened band: both stand out, and the
         # surface under the path stays readable
-        bg = "#000000" if char != "•" else _darker(bottom)
+        bg = "#000000" if char != "•" else dimmed(bottom, 0.4)
         text.append(char, Style(color=Color.parse(fg), bgcolor=Color.parse(bg), bold=True))
 
 

@@ -27,7 +27,7 @@ from nnbench.engine.formatting import number
 from .live import STATS_EVERY, LiveRun, Twin, in_user_thread, ratio_verdict, start_user_thread
 from .plots import Series, line_plot
 from .text import duration
-from .widgets import RAMP, ErrorPanel, PaneTabs, uses_color
+from .widgets import RAMP, ErrorPanel, PaneTabs, dimmed, uses_color
 
 REDRAW = 0.5  # seconds between redraws of the status line
 REPLOT = 1.0  # seconds between redraws of the plot and the tables
@@ -409,9 +409,7 @@ def _point_cells(data, rows: int, columns: int) -> dict:
 def _shade(label: int, confidence: float) -> str:
     """The class's colour, dimmed where the model is unsure."""
     base = CLASS_COLORS[int(label) % len(CLASS_COLORS)]
-    r, g, b = (int(base[i : i + 2], 16) for i in (1, 3, 5))
-    factor = 0.25 + 0.35 * float(np.clip(confidence, 0, 1))
-    return f"#{int(r * factor):02x}{int(g * factor):02x}{int(b * factor):02x}"
+    return dimmed(base, 0.25 + 0.35 * float(np.clip(confidence, 0, 1)))
 
 
 def notify_saved(where, run: LiveRun, path) -> None:

@@ -8,6 +8,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.color import BLACK
+from textual.color import Color as TextualColor
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
@@ -27,6 +29,12 @@ def uses_color(app) -> bool:
         return False
     system = getattr(getattr(app, "console", None), "color_system", None)
     return system not in ("standard", "windows")
+
+
+def dimmed(color: str, keep: float) -> str:
+    """``color`` ('#rrggbb') darkened toward black: each channel keeps ``keep`` (0..1) of
+    itself, so the hue stays and the picture under a dimmed cell stays readable."""
+    return BLACK.blend(TextualColor.parse(color), keep).hex
 
 
 # ---------------------------------------------------------------------- numbers
