@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,7 +18,7 @@ from textual.widgets import Footer, Header, Input, Label, Static
 from nnbench.engine.workbench import playground as P
 
 from .text import TABLE_HEADER, parse_settings, settings_text, state_text, table_row
-from .widgets import RAMP, PaneTabs, dimmed, uses_color
+from .widgets import RAMP, PaneTabs, dimmed, half_blocks, uses_color
 
 RACER_COLORS = {
     "S": ("#f0f0f0", "bright_white"),
@@ -81,13 +80,8 @@ class SurfaceView(Static):
         columns, rows = max(10, self.size.width), max(4, self.size.height - 1)
         color = uses_color(self.app)
         bands = self.background(columns, rows, color)
-        samples = bands.shape[0]
-        marks = self.marks(columns, samples, color)
-        text = Text(no_wrap=True, overflow="crop")
-        for row in range(rows):
-            for column in range(columns):
-                self._cell(text, bands, marks, row, column, color)
-            text.append("\n")
+        marks = self.marks(columns, bands.shape[0], color)
+        text = self._in_colour(bands, marks) if color else self._in_characters(bands, marks)
         for racer in self.race.racers:
             if racer.enabled:
                 label = f"{racer.kind.letter} {racer.kind.name}"
@@ -114,24 +108,29 @@ class SurfaceView(Static):
                 marks[(row, cell[1])] = (racer, racer.kind.letter)
         return marks
 
-    def _cell(self, text: Text, bands, marks, row: int, column: int, color: bool) -> None:
-        mark = marks.get((row, column))
-        if not color:
-            if mark is None:
-                text.append(RAMP[int(bands[row, column] * (len(RAMP) - 1) / (len(BANDS) - 1))])
-            else:
-                text.append(mark[1] if mark[1] != "•" else "o", style="bold")
-            return
-        top, bottom = BANDS[bands[2 * row, column]], BANDS[bands[2 * row + 1, column]]
-        if mark is None:
-            text.append("▀", Style(color=Color.parse(top), bgcolor=Color.parse(bottom)))
-            return
-        racer, char = mark
-        fg = RACER_COLORS[racer.kind.letter][0]
-        # the current point on black, the path on a darkened band: both stand out, and the
-        # surface under the path stays readable
-        bg = "#000000" if char != "•" else dimmed(bottom, 0.4)
-        text.append(char, Style(color=Color.parse(fg), bgcolor=Color.parse(bg), bold=True))
+    def _in_colour(self, bands, marks: dict) -> Text:
+        colors = np.array(BANDS)[bands].tolist()
+        shown = {}
+        for (row, column), (racer, char) in marks.items():
+            # the current point on black, the path on a darkened band: both stand out, and
+            # the surface under the path stays readable
+            bottom = colors[2 * row + 1][column]
+            bg = "#000000" if char != "•" else dimmed(bottom, 0.4)
+            shown[(row, column)] = (char, RACER_COLORS[racer.kind.letter][0], bg)
+        return half_blocks(colors, shown)
+
+    def _in_characters(self, bands, marks: dict) -> Text:
+        """Few colours: one sample per cell, a character ramp; the racers in bold."""
+        text = Text(no_wrap=True, overflow="crop")
+        for row, line in enumerate(bands):
+            for column, band in enumerate(line):
+                mark = marks.get((row, column))
+                if mark is None:
+                    text.append(RAMP[int(band * (len(RAMP) - 1) / (len(BANDS) - 1))])
+                else:
+                    text.append(mark[1] if mark[1] != "•" else "o", style="bold")
+            text.append("\n")
+        return text
 
 
 def race_table(race: P.Race, chosen: int) -> Text:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from rich.color import Color
-from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -27,7 +25,7 @@ from nnbench.engine.formatting import number
 from .live import STATS_EVERY, LiveRun, Twin, in_user_thread, ratio_verdict, start_user_thread
 from .plots import Series, line_plot
 from .text import duration
-from .widgets import RAMP, ErrorPanel, PaneTabs, dimmed, uses_color
+from .widgets import RAMP, ErrorPanel, PaneTabs, dimmed, half_blocks, uses_color
 
 REDRAW = 0.5  # seconds between redraws of the status line
 REPLOT = 1.0  # seconds between redraws of the plot and the tables
@@ -371,28 +369,38 @@ class TrainingScreen(Screen):
     def boundary_text(self) -> Text:
         data = self.run.boundary
         classes, confidence = data["classes"], data["confidence"]
-        rows, columns = classes.shape[0] // 2, classes.shape[1]
-        points = _point_cells(data, rows, columns)
-        color = uses_color(self.app)
-        text = Text(no_wrap=True, overflow="crop")
-        for row in range(rows):
-            for column in range(columns):
-                label = points.get((row, column))
-                if not color:
-                    char = RAMP[2 + int(classes[2 * row, column]) % (len(RAMP) - 2)]
-                    text.append("o" if label is not None else char)
-                    continue
-                top = _shade(classes[2 * row, column], confidence[2 * row, column])
-                bottom = _shade(classes[2 * row + 1, column], confidence[2 * row + 1, column])
-                if label is None:
-                    text.append("▀", Style(color=Color.parse(top), bgcolor=Color.parse(bottom)))
-                else:
-                    point = CLASS_COLORS[label % len(CLASS_COLORS)]
-                    text.append("•", Style(color=Color.parse(point), bgcolor=Color.parse(bottom),
-                                           bold=True))  # fmt: skip
-            text.append("\n")
+        points = _point_cells(data, classes.shape[0] // 2, classes.shape[1])
+        if uses_color(self.app):
+            text = _boundary_in_colour(classes, confidence, points)
+        else:
+            text = _boundary_in_characters(classes, points)
         text.append("decision boundary (points: training data)", style="dim")
         return text
+
+
+def _boundary_in_colour(classes, confidence, points: dict) -> Text:
+    """Each class in its colour, dimmed where the model is unsure; the training points in
+    their class's colour on the region they sit in."""
+    colors = [
+        [_shade(label, sure) for label, sure in zip(labels, sures)]
+        for labels, sures in zip(classes, confidence)
+    ]
+    marks = {}
+    for (row, column), label in points.items():
+        point = CLASS_COLORS[label % len(CLASS_COLORS)]
+        marks[(row, column)] = ("•", point, colors[2 * row + 1][column])
+    return half_blocks(colors, marks)
+
+
+def _boundary_in_characters(classes, points: dict) -> Text:
+    """Few colours: a character per class (the top sample of each cell), points as o."""
+    text = Text(no_wrap=True, overflow="crop")
+    for row, line in enumerate(classes[0::2]):
+        for column, label in enumerate(line):
+            char = RAMP[2 + int(label) % (len(RAMP) - 2)]
+            text.append("o" if (row, column) in points else char)
+        text.append("\n")
+    return text
 
 
 def _point_cells(data, rows: int, columns: int) -> dict:
