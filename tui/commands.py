@@ -319,10 +319,12 @@ def number(value) -> str:
 
 
 def step_line(report) -> str:
+    from .text import duration
+
     return (
         f"step {report.step}/{report.total_steps}  loss {number(report.loss)}  "
         f"{report.steps_per_second:,.0f} steps/s  {report.samples_per_second:,.0f} samples/s  "
-        f"ETA {_duration(report.eta)}"
+        f"ETA {duration(report.eta)}"
     )
 
 
@@ -333,16 +335,6 @@ def epoch_line(report, epochs: int) -> str:
     if report.val_accuracy is not None:
         text += f"  val acc {100 * report.val_accuracy:.1f}%"
     return text
-
-
-def _duration(value: float) -> str:
-    if not math.isfinite(value):
-        return "?"
-    minutes, secs = divmod(int(round(value)), 60)
-    if minutes < 60:
-        return f"{minutes}:{secs:02d}"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
 def loss_plot(steps, losses, val_points, width: int = 72, color: bool = True) -> str:
@@ -617,6 +609,8 @@ def add_race(sub) -> None:
 def race(args) -> int:
     from nnbench.engine.workbench import playground
 
+    from .text import format_table
+
     surfaces = [s.name for s in playground.SURFACES]
     if args.surface not in surfaces:
         choices = ", ".join(surfaces)
@@ -629,7 +623,7 @@ def race(args) -> int:
     contest = playground.Race(args.surface, lrs=dict(args.lr))
     for _ in range(args.steps):
         contest.step()
-    print(playground.format_table(contest))
+    print(format_table(contest))
     color = sys.stdout.isatty() and not args.plain and "NO_COLOR" not in os.environ
     print(race_plot(contest, color))
     return 0

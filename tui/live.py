@@ -2,9 +2,9 @@
 
 The run's loop executes in a worker thread: it pulls one report at a time from the
 engine's own ``Trainer.run()`` (the same loop as ``nnbench train``) and keeps what the
-dashboard shows in plain attributes; the UI reads them on its own clock (at most ~10
-times a second). Every step, device move and checkpoint holds ``lock``, so the UI never
-sees or makes a half-done step.
+dashboard shows in plain attributes; the UI reads them on its own clocks (the Training
+pane's REDRAW and REPLOT). Every step, device move and checkpoint holds ``lock``, so the
+UI never sees or makes a half-done step.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from nnbench.engine.workbench.training import (
 WATCH = Watch(nan=True, grad_norm=1e3, dead_share=0.9)
 STATS_EVERY = 10  # steps between per-layer statistics
 AUTOSAVE_EVERY = 30.0  # seconds between automatic checkpoints (at an epoch's end)
-BOUNDARY_EVERY = 20  # steps between redraws of a 2-D decision boundary
+BOUNDARY_EVERY = 20  # steps between computations of a 2-D decision boundary
 
 
 USER_THREAD = "nnbench-user-code"  # the name of every thread that runs the user's code

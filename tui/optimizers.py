@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,7 +17,8 @@ from textual.widgets import Footer, Header, Input, Label, Static
 
 from nnbench.engine.workbench import playground as P
 
-from .widgets import RAMP, PaneTabs, uses_color
+from .text import TABLE_HEADER, parse_settings, settings_text, state_text, table_row
+from .widgets import RAMP, PaneTabs, dimmed, half_blocks, uses_color
 
 RACER_COLORS = {
     "S": ("#f0f0f0", "bright_white"),
@@ -42,11 +42,6 @@ def band_values(grid: np.ndarray, log_scale: bool) -> np.ndarray:
     low, high = values.min(), values.max()
     scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
     return np.minimum((scaled * len(BANDS)).astype(int), len(BANDS) - 1)
-
-
-def _darker(hex_color: str, factor: float = 0.4) -> str:
-    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
-    return f"#{int(r * factor):02x}{int(g * factor):02x}{int(b * factor):02x}"
 
 
 class SurfaceView(Static):
@@ -85,13 +80,8 @@ class SurfaceView(Static):
         columns, rows = max(10, self.size.width), max(4, self.size.height - 1)
         color = uses_color(self.app)
         bands = self.background(columns, rows, color)
-        samples = bands.shape[0]
-        marks = self.marks(columns, samples, color)
-        text = Text(no_wrap=True, overflow="crop")
-        for row in range(rows):
-            for column in range(columns):
-                self._cell(text, bands, marks, row, column, color)
-            text.append("\n")
+        marks = self.marks(columns, bands.shape[0], color)
+        text = self._in_colour(bands, marks) if color else self._in_characters(bands, marks)
         for racer in self.race.racers:
             if racer.enabled:
                 label = f"{racer.kind.letter} {racer.kind.name}"
@@ -118,29 +108,34 @@ class SurfaceView(Static):
                 marks[(row, cell[1])] = (racer, racer.kind.letter)
         return marks
 
-    def _cell(self, text: Text, bands, marks, row: int, column: int, color: bool) -> None:
-        mark = marks.get((row, column))
-        if not color:
-            if mark is None:
-                text.append(RAMP[int(bands[row, column] * (len(RAMP) - 1) / (len(BANDS) - 1))])
-            else:
-                text.append(mark[1] if mark[1] != "•" else "o", style="bold")
-            return
-        top, bottom = BANDS[bands[2 * row, column]], BANDS[bands[2 * row + 1, column]]
-        if mark is None:
-            text.append("▀", Style(color=Color.parse(top), bgcolor=Color.parse(bottom)))
-            return
-        racer, char = mark
-        fg = RACER_COLORS[racer.kind.letter][0]
-        # the current point on black, the path on a darkened band: both stand out, and the
-        # surface under the path stays readable
-        bg = "#000000" if char != "•" else _darker(bottom)
-        text.append(char, Style(color=Color.parse(fg), bgcolor=Color.parse(bg), bold=True))
+    def _in_colour(self, bands, marks: dict) -> Text:
+        colors = np.array(BANDS)[bands].tolist()
+        shown = {}
+        for (row, column), (racer, char) in marks.items():
+            # the current point on black, the path on a darkened band: both stand out, and
+            # the surface under the path stays readable
+            bottom = colors[2 * row + 1][column]
+            bg = "#000000" if char != "•" else dimmed(bottom, 0.4)
+            shown[(row, column)] = (char, RACER_COLORS[racer.kind.letter][0], bg)
+        return half_blocks(colors, shown)
+
+    def _in_characters(self, bands, marks: dict) -> Text:
+        """Few colours: one sample per cell, a character ramp; the racers in bold."""
+        text = Text(no_wrap=True, overflow="crop")
+        for row, line in enumerate(bands):
+            for column, band in enumerate(line):
+                mark = marks.get((row, column))
+                if mark is None:
+                    text.append(RAMP[int(band * (len(RAMP) - 1) / (len(BANDS) - 1))])
+                else:
+                    text.append(mark[1] if mark[1] != "•" else "o", style="bold")
+            text.append("\n")
+        return text
 
 
 def race_table(race: P.Race, chosen: int) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"  {P.TABLE_HEADER}\n", style="bold")
+    text.append(f"  {TABLE_HEADER}\n", style="bold")
     for i, racer in enumerate(race.racers):
         style = Style(color=RACER_COLORS[racer.kind.letter][1], bold=i == chosen)
         if not racer.enabled:
@@ -148,10 +143,10 @@ def race_table(race: P.Race, chosen: int) -> Text:
         if racer.stopped:
             style += Style(color="red", bold=True)
         pointer = "▶ " if i == chosen else "  "
-        text.append(pointer + P.table_row(racer) + "\n", style=style)
+        text.append(pointer + table_row(racer) + "\n", style=style)
     racer = race.racers[chosen]
-    text.append(f"\n{racer.kind.name}: {P.settings_text(racer.optimizer)}\n", style="italic")
-    text.append(P.state_text(racer))
+    text.append(f"\n{racer.kind.name}: {settings_text(racer.optimizer)}\n", style="italic")
+    text.append(state_text(racer))
     return text
 
 
@@ -285,7 +280,7 @@ class OptimizersScreen(Screen):
             if text is None:
                 return
             try:
-                self.race.set_settings(self.chosen, P.parse_settings(text))
+                self.race.set_settings(self.chosen, parse_settings(text))
             except ValueError as error:
                 self.notify(
                     str(error), title="Settings not changed", severity="error", markup=False
@@ -293,4 +288,4 @@ class OptimizersScreen(Screen):
             self.redraw()
 
         title = f"{racer.kind.name} settings"
-        self.app.push_screen(SettingsScreen(title, P.settings_text(racer.optimizer)), apply)
+        self.app.push_screen(SettingsScreen(title, settings_text(racer.optimizer)), apply)

@@ -1,9 +1,9 @@
 """One step of an experiment, walked node by node: the model behind the Graph pane.
 
-Headless (no Textual): it traces the forward (``ne.trace``), replays it one op per
-step, then runs ``backward_steps`` one node per step. Stepping back only moves the
-position; everything already computed is kept, so the screen can show any earlier
-moment exactly as it was.
+Headless (no Textual): the step is traced and named once (``NamedStep``, the builder
+``nnbench graph`` uses too); this replays its forward one op per step, then runs
+``backward_steps`` one node per step. Stepping back only moves the position; everything
+already computed is kept, so the screen can show any earlier moment exactly as it was.
 """
 
 from __future__ import annotations
@@ -11,11 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nnbench.engine import autograd
-from nnbench.engine.errors import shape_str
-from nnbench.engine.formatting import value
 from nnbench.engine.tensor import Tensor
-from nnbench.engine.trace import trace
-from nnbench.engine.workbench.graph import module_names, tensor_names
+from nnbench.engine.workbench.graph import NamedStep
 
 
 @dataclass
@@ -30,30 +27,12 @@ class Row:
     shape: tuple | None
 
 
-class Stepper:
-    """``anomaly=True`` records the forward under ``detect_anomaly``: ``anomaly_index`` is
-    then the first op whose output held NaN or Inf (None if none did)."""
+class Stepper(NamedStep):
+    """A NamedStep walked one node at a time, forward then backward (``anomaly=True``:
+    see NamedStep)."""
 
     def __init__(self, experiment, batch, anomaly: bool = False):
-        self.experiment = experiment
-        self.batch = batch
-        if experiment.model is not None:
-            experiment.model.train()
-        self.anomaly = autograd.detect_anomaly(check_nan=False) if anomaly else None
-        if self.anomaly is not None:
-            import warnings
-
-            with self.anomaly, warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                self.trace = trace(experiment.loss, batch)
-        else:
-            self.trace = trace(experiment.loss, batch)
-        self.records = self.trace.records
-        self.loss = self.trace.output
-        self.names = tensor_names(experiment, batch)
-        self.modules = module_names(experiment)
-        for record in self.records:
-            self.names[id(record.output)] = f"r{record.index}"
+        super().__init__(experiment, batch, anomaly)
         self._replay = self.trace.replay()
         self.forward_done: list = []
         self.backward_order = (
@@ -63,11 +42,6 @@ class Stepper:
         self.backward_done: list = []
         self.position = 0
         self.rows = self._rows()
-        self.anomaly_index = None
-        if self.anomaly is not None and self.anomaly.forward_node is not None:
-            self.anomaly_index = next(
-                (r.index for r in self.records if r.node is self.anomaly.forward_node), None
-            )
 
     # ------------------------------------------------------------------ sizes and rows
     @property
@@ -78,16 +52,11 @@ class Stepper:
     def total(self) -> int:
         return len(self.records) + len(self.backward_order)
 
-    def name_of(self, x) -> str:
-        if isinstance(x, Tensor):
-            return self.names.get(id(x), f"tensor{shape_str(tuple(x.shape))}")
-        return value(x)
-
     def _rows(self) -> list[Row]:
         rows = []
         for record in self.records:
             inputs = ", ".join(self.name_of(x) for x in record.inputs)
-            module = self.modules.get(id(record.module)) if record.module is not None else None
+            module = self.module_of(record)
             rows.append(
                 Row(
                     "forward",

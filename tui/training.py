@@ -1,9 +1,10 @@
 """Pane 4, the Training dashboard: a live run of the experiment, watched closely.
 
 The run itself (tui/live.py) steps in a thread worker through the engine's Trainer;
-this pane only reads it, on a 10 Hz clock, and draws: the loss plot (plotext), progress,
-throughput per device, per-layer gradient norms and update/weight ratios, activation
-statistics, and for 2-D data the decision boundary.
+this pane only reads it and draws: every REDRAW seconds the status line (progress,
+throughput per device), and at most every REPLOT seconds the loss plot (plotext),
+per-layer gradient norms and update/weight ratios, activation statistics, and for 2-D
+data the decision boundary.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from rich.color import Color
-from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -23,9 +22,10 @@ from textual.widgets import Footer, Header, Label, Static
 
 from nnbench.engine.formatting import number
 
-from .live import LiveRun, Twin, in_user_thread, ratio_verdict, start_user_thread
+from .live import STATS_EVERY, LiveRun, Twin, in_user_thread, ratio_verdict, start_user_thread
 from .plots import Series, line_plot
-from .widgets import RAMP, ErrorPanel, PaneTabs, uses_color
+from .text import duration
+from .widgets import RAMP, ErrorPanel, PaneTabs, dimmed, half_blocks, uses_color
 
 REDRAW = 0.5  # seconds between redraws of the status line
 REPLOT = 1.0  # seconds between redraws of the plot and the tables
@@ -231,7 +231,7 @@ class TrainingScreen(Screen):
         if self.app.session.error is not None or (self.app.screen is not self and not force):
             return  # hidden: nothing to draw (the run goes on in its worker)
         run = self.run
-        # fixed-size regions: repaint them, no layout pass (this runs several times a second)
+        # fixed-size regions: repaint them, no layout pass (this runs every REDRAW seconds)
         self.query_one("#train-status", Static).update(self.status_text(), layout=False)
         if run is None:
             return
@@ -248,7 +248,7 @@ class TrainingScreen(Screen):
         layers.display = wide or not show_boundary
         now = time.perf_counter()
         if not force and (len(run.losses) == self._plotted[0] or now - self._plotted[1] < REPLOT):
-            return  # the plot and the tables change slowly: twice a second is plenty
+            return  # the plot and the tables change slowly: once every REPLOT seconds is plenty
         self._plotted = (len(run.losses), now)
         if layers.display:
             layers.update(self.layers_text(), layout=False)
@@ -304,7 +304,7 @@ class TrainingScreen(Screen):
         text.append(f" {bar} step {step}/{run.total_steps}  epoch {run.trainer.epoch}/{run.epochs}")
         report = run.last_step
         if report is not None:
-            text.append(f"  ETA {_duration(report.eta)}\n")
+            text.append(f"  ETA {duration(report.eta)}\n")
             text.append(f"loss {number(report.loss)}  lr {number(report.lr or 0)}")
         else:
             text.append("\n")
@@ -356,7 +356,7 @@ class TrainingScreen(Screen):
                 f"{name:<14}{number(norm):>11}{number(ratio):>12}  {verdict}\n", style=style
             )
         if not run.layer_rows():
-            text.append(f"(per-layer numbers every {10} steps)\n", style="dim")
+            text.append(f"(per-layer numbers every {STATS_EVERY} steps)\n", style="dim")
         text.append(f"{'activation':<14}{'mean':>11}{'std':>12}  dead\n", style="bold")
         for name, mean, std, dead in run.activation_rows():
             dead_text = "" if dead is None else f"{100 * dead:.0f}%"
@@ -369,28 +369,38 @@ class TrainingScreen(Screen):
     def boundary_text(self) -> Text:
         data = self.run.boundary
         classes, confidence = data["classes"], data["confidence"]
-        rows, columns = classes.shape[0] // 2, classes.shape[1]
-        points = _point_cells(data, rows, columns)
-        color = uses_color(self.app)
-        text = Text(no_wrap=True, overflow="crop")
-        for row in range(rows):
-            for column in range(columns):
-                label = points.get((row, column))
-                if not color:
-                    char = RAMP[2 + int(classes[2 * row, column]) % (len(RAMP) - 2)]
-                    text.append("o" if label is not None else char)
-                    continue
-                top = _shade(classes[2 * row, column], confidence[2 * row, column])
-                bottom = _shade(classes[2 * row + 1, column], confidence[2 * row + 1, column])
-                if label is None:
-                    text.append("▀", Style(color=Color.parse(top), bgcolor=Color.parse(bottom)))
-                else:
-                    point = CLASS_COLORS[label % len(CLASS_COLORS)]
-                    text.append("•", Style(color=Color.parse(point), bgcolor=Color.parse(bottom),
-                                           bold=True))  # fmt: skip
-            text.append("\n")
+        points = _point_cells(data, classes.shape[0] // 2, classes.shape[1])
+        if uses_color(self.app):
+            text = _boundary_in_colour(classes, confidence, points)
+        else:
+            text = _boundary_in_characters(classes, points)
         text.append("decision boundary (points: training data)", style="dim")
         return text
+
+
+def _boundary_in_colour(classes, confidence, points: dict) -> Text:
+    """Each class in its colour, dimmed where the model is unsure; the training points in
+    their class's colour on the region they sit in."""
+    colors = [
+        [_shade(label, sure) for label, sure in zip(labels, sures)]
+        for labels, sures in zip(classes, confidence)
+    ]
+    marks = {}
+    for (row, column), label in points.items():
+        point = CLASS_COLORS[label % len(CLASS_COLORS)]
+        marks[(row, column)] = ("•", point, colors[2 * row + 1][column])
+    return half_blocks(colors, marks)
+
+
+def _boundary_in_characters(classes, points: dict) -> Text:
+    """Few colours: a character per class (the top sample of each cell), points as o."""
+    text = Text(no_wrap=True, overflow="crop")
+    for row, line in enumerate(classes[0::2]):
+        for column, label in enumerate(line):
+            char = RAMP[2 + int(label) % (len(RAMP) - 2)]
+            text.append("o" if (row, column) in points else char)
+        text.append("\n")
+    return text
 
 
 def _point_cells(data, rows: int, columns: int) -> dict:
@@ -407,16 +417,7 @@ def _point_cells(data, rows: int, columns: int) -> dict:
 def _shade(label: int, confidence: float) -> str:
     """The class's colour, dimmed where the model is unsure."""
     base = CLASS_COLORS[int(label) % len(CLASS_COLORS)]
-    r, g, b = (int(base[i : i + 2], 16) for i in (1, 3, 5))
-    factor = 0.25 + 0.35 * float(np.clip(confidence, 0, 1))
-    return f"#{int(r * factor):02x}{int(g * factor):02x}{int(b * factor):02x}"
-
-
-def _duration(seconds: float) -> str:
-    if seconds != seconds or seconds == float("inf"):
-        return "?"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}:{secs:02d}"
+    return dimmed(base, 0.25 + 0.35 * float(np.clip(confidence, 0, 1)))
 
 
 def notify_saved(where, run: LiveRun, path) -> None:

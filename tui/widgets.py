@@ -8,6 +8,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.color import BLACK
+from textual.color import Color as TextualColor
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
@@ -27,6 +29,12 @@ def uses_color(app) -> bool:
         return False
     system = getattr(getattr(app, "console", None), "color_system", None)
     return system not in ("standard", "windows")
+
+
+def dimmed(color: str, keep: float) -> str:
+    """``color`` ('#rrggbb') darkened toward black: each channel keeps ``keep`` (0..1) of
+    itself, so the hue stays and the picture under a dimmed cell stays readable."""
+    return BLACK.blend(TextualColor.parse(color), keep).hex
 
 
 # ---------------------------------------------------------------------- numbers
@@ -124,8 +132,8 @@ def _fit(data: np.ndarray, rows: int, cols: int) -> np.ndarray:
 
 
 def heatmap(data: np.ndarray, width: int, height: int, color: bool) -> Text:
-    """Each character cell holds two samples: the top half in the foreground colour of
-    '▀', the bottom half in its background. Without colour, a character ramp."""
+    """Two samples per character cell in colour (half_blocks), blue below zero and red
+    above; without colour, a character ramp of |value|."""
     data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
     scale = float(np.abs(data).max()) or 1.0
     text = Text()
@@ -138,14 +146,30 @@ def heatmap(data: np.ndarray, width: int, height: int, color: bool) -> Text:
         text.append(f"ramp '{RAMP}' = |value| from 0 to {number(scale)}")
         return text
     fitted = _fit(data, 2 * height, width) / scale
-    if fitted.shape[0] % 2:
-        fitted = np.vstack([fitted, np.full((1, fitted.shape[1]), np.nan)])
-    for top, bottom in zip(fitted[0::2], fitted[1::2]):
-        for a, b in zip(top, bottom):
-            bg = None if np.isnan(b) else _diverging(b)
-            text.append("▀", Style(color=_diverging(a), bgcolor=bg))
-        text.append("\n")
+    colors = [[_diverging(v) for v in row] for row in fitted]
+    if len(colors) % 2:
+        colors.append([None] * fitted.shape[1])  # an odd last row: no bottom half
+    text = half_blocks(colors)
     text.append(f"blue -{number(scale)} .. red +{number(scale)}  ({shape_str(data.shape)})")
+    return text
+
+
+def half_blocks(colors: list, marks: dict | None = None) -> Text:
+    """A picture with two samples per character cell: each cell is '▀', its foreground
+    the top sample (``colors[2 * row]``), its background the bottom one (``colors[2 * row
+    + 1]``; None leaves the terminal's). ``marks`` maps a cell (row, column) to (char,
+    colour, background), drawn there in bold instead: a point on top of the picture."""
+    marks = marks or {}
+    text = Text(no_wrap=True, overflow="crop")
+    for row, (tops, bottoms) in enumerate(zip(colors[0::2], colors[1::2])):
+        for column, (top, bottom) in enumerate(zip(tops, bottoms)):
+            mark = marks.get((row, column))
+            if mark is None:
+                text.append("▀", Style(color=top, bgcolor=bottom))
+            else:
+                char, fg, bg = mark
+                text.append(char, Style(color=fg, bgcolor=bg, bold=True))
+        text.append("\n")
     return text
 
 

@@ -1,14 +1,17 @@
 """One training step as a graph a person can read: named nodes, forward then backward.
 
-``step_graph(experiment)`` traces the example batch's forward (``ne.trace``) and walks
-its backward (``backward_steps``); it adds names (``0.weight``, ``input``, ``r3``) and
-summaries, and renders the result as text, JSON or Graphviz dot. The Graph pane uses
-the same two engine APIs; this module never recomputes any maths itself.
+:class:`NamedStep` traces one batch's forward (``ne.trace``) and names what a person
+knows (``0.weight``, ``input``, ``r3``, module ``fc1``): the one builder of a named step.
+``step_graph(experiment)`` walks its backward (``backward_steps``) at once, adds
+summaries, and renders the result as text, JSON or Graphviz dot for ``nnbench graph``;
+the Graph pane's Stepper (tui/stepper.py) is a NamedStep walked one node at a time.
+This module never recomputes any maths itself.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 
 from .. import autograd
@@ -82,53 +85,92 @@ def missing_batch(experiment) -> str | None:
     return None
 
 
+class NamedStep:
+    """One batch's forward, traced, with a name for every tensor a person knows:
+    parameters and loose tensors by their names, the batch as ``input`` and ``target``,
+    each op's output as ``r<index>``; and each op's module by its path.
+
+    ``anomaly=True`` traces under ``detect_anomaly``: ``anomaly_index`` is then the first
+    op whose output held NaN or Inf (None if none did)."""
+
+    def __init__(self, experiment, batch, anomaly: bool = False):
+        self.experiment, self.batch = experiment, batch
+        if experiment.model is not None:
+            experiment.model.train()
+        self.anomaly = autograd.detect_anomaly(check_nan=False) if anomaly else None
+        self.trace = self._trace()
+        self.records = self.trace.records
+        self.loss = self.trace.output
+        self.names = tensor_names(experiment, batch)
+        self.modules = module_names(experiment)
+        for record in self.records:
+            self.names[id(record.output)] = f"r{record.index}"
+        self.anomaly_index = self._first_anomaly()
+
+    def _trace(self):
+        if self.anomaly is None:
+            return trace(self.experiment.loss, self.batch)
+        with self.anomaly, warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the NaN it is there to find
+            return trace(self.experiment.loss, self.batch)
+
+    def _first_anomaly(self) -> int | None:
+        found = self.anomaly.forward_node if self.anomaly is not None else None
+        if found is None:
+            return None
+        return next((r.index for r in self.records if r.node is found), None)
+
+    def name_of(self, x) -> str:
+        """A tensor's name (its shape, ``tensor(2,)``, if it has none), a scalar's value."""
+        if isinstance(x, Tensor):
+            return self.names.get(id(x), f"tensor{shape_str(tuple(x.shape))}")
+        return value(x)
+
+    def module_of(self, record) -> str | None:
+        return self.modules.get(id(record.module)) if record.module is not None else None
+
+
 def step_graph(experiment, batch=None) -> StepGraph:
     """Forward and backward of one batch (the example batch by default), named."""
     batch = experiment.example_batch if batch is None else batch
     missing = missing_batch(experiment) if batch is None else None
     if missing:
         raise ValueError(missing)
-    if experiment.model is not None:
-        experiment.model.train()
-    recorded = trace(experiment.loss, batch)
-    loss = recorded.output
-    names = tensor_names(experiment, batch)
-    modules = module_names(experiment)
-    for record in recorded:
-        names[id(record.output)] = f"r{record.index}"
-    constants = 0
-    nodes = []
-    for record in recorded:
-        inputs = []
-        for x in record.inputs:
-            if isinstance(x, Tensor):
-                if id(x) not in names:
-                    names[id(x)] = f"const{constants}"
-                    constants += 1
-                inputs.append(names[id(x)])
-            else:
-                inputs.append(value(x))
-        nodes.append(
-            GraphNode(
-                record.index,
-                record.op,
-                record.grad_name,
-                modules.get(id(record.module)) if record.module is not None else None,
-                inputs,
-                names[id(record.output)],
-                tuple(record.output.shape),
-                summarize(record.output.array),
-            )
+    step = NamedStep(experiment, batch)
+    _name_constants(step)
+    nodes = [
+        GraphNode(
+            record.index,
+            record.op,
+            record.grad_name,
+            step.module_of(record),
+            [step.name_of(x) for x in record.inputs],
+            step.name_of(record.output),
+            tuple(record.output.shape),
+            summarize(record.output.array),
         )
+        for record in step.records
+    ]
     leaves = {
         name: summarize(t.array)
         for name, t in experiment.named_tensors().items()
         if isinstance(t, Tensor)
     }
-    graph = StepGraph(experiment.name, nodes, leaves, _loss_value(loss))
-    if isinstance(loss, Tensor) and loss.requires_grad:
-        _add_backward(graph, recorded, loss, names)
+    graph = StepGraph(experiment.name, nodes, leaves, _loss_value(step.loss))
+    if isinstance(step.loss, Tensor) and step.loss.requires_grad:
+        _add_backward(graph, step)
     return graph
+
+
+def _name_constants(step: NamedStep) -> None:
+    """Tensors the forward made itself get names too, const0, const1, ... in the order
+    the ops use them: the graph's edges and its leaves need one name each."""
+    constants = 0
+    for record in step.records:
+        for x in record.inputs:
+            if isinstance(x, Tensor) and id(x) not in step.names:
+                step.names[id(x)] = f"const{constants}"
+                constants += 1
 
 
 def _loss_value(loss) -> float | None:
@@ -137,14 +179,14 @@ def _loss_value(loss) -> float | None:
     return None
 
 
-def _add_backward(graph: StepGraph, recorded, loss: Tensor, names: dict) -> None:
-    by_node = {id(r.node): graph.nodes[r.index] for r in recorded}
+def _add_backward(graph: StepGraph, named: NamedStep) -> None:
+    by_node = {id(r.node): graph.nodes[r.index] for r in named.records}
     experiment_leaves = {}
-    for step in autograd.backward_steps(loss, retain_graph=False):
+    for step in autograd.backward_steps(named.loss, retain_graph=False):
         node = step.node
         if node.name() == "AccumulateGrad":
             leaf = node.variable
-            name = names.get(id(leaf), "leaf")
+            name = named.names.get(id(leaf), "leaf")
             experiment_leaves[name] = summarize(step.grad_output)
             graph.backward.append({"node": "AccumulateGrad", "leaf": name, "rule": step.words})
             continue

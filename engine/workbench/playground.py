@@ -3,7 +3,7 @@
 Each surface is a function of two engine tensors, so its gradient comes from the
 engine's own autograd; each racer is one of the engine's own ``optim`` classes stepping
 a 2-vector parameter ``p = (x, y)``. The app's Optimizers pane and ``nnbench race``
-both drive a :class:`Race`.
+both drive a :class:`Race`; the words they show it with are the app's (tui/text.py).
 """
 
 from __future__ import annotations
@@ -210,73 +210,3 @@ def _engine():
     import nnbench.engine as ne
 
     return ne
-
-
-TABLE_HEADER = f"{'optimizer':<11}{'lr':>9}{'loss':>11}  {'x, y':<19}{'step':>9}"
-STATE_LABELS = {
-    "momentum_buffer": "velocity",
-    "exp_avg": "m",
-    "exp_avg_sq": "v",
-    "m_hat": "m-hat",
-    "v_hat": "v-hat",
-    "square_avg": "E[g^2]",
-    "grad_avg": "E[g]",
-}
-
-
-def table_row(racer: Racer) -> str:
-    """One racer as a line of the table: name, lr, loss, position, last step, status."""
-    from ..formatting import number
-
-    x, y = racer.position
-    status = "off" if not racer.enabled else racer.stopped
-    return (
-        f"{racer.kind.letter} {racer.kind.name:<9}{number(racer.lr):>9}"
-        f"{number(racer.loss):>11}  {f'{number(x)}, {number(y)}':<19} "
-        f"{number(racer.step_size):>8} {status}"
-    ).rstrip()
-
-
-def state_text(racer: Racer) -> str:
-    from ..formatting import number
-
-    state = racer.state()
-    if not state:
-        return (
-            "state: none (plain SGD keeps none)"
-            if racer.kind.letter == "S"
-            else ("state: none yet (step first)")
-        )
-    return "  ".join(
-        f"{STATE_LABELS.get(k, k)}=({', '.join(number(v) for v in np.ravel(a))})"
-        for k, a in state.items()
-    )
-
-
-def format_table(race: Race) -> str:
-    lines = [f"{race.surface.title}, after {race.steps} steps", "  " + TABLE_HEADER]
-    lines += ["  " + table_row(r) for r in race.racers]
-    return "\n".join(lines)
-
-
-def settings_text(optimizer) -> str:
-    group = optimizer.param_groups[0]
-    keys = [k for k in group if k not in ("params", "initial_lr", "nesterov", "dampening")]
-    return ", ".join(f"{k}={group[k]!r}" for k in keys)
-
-
-def parse_settings(text: str) -> dict:
-    """'lr=0.01, betas=(0.9, 0.99)' -> {'lr': 0.01, 'betas': (0.9, 0.99)}; numbers only."""
-    import ast
-
-    try:
-        tree = ast.parse(f"dict({text})", mode="eval")
-        call = tree.body
-        if not isinstance(call, ast.Call) or call.args:
-            raise ValueError
-        return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
-    except (SyntaxError, ValueError) as error:
-        raise ValueError(
-            f"could not read {text!r}: write settings as name=value, e.g. momentum=0.8, "
-            "betas=(0.9, 0.99)"
-        ) from error

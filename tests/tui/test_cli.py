@@ -339,6 +339,7 @@ def test_samples_lists_the_variants():
 def test_huge_and_tiny_losses_print_compactly_and_the_eta_has_hours():
     from nnbench.engine.workbench.training import EpochReport, StepReport
     from nnbench.tui import commands
+    from nnbench.tui.text import duration
 
     step = StepReport(3, 1, 7.0211870256659431424e19, 0.1, 96, 1.0, 10**6, 23.15, 740.0)
     text = commands.step_line(step)
@@ -346,7 +347,7 @@ def test_huge_and_tiny_losses_print_compactly_and_the_eta_has_hours():
     epoch = EpochReport(1, 3, 1.0610756700359659520e19, 3.2e-07, None)
     assert commands.epoch_line(epoch, 2) == "epoch 1/2  train loss 1.061e+19  val loss 3.2e-07"
     assert commands.number(0.12345) == "0.1235" and commands.number(float("nan")) == "nan"
-    assert commands._duration(59 * 60 + 59) == "59:59" and commands._duration(3600) == "1:00:00"
+    assert duration(59 * 60 + 59) == "59:59" and duration(3600) == "1:00:00"
     plot = commands.loss_plot(list(range(1, 41)), [1.5**i * 1e12 for i in range(40)], [],
                               color=False)  # fmt: skip
     assert "e+" in plot and not re.search(r"\d{7}", plot)  # no 70211870256659431424.0
