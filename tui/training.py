@@ -14,7 +14,7 @@ import time
 import numpy as np
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, ScreenStackError
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.screen import ModalScreen, Screen
@@ -228,7 +228,11 @@ class TrainingScreen(Screen):
 
     # ------------------------------------------------------------------ drawing
     def redraw(self, force: bool = False) -> None:
-        if self.app.session.error is not None or (self.app.screen is not self and not force):
+        try:
+            hidden = self.app.screen is not self
+        except ScreenStackError:  # the app is closing and its screens are gone
+            return
+        if self.app.session.error is not None or (hidden and not force):
             return  # hidden: nothing to draw (the run goes on in its worker)
         run = self.run
         # fixed-size regions: repaint them, no layout pass (this runs every REDRAW seconds)
