@@ -13,10 +13,10 @@ Where each Tensor method lives (the method a learner calls -> the class here):
     where(c, a, b)     Where        a.clamp(min, max)  Clamp        a.argmax()        ArgMax
     a.masked_fill()    MaskedFill   a.to(dtype)        ToCopy       a.argmin()        ArgMin
     a.clone()          Clone        a.to(device)       ToDevice     ==, !=, <, ...    Eq, Ne, Lt...
-    reshape, view      Reshape      a.permute(dims)    Permute      ~a, &, |, ^       LogicalNot...
-    flatten            Reshape      a.transpose, a.T   Transpose    cat(tensors)      Cat
+    reshape, view      Reshape      a.permute, a.T     Permute      ~a, &, |, ^       LogicalNot...
+    flatten            Reshape      a.transpose, a.t() Transpose    cat(tensors)      Cat
     a.squeeze()        Squeeze      a.expand(shape)    Expand       stack(tensors)    Stack
-    a.unsqueeze()      Unsqueeze    a[key]             Index        a.gather(d, i)    Gather
+    a.unsqueeze()      Unsqueeze    a[key], a[1:]      Index        a.gather(d, i)    Gather
     F.gelu(a)          Gelu         F.nll_loss(...)    NllLoss      var, std, square  (composed)
 
 ``forward`` works on backend arrays (``self.xp`` is the backend: numpy, or torch used as
@@ -842,7 +842,11 @@ class Unsqueeze(Squeeze):
 
 
 class Index(Function):
-    """a[key]; backward puts the gradient back where the elements came from."""
+    """a[key]; backward puts the gradient back where the elements came from.
+
+    Named as PyTorch names it: SliceBackward0 (slices), SelectBackward0 (an int among the
+    index), UnsqueezeBackward0 (only None) or IndexBackward0 (index tensors and masks).
+    """
 
     op, grad_name = "getitem", "IndexBackward0"
     rules = ("index_add(a_shape, key, grad)",)

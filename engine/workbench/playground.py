@@ -116,6 +116,14 @@ class Racer:
         return out
 
 
+def _check_settings(optimizer, group: dict) -> None:
+    """Raise the optimizer's own ValueError (as torch.optim's) for settings it would refuse,
+    by making one with them: a reset makes one, and must not fail later."""
+    settings = {k: v for k, v in group.items() if k not in ("params", "initial_lr")}
+    probe = Tensor(np.zeros(2), requires_grad=True)
+    type(optimizer)([probe], **settings)
+
+
 class Race:
     def __init__(self, surface: Surface | str, kinds=KINDS, lrs: dict | None = None):
         self.surface = SURFACES_BY_NAME[surface] if isinstance(surface, str) else surface
@@ -190,6 +198,7 @@ class Race:
         if unknown:
             allowed = ", ".join(k for k in group if k not in ("params", "initial_lr"))
             raise ValueError(f"unknown setting(s) {', '.join(unknown)}; this one has {allowed}")
+        _check_settings(self.racers[index].optimizer, {**group, **settings})
         group.update(settings)
         if "lr" in settings:
             self.lrs[self.racers[index].kind.letter] = settings["lr"]

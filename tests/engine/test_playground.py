@@ -106,3 +106,16 @@ def test_reset_learning_rates_and_settings():
     assert not race.racers[2].enabled
     with pytest.raises(ValueError, match="unknown setting"):
         race.set_settings(0, {"betas": (0.9, 0.99)})
+
+
+@pytest.mark.parametrize(
+    "settings", [{"lr": -1.0}, {"betas": (2.0, 0.9)}, {"eps": -1.0}, {"weight_decay": -5.0}]
+)
+def test_settings_an_optimizer_would_refuse_are_refused_and_reset_still_works(settings):
+    """Found by a new user: lr=-1 was taken, and the next reset crashed the app."""
+    race = P.Race("rosenbrock")
+    adam = next(i for i, r in enumerate(race.racers) if r.kind.name == "Adam")
+    with pytest.raises(ValueError):
+        race.set_settings(adam, settings)
+    race.reset()
+    assert race.racers[adam].optimizer.param_groups[0]["lr"] > 0
