@@ -20,6 +20,7 @@ import threading
 import warnings
 import weakref
 
+from .convert import is_engine_tensor
 from .errors import AnomalyError, AutogradError, DeviceError, device_name, shape_str
 from .rules import sum_to_shape
 
@@ -43,7 +44,7 @@ class VersionCounter:
     has moved on by the time the backward runs, the values it needs are gone.
     """
 
-    value = 0  # a class default, so making a counter (one per op output) costs no __init__
+    value = 0  # a class default: making a counter (one per op output) runs no __init__
 
     def bump(self) -> None:
         self.value += 1
@@ -190,13 +191,16 @@ class Function(Node):
 
 def _watched(saved: tuple, tensors, out, result) -> tuple:
     """(input index or -1 for the output, counter, version, shape) of every saved tensor."""
+    ids = [id(s) for s in saved]  # identity, not equality: saved is what forward handed on
     watched = []
     for i, x in enumerate(tensors):
-        if x is not None and any(s is x.array for s in saved):
-            watched.append((i, x))
-    if any(s is result or s is out.array for s in saved):
-        watched.append((-1, out))
-    return tuple((i, t.version_counter, t.version_counter.value, t.array.shape) for i, t in watched)
+        if x is not None and id(x.array) in ids:
+            counter = x.version_counter
+            watched.append((i, counter, counter.value, x.array.shape))
+    if id(result) in ids or id(out.array) in ids:
+        counter = out.version_counter
+        watched.append((-1, counter, counter.value, out.array.shape))
+    return tuple(watched)
 
 
 # ---------------------------------------------------------------------------
@@ -259,11 +263,6 @@ def _sequence_of(node) -> int:
     return node.sequence
 
 
-def _is_tensor(value) -> bool:
-    """An engine tensor (autograd works on any object with a tensor's attributes)."""
-    return hasattr(value, "array") and hasattr(value, "grad_fn")
-
-
 def _check_root(tensor, gradient):
     if not tensor.requires_grad:
         raise AutogradError(
@@ -280,7 +279,7 @@ def _check_root(tensor, gradient):
                 "the gradient: out.backward(gradient=ne.ones_like(out))."
             )
         return tensor.device.backend.ones(tuple(tensor.shape), tensor.dtype)
-    if not _is_tensor(gradient):
+    if not is_engine_tensor(gradient):
         raise TypeError(
             f"backward: gradient must be a Tensor or None, but got {type(gradient).__name__}; "
             f"make it a tensor shaped like the output ({shape_str(tensor.shape)}), e.g. "

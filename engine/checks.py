@@ -186,7 +186,7 @@ def infer_shape(op: str, t, shape: tuple) -> tuple:
 
 def names_dtype(text: str) -> bool:
     name = text.removeprefix("torch.").removeprefix("ne.")
-    return name in dtypes._BY_NAME or any(k in name for k in ("float", "int", "complex"))
+    return name in dtypes.BY_NAME or any(k in name for k in ("float", "int", "complex"))
 
 
 def check_matmul(a, b) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import dtypes
-from .creation import tensor
+from .creation import generator, tensor
 from .errors import EngineError, ShapeError, shape_str
 from .functions import stack
 from .tensor import Tensor
@@ -98,8 +98,6 @@ class DataLoader:
         if not self.shuffle:
             return np.arange(n)
         if self.generator is None:
-            from .creation import generator
-
             return generator().permutation(n)
         return self.generator.permutation(n)
 

@@ -44,12 +44,10 @@ int64 = DType("int64", 1)
 bool_ = DType("bool", 0)
 ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_)
 SUPPORTED = "float16, float32, float64, uint8, int8, int16, int32, int64 and bool"
-_BY_NAME = {d.name: d for d in ALL}
+BY_NAME = {d.name: d for d in ALL}
 # PyTorch's aliases: torch.half, torch.float, torch.double, torch.short, torch.int, torch.long
-_BY_NAME.update(
-    {"half": float16, "float": float32, "double": float64, "short": int16, "int": int32}
-)
-_BY_NAME["long"] = int64
+BY_NAME.update({"half": float16, "float": float32, "double": float64, "short": int16, "int": int32})
+BY_NAME["long"] = int64
 # numpy dtypes the engine accepts on input, and what they become: each keeps its own.
 _FROM_NUMPY = {d.numpy: d for d in ALL}
 # What an array's own dtype maps to, for both backends (filled lazily for torch).
@@ -80,7 +78,7 @@ def of_array(array) -> DType:
     except KeyError:
         pass
     name = str(dtype).removeprefix("torch.")
-    found = _BY_NAME.get(name)
+    found = BY_NAME.get(name)
     if found is None:
         raise unsupported(dtype)
     _OF_ARRAY[dtype] = found
@@ -99,12 +97,12 @@ def from_any(spec) -> DType:
         return bool_
     if isinstance(spec, str):
         name = spec.removeprefix("torch.").removeprefix("ne.")
-        if name in _BY_NAME:
-            return _BY_NAME[name]
+        if name in BY_NAME:
+            return BY_NAME[name]
     else:
         name = str(spec).removeprefix("torch.")
-        if name in _BY_NAME:
-            return _BY_NAME[name]
+        if name in BY_NAME:
+            return BY_NAME[name]
         try:
             return _FROM_NUMPY[np.dtype(spec)]
         except KeyError:

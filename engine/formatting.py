@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from .dtypes import DType
 from .errors import shape_str
 from .rules import substitute
 
@@ -39,7 +40,7 @@ def value(x) -> str:
         return ":".join("" if v is None else str(v) for v in parts)
     if x is Ellipsis:
         return "..."
-    if hasattr(x, "is_floating_point") and hasattr(x, "itemsize"):  # an engine dtype
+    if isinstance(x, DType):
         return x.name
     if isinstance(x, (int, float, bool, np.generic)) and not hasattr(x, "ndim"):
         return number(x)
@@ -102,7 +103,7 @@ def rule_lines(step, with_numbers: bool) -> list[str]:
     for i, sent in enumerate(step.grad_inputs):
         if sent is None:
             continue
-        rule = node.rules[min(i, len(node.rules) - 1)] if node.rules else "grad"
+        rule = node.rules[i] if i < len(node.rules) else "?"  # tests hold every op to words
         if step.reduced[i] is not None:
             rule = f"sum_to_shape({rule}, {shape_str(tuple(sent.shape))})"
         sign = "+=" if step.accumulated[i] else "="

@@ -149,7 +149,7 @@ def _check_index_array(t, array, dtype, dim: int):
                 f"shape {shape_str(span)}"
             )
         return array
-    if dtype.category == 1 and dtype is not dtypes.uint8:
+    if dtype.category == 1 and dtype not in (dtypes.uint8, dtypes.int64):
         array, dtype = xp.astype(array, dtypes.int64), dtypes.int64
     if dtype is not dtypes.int64:
         raise IndexError(

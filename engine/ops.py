@@ -115,11 +115,14 @@ class Pow(Function):
     """a ** b for a tensor and a scalar exponent, a scalar base, or two tensors.
 
     Where b == 0 the gradient to a is 0, and where a == 0 (with b >= 0) the gradient to b
-    is 0 rather than 0 * log(0) = NaN: PyTorch's choices, made explicitly below.
+    is 0 rather than 0 * log(0) = NaN: PyTorch's choices, which the words spell out.
     """
 
     op, grad_name = "pow", "PowBackward0"
-    rules = ("grad * b * a**(b - 1)", "grad * a**b * log(a)")
+    rules = (
+        "where(b == 0, 0, grad * b * a**(b - 1))",
+        "where((a == 0) & (b >= 0), 0, grad * a**b * log(a))",
+    )
     torch = "a ** b"
 
     def forward(self, a, b):
@@ -319,7 +322,7 @@ class Sigmoid(Function):
 
 class Relu(Function):
     op, grad_name = "relu", "ReluBackward0"
-    rules = ("grad * (a > 0)",)
+    rules = ("where(relu(a) <= 0, 0, grad)",)  # a NaN input passes its gradient, as in PyTorch
     torch = "a.relu()"
 
     def forward(self, a):
@@ -332,7 +335,7 @@ class Relu(Function):
         return (self.xp.where(self.saved[0] <= 0, 0.0, grad),)
 
     def named_values(self):
-        return {"a > 0": self.saved[0] > 0} if self.saved else {}
+        return {"relu(a)": self.saved[0]} if self.saved else {}
 
 
 class Clamp(Function):
@@ -512,13 +515,16 @@ class Max(Function):
         return self.xp.max(a)
 
     def backward(self, grad):
-        a, out = self.saved
-        hits = self.xp.isnan(a) if bool(out != out) else a == out
+        hits = self.hits()
         return (grad * hits / int(self.xp.sum(hits)),)
 
+    def hits(self):
+        """Where a equals its max (where a is NaN, when the max is NaN)."""
+        a, out = self.saved
+        return self.xp.isnan(a) if bool(out != out) else a == out
+
     def named_values(self):
-        a, out = self.saved or (None, None)
-        return {"a": a, self.op: out}
+        return {f"a == {self.op}": self.hits()} if self.saved else {}
 
 
 class Min(Max):
@@ -580,11 +586,11 @@ def _scatter(node, grad, index):
 
 
 class Prod(Function):
-    """The product; its backward multiplies the other elements (exactly, even with zeros,
-    which the words' ``prod / a`` cannot do)."""
+    """The product; its backward multiplies the other elements. The words say ``prod / a``
+    for that product, the value shown is computed without dividing, so exact with zeros."""
 
     op, grad_name = "prod", "ProdBackward0"
-    rules = ("expand_to(grad * prod, a_shape, dims) / a",)
+    rules = ("expand_to(grad, a_shape, dims) * (prod / a)",)
     torch = "a.prod() if dim is None else a.prod(dim, keepdim)"
 
     def forward(self, a, dim=None, keepdim=False):
@@ -597,16 +603,20 @@ class Prod(Function):
         return out
 
     def backward(self, grad):
+        others = self.others()
+        return ((grad if self.dim is None else _keep_dims(self, grad)) * others,)
+
+    def others(self):
+        """For each element of a, the product of all the others it was multiplied with."""
         xp, a = self.xp, self.saved[0]
         if self.dim is None:
-            others = _exclusive_product(xp, xp.reshape(a, (-1,)), 0)
-            return (grad * xp.reshape(others, a.shape),)
-        others = _exclusive_product(xp, a, self.dim)
-        return (_keep_dims(self, grad) * others,)
+            return xp.reshape(_exclusive_product(xp, xp.reshape(a, (-1,)), 0), a.shape)
+        return _exclusive_product(xp, a, self.dim)
 
     def named_values(self):
-        a, out = self.saved or (None, None)
-        return {"a": a, "prod": out, "a_shape": tuple(self.input_shape), "dims": self.dims}
+        if not self.saved:
+            return {}
+        return {"prod / a": self.others(), "a_shape": tuple(self.input_shape), "dims": self.dims}
 
 
 def _exclusive_product(xp, a, dim):
@@ -746,13 +756,15 @@ def _matmul_kind(a_ndim: int, b_ndim: int) -> tuple[str, tuple[str, str]]:
     """PyTorch's node name for a @ b, and the rules for those dims."""
     if a_ndim == 1 and b_ndim == 1:
         return "DotBackward0", ("grad * b", "grad * a")
+    batched = a_ndim > 2 or b_ndim > 2
+    name = "BmmBackward0" if batched else ("MvBackward0" if b_ndim == 1 else "MmBackward0")
     if b_ndim == 1:
-        return "MvBackward0", ("outer(grad, b)", "mv(a.mT, grad)")
+        return name, ("outer(grad, b)", "mv(a.mT, grad)")
     if a_ndim == 1:
-        return ("MmBackward0" if b_ndim == 2 else "BmmBackward0"), ("mv(b, grad)", "outer(a, grad)")
-    if a_ndim == 2 and b_ndim == 2:
-        return "MmBackward0", ("grad @ b.T", "a.T @ grad")
-    return "BmmBackward0", ("grad @ b.mT", "a.mT @ grad")
+        return name, ("mv(b, grad)", "outer(a, grad)")
+    if batched:
+        return name, ("grad @ b.mT", "a.mT @ grad")
+    return name, ("grad @ b.T", "a.T @ grad")
 
 
 # ----------------------------------------------------------------------------- shape and views
@@ -796,7 +808,8 @@ class Permute(Function):
 
 
 class Transpose(Permute):
-    """a.transpose(d0, d1) and a.T: a permutation that swaps two dims."""
+    """a.transpose(d0, d1) and a.t(): a permutation that swaps two dims (a.T, which
+    reverses them all, is a Permute, as in PyTorch)."""
 
     op, grad_name = "transpose", "TransposeBackward0"
 
@@ -1090,7 +1103,8 @@ class NllLoss(Function):
     """-logp[target], averaged over the targets that are not ignore_index (or summed).
 
     ``onehot`` in the words is the targets' classes, one-hot, with the rows of ignored
-    targets all 0.
+    targets all 0; ``n`` counts the targets that are not ignored (at least 1: with every
+    target ignored the gradient is 0, as in PyTorch, while the mean loss is NaN).
     """
 
     op, grad_name = "nll_loss", "NllLossBackward0"
@@ -1123,7 +1137,7 @@ class NllLoss(Function):
         if self.reduction == "none":
             per_row = xp.reshape(grad, (-1,)) * self.valid
         else:
-            scale = grad / self.count if self.reduction == "mean" else grad
+            scale = grad / max(self.count, 1) if self.reduction == "mean" else grad
             per_row = scale * self.valid
         out = xp.zeros(tuple(self.shape), _engine_dtype(grad))
         out[self.rows, self.safe] = -per_row
@@ -1132,4 +1146,4 @@ class NllLoss(Function):
     def named_values(self):
         onehot = self.xp.zeros(tuple(self.shape), int64)
         onehot[self.rows, self.safe] = self.xp.astype(self.valid, int64)
-        return {"n": self.count, "onehot": onehot[0] if self.single else onehot}
+        return {"n": max(self.count, 1), "onehot": onehot[0] if self.single else onehot}

@@ -106,7 +106,8 @@ VOCABULARY = {
     "cos": np.cos,
     "sqrt": np.sqrt,
     "tanh": np.tanh,
-    "sign": np.sign,
+    "relu": lambda x: np.maximum(x, 0),
+    "sign": lambda x: np.where(np.isnan(x), 0.0, np.sign(x)),  # sign(NaN) is 0, as in PyTorch
     "erf": _erf,
     "pi": math.pi,
     "where": np.where,
@@ -153,7 +154,8 @@ def evaluate(rule: str, values: dict) -> np.ndarray:
         return placeholder
 
     expression = substitute(rule, values, bind)
-    return np.asarray(eval(expression, {"__builtins__": {}}, {**VOCABULARY, **bound}))  # noqa: S307
+    with np.errstate(all="ignore"):  # where() computes both branches, as the ops do
+        return np.asarray(eval(expression, {"__builtins__": {}}, {**VOCABULARY, **bound}))  # noqa: S307
 
 
 def _host(value):

@@ -51,6 +51,7 @@ from .errors import (
     device_name,
     shape_str,
 )
+from .formatting import tensor_repr
 from .indexing import index_key
 
 
@@ -190,8 +191,6 @@ class Tensor:
         return id(self)
 
     def __repr__(self) -> str:
-        from .formatting import tensor_repr
-
         return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:

@@ -141,21 +141,41 @@ def _module_of(path: Path) -> str:
     return ".".join(("nnbench.engine", *parts))
 
 
+def _import_edges(source: str, name: str, is_package: bool, modules: set[str]) -> set[str]:
+    """The engine modules a file imports, anywhere in it (inside functions too: a late
+    import still makes a cycle, only a hidden one). ``from X import y`` counts as X.y
+    where that is a module, else as X; a dotted module brings in its packages too."""
+    package = name if is_package else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parts = parts[: len(parts) - node.level + 1]
+                base = ".".join(parts + ([base] if base else []))
+            for a in node.names:
+                found.add(f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base)
+    edges = set()
+    for module in found:
+        parts = module.split(".")
+        for i in range(2, len(parts) + 1):  # nnbench.engine.nn.module -> nn, nn.module
+            target = ".".join(parts[:i])
+            implicit = i < len(parts)
+            ours = implicit and name.startswith(target + ".")  # a package we are part of
+            if target in modules and target != name and not ours:
+                edges.add(target)
+    return edges
+
+
 def _engine_import_graph() -> dict[str, set[str]]:
-    """module -> the engine modules it imports, anywhere in the file (inside functions
-    too: a late import still makes a cycle, only a hidden one)."""
-    modules = {_module_of(p): p for p in ENGINE.rglob("*.py")}
-    graph = {}
-    for name, path in modules.items():
-        found = set()
-        for module, _, function in _imported_modules(path):
-            if (path, function) == LAZY_EXPORT:
-                continue
-            if module in modules and module != name:
-                found.add(module)
-        # `from . import dtypes` names both the package and dtypes: keep the module only
-        graph[name] = {m for m in found if not any(o.startswith(m + ".") for o in found)}
-    return graph
+    paths = {_module_of(p): p for p in ENGINE.rglob("*.py")}
+    return {
+        name: _import_edges(path.read_text(), name, path.name == "__init__.py", set(paths))
+        for name, path in paths.items()
+    }
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -185,11 +205,34 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_engine_imports_form_layers_without_cycles():
     """tensor <-> creation, nn.module <-> interop and autograd's back-patched Tensor are
-    gone: each module imports only modules below it (packages may import their parts)."""
+    gone: each module imports only modules below it (a package imports its parts)."""
     graph = _engine_import_graph()
-    for name in graph:  # a package importing its own submodules is not a cycle
-        graph[name] = {m for m in graph[name] if not name.startswith(m + ".")}
+    lazy = graph["nnbench.engine"] - {"nnbench.engine.workbench.experiment"}
+    graph["nnbench.engine"] = lazy  # the one sanctioned late import (LAZY_EXPORT)
     assert _cycle(graph) is None
+
+
+def test_the_import_graph_sees_late_and_package_imports():
+    """A late `import nnbench.engine` in autograd is an edge up to the package: a cycle."""
+    source = "def late():\n    import nnbench.engine as ne\n    from . import tensor\n"
+    modules = {"nnbench.engine", "nnbench.engine.autograd", "nnbench.engine.tensor"}
+    edges = _import_edges(source, "nnbench.engine.autograd", False, modules)
+    assert edges == {"nnbench.engine", "nnbench.engine.tensor"}
+    graph = _engine_import_graph()
+    graph["nnbench.engine.autograd"] |= edges
+    assert _cycle(graph) is not None
+
+
+def test_the_library_never_imports_by_name_at_run_time():
+    """importlib.import_module and __import__ would hide an edge from the graph above."""
+    offenders = []
+    for path in _library_files():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr == "import_module":
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            if isinstance(node, ast.Name) and node.id == "__import__":
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
 
 
 def test_the_cycle_finder_finds_a_cycle():

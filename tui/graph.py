@@ -348,7 +348,7 @@ class GraphScreen(Screen):
                     inputs = [x.array if isinstance(x, Tensor) else x for x in record.inputs]
                     diff = oracle.backward_difference(
                         record.function, record.params, inputs, step.grad_output,
-                        step.grad_inputs,
+                        step.grad_inputs, step.node.needs_input_grad,
                     )  # fmt: skip
             text = (
                 "PyTorch check: not available for this node"

@@ -21,7 +21,7 @@ from ..formatting import to_numpy
 
 def supported(function) -> bool:
     """Whether the op says how PyTorch computes it (ops without gradients included)."""
-    return getattr(function, "torch", None) is not None
+    return function.torch is not None
 
 
 @functools.cache
@@ -81,12 +81,21 @@ def forward_difference(function, params: dict, inputs, output) -> float | None:
     return _max_difference(output, expected)
 
 
-def backward_difference(function, params: dict, inputs, grad_output, grads) -> float | None:
-    """max |engine - torch| over the gradients one node sent to its inputs."""
+def backward_difference(
+    function, params: dict, inputs, grad_output, grads, needs=None
+) -> float | None:
+    """max |engine - torch| over the gradients one node sent to its inputs.
+
+    ``needs[i]`` says whether input i wanted a gradient (the node's needs_input_grad): one
+    that wanted it and got none counts as an infinite difference.
+    """
     import torch
 
     if not supported(function) or not function.differentiable:
         return None
+    needs = needs or [g is not None for g in grads]
+    if any(need and g is None for need, g in zip(needs, grads)):
+        return float("inf")
     torch_inputs = [_as_torch(x, True) for x in inputs]
     out = torch_output(function, params, torch_inputs)
     wanted = [

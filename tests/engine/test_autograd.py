@@ -397,11 +397,15 @@ def test_every_tensor_a_node_saves_is_version_checked(op):
     watched = 0
     for record in recorded:
         node = record.node
-        tensors = [x for x in record.inputs if isinstance(x, ne.Tensor)] + [record.output]
+        positions = [i for i, x in enumerate(record.inputs) if isinstance(x, ne.Tensor)]
+        tensors = [(i, record.inputs[i]) for i in positions] + [(-1, record.output)]
+        watching = {i for i, *_ in node.saved_versions}
         for saved in node.saved or ():
-            for t in tensors:
+            for i, t in tensors:
+                if saved is t.array:  # an input or the output itself: it must be watched
+                    assert i in watching, (node.name(), f"saved input {i} but does not watch it")
                 # a saved view of a tensor would hide an in-place change from the check
-                if saved is not t.array and isinstance(saved, np.ndarray) and t.array.size:
+                elif isinstance(saved, np.ndarray) and t.array.size:
                     assert not np.shares_memory(saved, t.array), (node.name(), "saved a view")
         for _, counter, _, _ in node.saved_versions:
             watched += 1
@@ -426,3 +430,52 @@ def test_mul_watches_both_inputs_because_it_saves_both():
         b.mul_(2)
     with pytest.raises(ne.AutogradError, match="MulBackward0 saved its input b .* version 0"):
         y.sum().backward()
+
+
+SAVING_CASES = {
+    # (build y from a leaf x, an in-place change to make after it): PyTorch raises at backward
+    "where's condition": (lambda m, x, c: m.where(c, x, x * 2), "condition"),
+    "masked_fill's mask": (lambda m, x, c: x.masked_fill(c, 0.0), "condition"),
+    "prod's output": (lambda m, x, c: x.prod(), "output"),
+}
+
+
+@pytest.mark.parametrize("case", SAVING_CASES)
+def test_a_saved_mask_or_output_changed_in_place_raises_as_in_pytorch(case):
+    """Where, MaskedFill, Max and Prod save what their backward reads (and PyTorch does)."""
+    build, changed = SAVING_CASES[case]
+    outcomes = []
+    for m in (ne, torch):
+        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        c = m.tensor([True, False, True])
+        y = build(m, x, c)
+        with m.no_grad():
+            target = c if changed == "condition" else y
+            if changed == "condition":
+                target.logical_not_() if m is torch else target.copy_(~target)
+            else:
+                target.mul_(2)
+        try:
+            y.sum().backward()
+            outcomes.append("ok")
+        except RuntimeError:  # the engine's AutogradError is a RuntimeError, as torch's
+            outcomes.append("raised")
+    assert outcomes == ["raised", "raised"]
+
+
+@pytest.mark.parametrize("op", ["max", "prod", "where"])
+def test_a_second_backward_through_a_saving_op_raises_as_in_pytorch(op):
+    outcomes = []
+    for m in (ne, torch):
+        x = m.tensor([1.0, 3.0, 2.0], requires_grad=True)
+        if op == "where":
+            y = m.where(x > 1.5, x, x * 2).sum()
+        else:
+            y = x.max() if op == "max" else x.prod()
+        y.backward()
+        try:
+            y.backward()
+            outcomes.append("ok")
+        except RuntimeError:
+            outcomes.append("raised")
+    assert outcomes == ["raised", "raised"]

@@ -76,3 +76,14 @@ def test_expand_is_the_op_whose_rule_is_the_sum():
     assert expand.node.rules == ("sum_to_shape(grad, a_shape)",)
     assert expand.words.startswith("grad_a = sum_to_shape(grad, a_shape) = sum_to_shape(")
     assert a.grad.tolist() == [[4.0], [4.0], [4.0]]
+
+
+def test_the_words_show_their_numbers_on_every_backend(device):
+    """On torch:cpu (and cuda) the values are torch arrays: they print as numbers too."""
+    a, b, x = (ne.tensor(v, device=device, requires_grad=True) for v in (2.0, 3.0, 4.0))
+    steps = list(autograd.backward_steps(x * (a + b)))
+    assert steps[0].words.splitlines() == [
+        "grad_a = grad * b = 1 * 5 = 5",
+        "grad_b = grad * a = 1 * 4 = 4",
+    ]
+    assert steps[1].words == "leaf.grad = grad = 5"
