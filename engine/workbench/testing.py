@@ -471,6 +471,20 @@ def gradcheck(fn: Callable, arrays, device="cpu", view=None) -> tuple[bool, floa
     return passed, worst, where
 
 
+def functions_run(samples_per_op: int = 2) -> set:
+    """The op classes that the table's samples run (the table's coverage of ops.py)."""
+    import nnbench.engine as ne
+
+    seen = set()
+    for op in OPS:
+        for sample in op.samples()[:samples_per_op]:
+            with ne.trace() as recorded:
+                _, inputs = _engine_inputs(sample, "numpy")
+                op.fn(ne, *inputs)
+            seen.update(record.function for record in recorded)
+    return seen
+
+
 def _weighted_loss(out, device):
     import nnbench.engine as ne
 

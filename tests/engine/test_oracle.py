@@ -40,19 +40,6 @@ def test_gradient_matches_finite_differences(op, sample):
     assert passed, f"{op.name}: largest difference {worst:.3g} at {where}"
 
 
-def _traced_functions() -> set:
-    import nnbench.engine as ne
-
-    seen = set()
-    for op in testing.OPS:
-        for sample in op.samples()[:2]:
-            with ne.trace() as recorded:
-                _, inputs = testing._engine_inputs(sample, "numpy")
-                op.fn(ne, *inputs)
-            seen.update(record.function for record in recorded)
-    return seen
-
-
 # Op classes that no sample of the op table runs, each with the reason
 NOT_IN_THE_TABLE = {
     "Compare": "the base of Eq, Ne, Lt, Le, Gt and Ge; never applied itself",
@@ -79,7 +66,7 @@ def _op_classes() -> set:
 
 def test_every_op_class_is_in_the_table_or_excluded_by_name():
     """A new op class without an entry in the op table fails here, not silently."""
-    missing = {cls.__name__ for cls in _op_classes() - _traced_functions()}
+    missing = {cls.__name__ for cls in _op_classes() - testing.functions_run()}
     assert missing == set(NOT_IN_THE_TABLE)
 
 
@@ -87,7 +74,7 @@ def test_every_op_in_the_table_says_how_pytorch_computes_it():
     """The Graph pane's per-node check needs each op's PyTorch words (Op.torch)."""
     from nnbench.engine.workbench import oracle
 
-    assert {f.__name__ for f in _traced_functions() if not oracle.supported(f)} == set()
+    assert {f.__name__ for f in testing.functions_run() if not oracle.supported(f)} == set()
 
 
 NODE_CASES = [
@@ -118,7 +105,7 @@ def _broken_backward(original):
 def test_the_per_node_check_sees_every_wrong_backward(monkeypatch):
     """Every differentiable op class with a deliberately wrong backward shows a difference
     above tolerance in the per-node check (so the check cannot be `return 0.0`)."""
-    differentiable = {f for f in _traced_functions() if f.differentiable}
+    differentiable = {f for f in testing.functions_run() if f.differentiable}
     for function in differentiable:
         monkeypatch.setattr(function, "backward", _broken_backward(function.backward))
     caught = set()
