@@ -9,7 +9,7 @@ backend (``"cuda"``, ``"torch:cpu"``) or the PyTorch oracle is used.
 
 import warnings as _warnings
 
-from . import autograd, dtypes
+from . import autograd, dtypes, return_types
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backends import Device, cpu_backend, cuda_status, device, set_cpu_backend
 from .creation import (
@@ -66,6 +66,30 @@ exp, log, sqrt, abs, tanh, sigmoid, relu, clamp, sin, cos = (  # noqa: A001
 argmax, argmin, softmax, log_softmax, topk = (
     _method(n) for n in ("argmax", "argmin", "softmax", "log_softmax", "topk")
 )
+sort, argsort, msort, median, kthvalue, mode = (
+    _method(n) for n in ("sort", "argsort", "msort", "median", "kthvalue", "mode")
+)
+
+
+def max(t, *args, **kwargs):  # noqa: A001 - PyTorch's name
+    """ne.max(t), ne.max(t, dim) as t.max(...); ne.max(a, b) is ne.maximum(a, b)."""
+    if args and isinstance(args[0], Tensor):
+        return maximum(t, args[0])
+    return t.max(*args, **kwargs)
+
+
+def min(t, *args, **kwargs):  # noqa: A001 - PyTorch's name
+    """ne.min(t), ne.min(t, dim) as t.min(...); ne.min(a, b) is the elementwise minimum."""
+    if args and isinstance(args[0], Tensor):
+        return minimum(t, args[0])
+    return t.min(*args, **kwargs)
+
+
+def minimum(a, b):
+    """The smaller of a and b, elementwise: -maximum(-a, -b), so its backward is Maximum's."""
+    return -maximum(-a, -b)
+
+
 sum, mean, prod, var, std, reshape, flatten = (  # noqa: A001
     _method(n) for n in ("sum", "mean", "prod", "var", "std", "reshape", "flatten")
 )

@@ -198,6 +198,8 @@ class ArrayBackend(Protocol):
     def argmin(self, x, axis=None, keepdims=False): ...
     def cumprod(self, x, axis): ...
     def topk(self, x, k, axis, largest): ...
+    def sort(self, x, axis, descending): ...
+    def mode_index(self, x, axis): ...
 
     # shapes and indexing
     def reshape(self, x, shape): ...
@@ -365,14 +367,35 @@ class NumpyBackend:
         return out
 
     def topk(self, x, k, axis, largest):
-        keys = -x if largest else x
+        values, index = self.sort(x, axis, largest)
+        return np.take(values, np.arange(k), axis=axis), np.take(index, np.arange(k), axis=axis)
+
+    def sort(self, x, axis, descending):
+        """(values, indices), stable (ties keep their order); NaN counts as the largest."""
+        if not descending:
+            keys = x
+        elif x.dtype.kind == "f":
+            keys = -x
+        else:  # ~ reverses the order of ints and bools exactly, where -x can overflow
+            keys = ~x
         order = np.argsort(keys, axis=axis, kind="stable")
-        if largest and x.dtype.kind == "f" and np.isnan(x).any():
-            # argsort puts NaN last; PyTorch counts NaN as the largest, so move it first
+        if descending and x.dtype.kind == "f" and np.isnan(x).any():
+            # argsort puts NaN last; descending, PyTorch puts it first
             nan_last = np.isnan(np.take_along_axis(x, order, axis=axis))
             order = np.take_along_axis(order, np.argsort(~nan_last, axis, kind="stable"), axis)
-        index = np.take(order, np.arange(k), axis=axis)
-        return np.take_along_axis(x, index, axis=axis), index
+        return np.take_along_axis(x, order, axis=axis), order
+
+    def mode_index(self, x, axis):
+        """Where the most frequent value sits along axis (the smallest of equally frequent
+        ones, at its last place, as PyTorch picks), with axis kept as size 1."""
+        moved = np.moveaxis(x, axis, -1)
+        rows = moved.reshape(-1, moved.shape[-1]) if moved.size else moved.reshape(0, 1)
+        picks = np.zeros(rows.shape[0], dtype=np.int64)
+        for r, row in enumerate(rows):
+            values, counts = np.unique(row, return_counts=True)
+            mode = values[np.argmax(counts)]  # unique sorts, so the first maximum is smallest
+            picks[r] = np.flatnonzero(row == mode)[-1]
+        return np.expand_dims(picks.reshape(moved.shape[:-1]), axis)
 
     def any(self, x) -> bool:
         return bool(np.any(x))
@@ -590,9 +613,15 @@ class TorchBackend:
         return out.index_add_(0, positions.reshape(-1), values.reshape(-1))
 
     def topk(self, x, k, axis, largest):
-        # A stable sort, so ties resolve the same way as the numpy backend.
-        values, index = self.torch.sort(x, dim=axis, descending=largest, stable=True)
+        values, index = self.sort(x, axis, largest)
         return values.narrow(axis, 0, k), index.narrow(axis, 0, k)
+
+    def sort(self, x, axis, descending):
+        # stable, so ties resolve the same way as on the numpy backend
+        return self.torch.sort(x, dim=axis, descending=descending, stable=True)
+
+    def mode_index(self, x, axis):
+        return self.torch.mode(x, dim=axis, keepdim=True).indices
 
     def any(self, x) -> bool:
         return bool(x.any())

@@ -37,7 +37,7 @@ import math
 import numpy as np
 
 from .autograd import Function
-from .dtypes import int64
+from .dtypes import int64, uint8
 from .dtypes import of_array as _engine_dtype
 from .rules import sum_to_shape
 
@@ -536,25 +536,38 @@ class Min(Max):
         return self.xp.min(a)
 
 
-class MaxDim(Function):
-    """max(dim): (values, indices); the gradient goes to the index that was chosen."""
+class Median(Max):
+    """median() over all elements: the lower middle value (NaN if any is NaN); ties share
+    the gradient, as in PyTorch."""
 
-    op, grad_name = "max", "MaxBackward0"
+    op, grad_name = "median", "MedianBackward0"
+    rules = ("where(a == median, grad / count(a == median), 0)",)
+    torch = "a.median()"
+
+    def pick(self, a):
+        flat = self.xp.reshape(a, (-1,))
+        return self.xp.take_along_axis(flat, _lower_median_index(self.xp, flat, 0), 0)[0]
+
+
+class PickAlongDim(Function):
+    """Values picked along dim at an index the op chooses: (values, indices), with the
+    gradient going back to the picked places. max(dim), min(dim), median(dim),
+    kthvalue and mode differ only in the index they choose (``choose``)."""
+
     rules = ("scatter_add(a_shape, dim, index, grad)",)
-    torch = "a.max(dim, keepdim).values"
     extra_outputs = 1
 
-    def forward(self, a, dim, keepdim=False):
+    def forward(self, a, dim, keepdim=False, **choice):
         xp = self.xp
-        index = self.pick(a, dim)
+        index = self.choose(a, dim, **choice)  # dim kept, size 1
         values = xp.take_along_axis(a, index, dim)
         self.input_shape, self.dim, self.index = a.shape, dim, index
         if not keepdim:
             values, index = _drop_dim(xp, values, dim), _drop_dim(xp, index, dim)
         return values, index
 
-    def pick(self, a, dim):
-        return self.xp.argmax(a, axis=dim, keepdims=True)
+    def choose(self, a, dim, **choice):
+        raise NotImplementedError
 
     def backward(self, grad):
         shape = list(self.input_shape)
@@ -566,12 +579,89 @@ class MaxDim(Function):
         return {"a_shape": tuple(self.input_shape), "dim": self.dim, "index": self.index}
 
 
-class MinDim(MaxDim):
+class MaxDim(PickAlongDim):
+    """max(dim): the first largest value along dim (NaN counts as the largest)."""
+
+    op, grad_name = "max", "MaxBackward0"
+    torch = "a.max(dim, keepdim).values"
+
+    def choose(self, a, dim):
+        return self.xp.argmax(a, axis=dim, keepdims=True)
+
+
+class MinDim(PickAlongDim):
     op, grad_name = "min", "MinBackward0"
     torch = "a.min(dim, keepdim).values"
 
-    def pick(self, a, dim):
+    def choose(self, a, dim):
         return self.xp.argmin(a, axis=dim, keepdims=True)
+
+
+class MedianDim(PickAlongDim):
+    """median(dim): the lower of the two middle values for an even count; a NaN wins."""
+
+    op, grad_name = "median", "MedianBackward1"
+    torch = "a.median(dim, keepdim).values"
+
+    def choose(self, a, dim):
+        return _lower_median_index(self.xp, a, dim)
+
+
+class KthValue(PickAlongDim):
+    """kthvalue(k, dim): the k-th smallest value along dim (k counts from 1)."""
+
+    op, grad_name = "kthvalue", "KthvalueBackward0"
+    torch = "a.kthvalue(k, dim, keepdim).values"
+
+    def forward(self, a, k, dim, keepdim=False):
+        return super().forward(a, dim, keepdim, k=k)
+
+    def choose(self, a, dim, k):
+        _, order = self.xp.sort(a, dim, False)
+        return narrow(self.xp, order, dim, k - 1, 1)
+
+
+class Mode(PickAlongDim):
+    """mode(dim): the most frequent value along dim (the smallest of equally frequent
+    ones), at the last place it occurs."""
+
+    op, grad_name = "mode", "ModeBackward0"
+    torch = "a.mode(dim, keepdim).values"
+
+    def choose(self, a, dim):
+        return self.xp.mode_index(a, dim)
+
+
+def _lower_median_index(xp, a, dim):
+    _, order = xp.sort(a, dim, False)
+    index = narrow(xp, order, dim, (a.shape[dim] - 1) // 2, 1)
+    if _engine_dtype(a).is_floating_point:  # a NaN along dim makes the median NaN
+        nan = xp.isnan(a)
+        first_nan = xp.argmax(xp.astype(nan, uint8), axis=dim, keepdims=True)  # torch: no bool
+        has_nan = xp.take_along_axis(nan, first_nan, dim)
+        index = xp.where(has_nan, first_nan, index)
+    return index
+
+
+class Sort(Function):
+    """sort(dim, descending): (values, indices), stable; each value's gradient goes back to
+    the place it came from."""
+
+    op, grad_name = "sort", "SortBackward0"
+    rules = ("scatter_add(a_shape, dim, index, grad)",)
+    torch = "a.sort(dim, descending).values"
+    extra_outputs = 1
+
+    def forward(self, a, dim, descending=False):
+        values, index = self.xp.sort(a, dim, descending)
+        self.input_shape, self.dim, self.index = a.shape, dim, index
+        return values, index
+
+    def backward(self, grad):
+        return (_scatter(self, grad, self.index),)
+
+    def named_values(self):
+        return {"a_shape": tuple(self.input_shape), "dim": self.dim, "index": self.index}
 
 
 def _drop_dim(xp, array, dim):
@@ -638,22 +728,16 @@ def narrow(xp, a, dim, start, length):
     return a[tuple(key)]
 
 
-class TopK(Function):
+class TopK(Sort):
+    """topk(k, dim): the first k of a sort, largest first unless largest=False."""
+
     op, grad_name = "topk", "TopkBackward0"
-    rules = ("scatter_add(a_shape, dim, index, grad)",)
     torch = "a.topk(k, dim, largest).values"
-    extra_outputs = 1
 
     def forward(self, a, k, dim, largest=True):
         values, index = self.xp.topk(a, k, dim, largest)
         self.input_shape, self.dim, self.index = a.shape, dim, index
         return values, index
-
-    def backward(self, grad):
-        return (_scatter(self, grad, self.index),)
-
-    def named_values(self):
-        return {"a_shape": tuple(self.input_shape), "dim": self.dim, "index": self.index}
 
 
 class Softmax(Function):

@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from . import autograd, dtypes
+from . import autograd, dtypes, return_types
 from . import ops as O
 from .autograd import STATE, VersionCounter
 from .backends import Device
@@ -44,6 +44,7 @@ from .errors import (
     DeviceError,
     DimError,
     DTypeError,
+    IndexRangeError,
     ShapeError,
     UnsupportedDTypeError,
     broadcast_message,
@@ -65,7 +66,7 @@ class Size(tuple):
         return n
 
     def __repr__(self) -> str:
-        return f"ne.Size({list(self)})"
+        return f"torch.Size({list(self)})"  # as PyTorch prints it: learners compare the two
 
 
 class Tensor:
@@ -543,6 +544,35 @@ class Tensor:
     def min(self, dim=None, keepdim=False):
         return _extreme(O.Min, O.MinDim, self, dim, keepdim)
 
+    def median(self, dim=None, keepdim=False):
+        return _extreme(O.Median, O.MedianDim, self, dim, keepdim)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        d = checked_dim("kthvalue", self, dim)
+        size = self.shape[d] if self.ndim else 1
+        if not isinstance(k, int) or not 1 <= k <= size:
+            raise IndexRangeError(
+                f"kthvalue: k={k!r} is out of range for {describe('self', self)} along dim "
+                f"{dim} (size {size}); k counts from 1, so it must be in 1..{size}"
+            )
+        return _pick_along(O.KthValue, self, dim, keepdim, k=k)
+
+    def mode(self, dim=-1, keepdim=False):
+        return _pick_along(O.Mode, self, dim, keepdim)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        d = checked_dim("sort", self, dim)
+        if self.ndim == 0:
+            index = self.device.backend.zeros((), dtypes.int64)
+            return return_types.sort(self.clone(), Tensor.wrap(index, self.device))
+        return return_types.sort(*apply(O.Sort, self, dim=d, descending=bool(descending)))
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return self.sort(dim, descending, stable).indices
+
+    def msort(self):
+        return self.sort(0).values
+
     def argmax(self, dim=None, keepdim=False):
         return _arg_extreme(O.ArgMax, self, dim, keepdim)
 
@@ -574,7 +604,7 @@ class Tensor:
         values, indices = apply(O.TopK, source, k=k, dim=dim if self.ndim else 0, largest=largest)
         if not self.ndim:
             values, indices = values.reshape(()), indices.reshape(())
-        return values, indices
+        return return_types.topk(values, indices)
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
@@ -906,26 +936,33 @@ def _logical(cls, a: Tensor, b) -> Tensor:
     return apply(cls, a, b)
 
 
-def _extreme(over_all, over_dim, t: Tensor, dim, keepdim: bool):
-    """max() / min(): over every element, or (values, indices) along dim."""
+def _extreme(over_all, over_dim, t: Tensor, dim, keepdim: bool, **choice):
+    """max() / min() / median(): over every element, or a named (values, indices) along dim."""
     op = over_all.op
     if dim is None:
         if t.numel() == 0:
             raise ShapeError(
-                f"{op}: {describe('self', t)} is empty, so it has no {op}imum; "
+                f"{op}: {describe('self', t)} is empty, so it has no {op} value; "
                 "pass dim= for a reduction over a non-empty dim"
             )
         return apply(over_all, t)
+    return _pick_along(over_dim, t, dim, keepdim, **choice)
+
+
+def _pick_along(function, t: Tensor, dim, keepdim: bool, **choice):
+    """(values, indices) along dim, as the named tuple PyTorch returns for the op."""
+    op = function.op
+    named = getattr(return_types, op)
     d = checked_dim(op, t, dim)
-    if t.ndim == 0:
+    if t.ndim == 0:  # a 0-d tensor is its own max, median, mode, ... at index 0
         index = t.device.backend.zeros((), dtypes.int64)
-        return t.clone(), Tensor.wrap(index, t.device)
+        return named(t.clone(), Tensor.wrap(index, t.device))
     if t.shape[d] == 0:
         raise DimError(
             f"{op}: cannot reduce over dim {dim} of size 0 ({describe('self', t)}); "
-            "an empty dim has no extreme value, so reduce over a non-empty dim"
+            "an empty dim has no such value, so reduce over a non-empty dim"
         )
-    return apply(over_dim, t, dim=d, keepdim=keepdim)
+    return named(*apply(function, t, dim=d, keepdim=keepdim, **choice))
 
 
 def _arg_extreme(cls, t: Tensor, dim, keepdim: bool):

@@ -215,6 +215,33 @@ OPS: list[OpInfo] = [
     OpInfo("argmin", lambda m, a: a.argmin(), _NONEMPTY, differentiable=False),
     OpInfo("topk", lambda m, a: a.topk(2, dim=-1), [((4,),), ((3, 4),), ((2, 3, 4),)]),
     OpInfo("topk_smallest", lambda m, a: a.topk(3, dim=0, largest=False), [((3, 4),)]),
+    OpInfo("sort", lambda m, a: a.sort(), [((4,),), ((3, 4),), ((2, 3, 4),), ((0,),)]),
+    OpInfo(
+        "sort_descending_dim0",
+        lambda m, a: a.sort(dim=0, descending=True),
+        [((3, 4),)],
+        extra=[_edge([[1.0, NAN], [NAN, 2.0], [3.0, 2.0]])],
+    ),
+    OpInfo("argsort", lambda m, a: a.argsort(dim=1), [((3, 4),)], differentiable=False),
+    OpInfo(
+        "median",
+        lambda m, a: a.median(),
+        [((5,),), ((4,),), ((3, 4),)],
+        extra=[_edge([1.0, 2.0, 2.0, 3.0]), _edge([1.0, NAN, 0.0])],
+    ),
+    OpInfo(
+        "median_dim",
+        lambda m, a: a.median(dim=1),
+        [((3, 4),), ((2, 5, 3),)],
+        extra=[_edge([[2.0, 1.0, 2.0, 3.0, 1.0], [1.0, NAN, 0.0, 4.0, 5.0]])],
+    ),
+    OpInfo("kthvalue", lambda m, a: a.kthvalue(2, dim=1, keepdim=True), [((3, 4),), ((2, 3, 4),)]),
+    OpInfo(
+        "mode",
+        lambda m, a: a.mode(dim=-1),
+        [((3, 4),)],
+        extra=[_edge([[2.0, 1.0, 2.0, 3.0, 1.0], [5.0, 5.0, 4.0, 4.0, 3.0]])],
+    ),
     # linear algebra
     OpInfo(
         "matmul",

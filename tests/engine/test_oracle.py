@@ -43,6 +43,7 @@ def test_gradient_matches_finite_differences(op, sample):
 # Op classes that no sample of the op table runs, each with the reason
 NOT_IN_THE_TABLE = {
     "Compare": "the base of Eq, Ne, Lt, Le, Gt and Ge; never applied itself",
+    "PickAlongDim": "the base of MaxDim, MinDim, MedianDim, KthValue and Mode",
     "ToDevice": "made by .to(device) across backends, not by apply(); test_tensor's "
     "test_moving_between_backends_keeps_values_and_gradients checks it",
     "_HookOutput": "the identity node a module's backward hook adds (nn/module.py); PyTorch "
