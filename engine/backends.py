@@ -224,6 +224,7 @@ class ArrayBackend(Protocol):
     def is_contiguous(self, x) -> bool: ...
     def owns(self, x) -> bool: ...
     def is_transposed(self, x) -> bool: ...
+    def shares_memory(self, a, b) -> bool: ...
 
 
 class NumpyBackend:
@@ -422,6 +423,9 @@ class NumpyBackend:
     def is_transposed(self, x) -> bool:
         """A 2-D array laid out column-major (a .T view), where x.T @ y is cheaper."""
         return x.ndim == 2 and x.strides[0] < x.strides[1]
+
+    def shares_memory(self, a, b) -> bool:
+        return bool(np.may_share_memory(a, b))
 
     def randn(self, generator, shape, dtype):
         return generator.standard_normal(shape, dtype=np.float64).astype(dtype.numpy)
@@ -646,6 +650,11 @@ class TorchBackend:
 
     def is_transposed(self, x) -> bool:
         return x.ndim == 2 and x.stride(0) < x.stride(1)
+
+    def shares_memory(self, a, b) -> bool:
+        if not (a.numel() and b.numel()):
+            return False
+        return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
 
     def randn(self, generator, shape, dtype):
         return self.from_numpy(NUMPY.randn(generator, shape, dtype))

@@ -20,7 +20,7 @@ def index_key(t, key):
     """(backend key, advanced?, PyTorch's node name) for ``t[key]``."""
     if not isinstance(key, tuple):
         key = (key,)
-    key = tuple(_index_list(t, k) if isinstance(k, (list, tuple)) else k for k in key)
+    key = tuple(_index_list(t, list(k)) if isinstance(k, (list, tuple, range)) else k for k in key)
     if sum(k is Ellipsis for k in key) > 1:
         key = _expand_ellipses(t, key)
     shape = tuple(t.shape)
@@ -64,7 +64,10 @@ def index_key(t, key):
                 f"{describe('self', t)}: use ints, slices (:), ..., None, lists of ints or "
                 "bools, or int64 / bool tensors"
             )
-    return tuple(out), "advanced" in kinds, _node_name(kinds)
+    advanced = "advanced" in kinds
+    if not advanced and Ellipsis not in out:
+        out.append(Ellipsis)  # numpy then gives a 0-d view, not a copied scalar, for x[0, 1]
+    return tuple(out), advanced, _node_name(kinds)
 
 
 def _node_name(kinds: set) -> str:

@@ -23,6 +23,8 @@ import re
 
 import numpy as np
 
+from .backends import NUMPY  # the words are read on numpy, whatever the ops ran on
+
 
 # ---------------------------------------------------------------------- broadcasting
 @functools.lru_cache(maxsize=4096)
@@ -48,6 +50,43 @@ def sum_to_shape(xp, grad, shape):
 
 
 # ---------------------------------------------------------------------- the vocabulary
+class ViewPath(tuple):
+    """How a view was made from its base: ((op class, settings), ...), read left to right.
+
+    An in-place change through a view writes into its base; ``inside`` and ``outside`` in
+    the words are the region of an array that the view covers, and everything else.
+    """
+
+    def region(self, array, xp):
+        """The part of ``array`` (shaped like the base) that the view covers, as a view."""
+        for function, params in self:
+            node = object.__new__(function)
+            node.xp = xp
+            array = node.forward(array, **params)
+        return array
+
+    def __str__(self) -> str:
+        parts = [f"{function.op}({_settings(params)})" for function, params in self]
+        return ".".join(parts) or "all"
+
+
+def _settings(params: dict) -> str:
+    shown = {k: v for k, v in params.items() if k not in ("advanced", "name")}
+    return ", ".join(f"{k}={v!r}" for k, v in shown.items())
+
+
+def _outside(x, view):
+    out = np.array(x, copy=True)
+    view.region(out, NUMPY)[...] = 0
+    return out
+
+
+def _index_put(x, key, value):
+    out = np.array(x, copy=True)
+    out[key] = value
+    return out
+
+
 # numpy versions of the functions the words use; the ops compute the same on any backend.
 def _expand_to(x, shape, dims=None):
     """A reduction's gradient copied back over the reduced dims (reinserted if dropped)."""
@@ -124,6 +163,9 @@ VOCABULARY = {
     "select": lambda x, dim, i: np.take(x, i, axis=dim),
     "outer": _outer,
     "mv": _mv,
+    "inside": lambda x, view: view.region(np.asarray(x), NUMPY),
+    "outside": _outside,
+    "index_put": _index_put,
     "Phi": _normal_cdf,  # the standard normal's cumulative distribution
     "phi": lambda x: np.exp(-0.5 * np.asarray(x) ** 2) / math.sqrt(2 * math.pi),
 }
@@ -162,6 +204,6 @@ def _host(value):
     """A backend array (numpy or torch) as numpy; anything else as it is."""
     if hasattr(value, "detach") and hasattr(value, "cpu"):
         return value.detach().cpu().numpy()
-    if isinstance(value, tuple):
+    if isinstance(value, tuple) and not isinstance(value, ViewPath):
         return tuple(_host(v) for v in value)
     return value

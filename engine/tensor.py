@@ -54,6 +54,7 @@ from .errors import (
 )
 from .formatting import tensor_repr
 from .indexing import index_key
+from .rules import ViewPath
 
 
 class Size(tuple):
@@ -85,6 +86,7 @@ class Tensor:
         "grad_fn",
         "version_counter",
         "accumulator",
+        "view_info",
         "__weakref__",
     )
     __array_ufunc__ = None  # numpy defers to our reflected operators
@@ -94,7 +96,7 @@ class Tensor:
         target = parse_device("cpu" if device is None else device)
         self.array = target.backend.from_numpy(as_array(data, dtype))
         self.device, self.requires_grad, self.grad, self.grad_fn = target, False, None, None
-        self.version_counter, self.accumulator = VersionCounter(), None
+        self.version_counter, self.accumulator, self.view_info = VersionCounter(), None, None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -111,6 +113,7 @@ class Tensor:
         t.grad_fn = None
         t.version_counter = VersionCounter()
         t.accumulator = None
+        t.view_info = None
         return t
 
     # ------------------------------------------------------------------ attributes
@@ -486,32 +489,13 @@ class Tensor:
         return apply(O.Relu, self)
 
     def clamp(self, min=None, max=None):
-        if min is None and max is None:
-            raise ArgumentError(
-                f"clamp: at least one of min= and max= must not be None "
-                f"({describe('self', self)}); e.g. t.clamp(min=0)"
-            )
+        _clamp_bounds("clamp", self, min, max)
         return apply(O.Clamp, self, low=min, high=max)
 
     clip = clamp
 
     def masked_fill(self, mask, value):
-        mask = tensor_like(mask, self)
-        if mask.dtype is not dtypes.bool_:
-            raise DTypeError(
-                f"masked_fill: the mask must be a bool tensor, but it is {mask.dtype.name}; "
-                "build it with a comparison such as x > 0"
-            )
-        if broadcast_shape(mask.shape, self.shape) != tuple(self.shape):
-            raise ShapeError(
-                broadcast_message(
-                    "masked_fill (the mask must broadcast to self's shape)",
-                    [tuple(self.shape), tuple(mask.shape)],
-                    ["self", "mask"],
-                )
-            )
-        if isinstance(value, Tensor):
-            value = value.item()
+        mask, value = _masked_fill_args("masked_fill", self, mask, value)
         return apply(O.MaskedFill, self, mask, value)
 
     # ------------------------------------------------------------------ reductions
@@ -609,7 +593,7 @@ class Tensor:
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
         shape = infer_shape("reshape", self, shape_args(shape))
-        return _view_of(self, apply(O.Reshape, self, shape=shape))
+        return _view(self, O.Reshape, shape=shape)
 
     view = reshape
 
@@ -629,23 +613,23 @@ class Tensor:
         shape = tuple(self.shape)
         if dim is None:
             new = tuple(n for n in shape if n != 1)
-            return _view_of(self, apply(O.Squeeze, self, shape=new))
+            return _view(self, O.Squeeze, shape=new)
         d = checked_dim("squeeze", self, dim)
         new = shape[:d] + shape[d + 1 :] if self.ndim and shape[d] == 1 else shape
-        return _view_of(self, apply(O.Squeeze, self, shape=new, dim=d))
+        return _view(self, O.Squeeze, shape=new, dim=d)
 
     def unsqueeze(self, dim):
         d = checked_dim("unsqueeze", self, dim, extra=1)
         shape = tuple(self.shape)
         new = shape[:d] + (1,) + shape[d:]
-        return _view_of(self, apply(O.Unsqueeze, self, shape=new))
+        return _view(self, O.Unsqueeze, shape=new)
 
     def transpose(self, dim0, dim1):
         d0, d1 = checked_dim("transpose", self, dim0), checked_dim("transpose", self, dim1)
         order = list(range(self.ndim))
         if order:  # a 0-d tensor takes dims 0 and -1 and stays as it is, as in PyTorch
             order[d0], order[d1] = order[d1], order[d0]
-        return _view_of(self, apply(O.Transpose, self, dims=tuple(order)))
+        return _view(self, O.Transpose, dims=tuple(order))
 
     def t(self):
         if self.ndim > 2:
@@ -659,7 +643,7 @@ class Tensor:
                 f"permute: dims {dims} must be a reordering of 0..{self.ndim - 1} for "
                 f"{describe('self', self)}"
             )
-        return _view_of(self, apply(O.Permute, self, dims=dims))
+        return _view(self, O.Permute, dims=dims)
 
     def expand(self, *sizes):
         sizes = shape_args(sizes)
@@ -688,7 +672,7 @@ class Tensor:
                     f"expand: {describe('self', self)} cannot expand to {shape_str(sizes)}: "
                     f"dim {i} has size {n}, and only size-1 dims can be expanded"
                 )
-        return _view_of(self, apply(O.Expand, self, shape=tuple(target)))
+        return _view(self, O.Expand, shape=tuple(target))
 
     def expand_as(self, other):
         return self.expand(*other.shape)
@@ -696,11 +680,13 @@ class Tensor:
     # ------------------------------------------------------------------ indexing
     def __getitem__(self, key):
         key, advanced, name = index_key(self, key)
-        out = apply(O.Index, self, key=key, advanced=advanced, name=name)
-        return out if advanced else _view_of(self, out)
+        if advanced:  # an index tensor or mask gathers a copy
+            return apply(O.Index, self, key=key, advanced=True, name=name)
+        return _view(self, O.Index, key=key, advanced=False, name=name)
 
     def __setitem__(self, key, value):
-        key, _, _ = index_key(self, key)
+        _check_in_place("__setitem__", self)
+        key, advanced, name = index_key(self, key)
         if isinstance(value, Tensor):
             value = _same_device("__setitem__", "value", value, self)
             target = tuple(self.array[key].shape)
@@ -713,7 +699,6 @@ class Tensor:
                         ["target", "value"],
                     )
                 )
-            value = value.array
         elif not isinstance(value, numbers.Number) or isinstance(value, complex):
             raise TypeError(
                 f"__setitem__: can't assign a {type(value).__name__} to {describe('self', self)}; "
@@ -724,43 +709,37 @@ class Tensor:
                 f"__setitem__: {value} cannot be stored in {describe('self', self)} (an "
                 "integer tensor has no NaN or Inf); convert it first with t.float()"
             )
-        _check_inplace("__setitem__", self)
-        self.array[key] = value
+        if advanced:  # PyTorch's index_put_
+            if isinstance(value, Tensor) and value.dtype is not self.dtype:
+                value = value.to(self.dtype)
+            _in_place(
+                self, "__setitem__", lambda: apply(O.IndexPut, self, value, key=key, into=self)
+            )
+            return
+        # a basic index is a view: the value is written through it, as PyTorch does
+        part = _view(self, O.Index, key=key, advanced=False, name=name)
+        if isinstance(value, Tensor):
+            part.copy_(value)
+        else:
+            part.fill_(value)
 
     def gather(self, dim, index):
         return _gather(self, dim, index)
 
     # ------------------------------------------------------------------ in place
-    def _assign(self, op: str, new_array) -> Tensor:
-        if tuple(new_array.shape) != tuple(self.array.shape):
-            raise ShapeError(
-                f"{op}: the result has shape {shape_str(tuple(new_array.shape))} but an "
-                f"in-place op must keep {describe('self', self)}'s shape"
-            )
-        self.array[...] = new_array
-        return self
-
-    def _inplace(self, op: str, cls, other) -> Tensor:
-        _check_inplace(op, self)
-        if isinstance(other, Tensor):
-            other = other.array
-        elif not isinstance(other, numbers.Number):
-            other = tensor_like(other, self).array
-        with autograd.no_grad():
-            result = apply(cls, Tensor.wrap(self.array, self.device), other)
-        return self._assign(op, result.array)
-
     def add_(self, other, alpha=1):
-        return self._inplace("add_", O.Add, other if alpha == 1 else other * alpha)
+        other = other if alpha == 1 else other * alpha
+        return _in_place(self, "add_", lambda: _binary(O.Add, "add", self, other, into=self))
 
     def sub_(self, other, alpha=1):
-        return self._inplace("sub_", O.Sub, other if alpha == 1 else other * alpha)
+        other = other if alpha == 1 else other * alpha
+        return _in_place(self, "sub_", lambda: _binary(O.Sub, "sub", self, other, into=self))
 
     def mul_(self, other):
-        return self._inplace("mul_", O.Mul, other)
+        return _in_place(self, "mul_", lambda: _binary(O.Mul, "mul", self, other, into=self))
 
     def div_(self, other):
-        return self._inplace("div_", O.Div, other)
+        return _in_place(self, "div_", lambda: _binary(O.Div, "div", self, other, into=self))
 
     __iadd__ = add_
     __isub__ = sub_
@@ -768,34 +747,44 @@ class Tensor:
     __itruediv__ = div_
 
     def zero_(self) -> Tensor:
-        return self.fill_(0)
+        return _in_place(self, "zero_", lambda: apply(O.Zero, self, into=self))
 
     def fill_(self, value) -> Tensor:
-        _check_inplace("fill_", self)
-        self.array[...] = value
-        return self
+        if isinstance(value, Tensor):
+            value = value.item()
+        return _in_place(self, "fill_", lambda: apply(O.Fill, self, value=value, into=self))
 
     def copy_(self, source) -> Tensor:
-        _check_inplace("copy_", self)
         source = tensor_like(source, self)
         if source.device is not self.device:
             source = source.to(self.device)
-        self.array[...] = source.array
-        return self
+        if broadcast_shape(tuple(source.shape), tuple(self.shape)) != tuple(self.shape):
+            raise ShapeError(
+                f"copy_: the source, {describe('src', source)}, must broadcast to "
+                f"{describe('self', self)}"
+            )
+        return _in_place(self, "copy_", lambda: apply(O.Copy, self, source, into=self))
 
     def clamp_(self, min=None, max=None) -> Tensor:
-        _check_inplace("clamp_", self)
-        self.array[...] = self.device.backend.clip(self.array, min, max)
-        return self
+        _clamp_bounds("clamp_", self, min, max)
+        return _in_place(self, "clamp_", lambda: apply(O.Clamp, self, low=min, high=max, into=self))
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        mask, value = _masked_fill_args("masked_fill_", self, mask, value)
+        return _in_place(
+            self, "masked_fill_", lambda: apply(O.MaskedFill, self, mask, value, into=self)
+        )
 
 
 # ---------------------------------------------------------------------- applying an op
-def apply(function: type[O.Function], *operands, **params):
+def apply(function: type[O.Function], *operands, into=None, write=True, **params):
     """Run one op: its forward on the operands' arrays, its node linked into the graph.
 
     Operands are tensors or plain values (Python numbers, index arrays); params are the
     op's settings (``dim=1``). Returns the output tensor (a tuple for ops with extra
-    outputs, such as ``max(dim)``'s indices).
+    outputs, such as ``max(dim)``'s indices). ``into=t`` makes it an in-place op: the
+    result is written into t, which becomes the node's output (``write=False``: t already
+    holds the values, as a view of a changed base does).
     """
     node = object.__new__(function)
     arrays, tensors = [], []
@@ -807,6 +796,8 @@ def apply(function: type[O.Function], *operands, **params):
                 device = x.device
             elif x.device is not device:
                 raise _device_mismatch(function, operands)
+            if x.view_info is not None and x.view_info.version != x.version_counter.value:
+                _refresh_view(x)  # its base changed in place since its grad_fn was made
             arrays.append(x.array)
             tensors.append(x)
             requires_grad = requires_grad or x.requires_grad
@@ -819,9 +810,12 @@ def apply(function: type[O.Function], *operands, **params):
     if function.extra_outputs:
         result, *extras = result
     needs_grad = requires_grad and STATE.grad_enabled and function.differentiable
-    out = Tensor.wrap(result, device, needs_grad)
-    if needs_grad:
-        node.link(tensors, out, result)
+    if into is None:
+        out = Tensor.wrap(result, device, needs_grad)
+        if needs_grad:
+            node.link(tensors, out, result)
+    else:
+        out = _into(into, node, result, tensors, needs_grad, write)
     if extras:
         extras = tuple(Tensor.wrap(e, device, False) for e in extras)
     if STATE.tracer is not None:
@@ -830,6 +824,46 @@ def apply(function: type[O.Function], *operands, **params):
         shapes = [tuple(x.shape) for x in tensors if x is not None]
         STATE.anomaly.check_forward(function, node, shapes, out, xp)
     return (out, *extras) if extras else out
+
+
+def _into(t: Tensor, node, result, tensors, needs_grad: bool, write: bool) -> Tensor:
+    """Make t the output of an in-place op: write the result into it, then link the node."""
+    if write:
+        if node.saved:  # keep the values the backward reads from being overwritten
+            xp = node.xp
+            node.saved = tuple(xp.copy(s) if s is t.array else s for s in node.saved)
+        node.op = f"{node.op}_"
+        _store(t, node.op, result)
+    if needs_grad:
+        t.requires_grad = True
+        node.link(tensors, t, result)
+    return t
+
+
+def _store(t: Tensor, op: str, array) -> None:
+    """t's values replaced by an op's result, in place (its views see it), version + 1."""
+    if tuple(array.shape) != tuple(t.array.shape):
+        raise ShapeError(
+            f"{op}: the result has shape {shape_str(tuple(array.shape))} but an in-place "
+            f"op must keep {describe('self', t)}'s shape; use the out-of-place form, "
+            "e.g. t = t + x, which may broadcast"
+        )
+    result = dtypes.of_array(array)
+    if result.category > t.dtype.category:
+        raise DTypeError(
+            f"{op}: result type {result.name} can't be cast to the desired output type "
+            f"{t.dtype.name} of {describe('self', t)}; convert first (t = t.float()) or "
+            "use the out-of-place form, t = t + x"
+        )
+    try:
+        t.array[...] = array
+    except (ValueError, RuntimeError) as error:  # an expanded view is read-only
+        raise ShapeError(
+            f"{op}: {describe('self', t)} is an expanded view, where several elements "
+            "share one place in memory, so it cannot be written in place; .clone() it "
+            "first"
+        ) from error
+    t.version_counter.bump()
 
 
 def _device_mismatch(function, operands) -> DeviceError:
@@ -846,26 +880,99 @@ def _device_mismatch(function, operands) -> DeviceError:
 
 
 # ---------------------------------------------------------------------- helpers of the methods
-def _check_inplace(op: str, t: Tensor) -> None:
-    if t.requires_grad and STATE.grad_enabled:
-        if t.grad_fn is None:
-            raise AutogradError(
-                f"{op}: a leaf tensor that requires grad ({describe('leaf', t)}) is being "
-                "used in an in-place operation. Autograd would lose track of its value. "
-                "Wrap the update in `with ne.no_grad():` (as an optimizer does), or use "
-                "an out-of-place op."
-            )
-        raise AutogradError(
-            f"{op}: nnbench does not record in-place ops on tensors inside a graph "
-            f"({describe('self', t)}, made by {t.grad_fn.name()}). Use the out-of-place "
-            "form instead, e.g. y = y + 1 rather than y += 1."
+def _clamp_bounds(op: str, t: Tensor, low, high) -> None:
+    if low is None and high is None:
+        raise ArgumentError(
+            f"{op}: at least one of min= and max= must not be None "
+            f"({describe('self', t)}); e.g. t.clamp(min=0)"
         )
-    t.version_counter.bump()
 
 
-def _view_of(base: Tensor, out: Tensor) -> Tensor:
-    out.version_counter = base.version_counter  # views share it, as in PyTorch
+def _masked_fill_args(op: str, t: Tensor, mask, value):
+    """masked_fill's mask (a bool tensor broadcasting to t) and value (a number)."""
+    mask = tensor_like(mask, t)
+    if mask.dtype is not dtypes.bool_:
+        raise DTypeError(
+            f"{op}: the mask must be a bool tensor, but it is {mask.dtype.name}; "
+            "build it with a comparison such as x > 0"
+        )
+    if broadcast_shape(mask.shape, t.shape) != tuple(t.shape):
+        raise ShapeError(
+            broadcast_message(
+                f"{op} (the mask must broadcast to self's shape)",
+                [tuple(t.shape), tuple(mask.shape)],
+                ["self", "mask"],
+            )
+        )
+    return mask, (value.item() if isinstance(value, Tensor) else value)
+
+
+def _in_place(t: Tensor, op: str, compute) -> Tensor:
+    """An in-place change of t, as PyTorch records one: ``compute`` applies the op with
+    ``into=t``; through a view, the view's base records the change too (CopySlices)."""
+    _check_in_place(op, t)
+    compute()
+    if t.view_info is not None and t.requires_grad and STATE.grad_enabled:
+        t.view_info.version = t.version_counter.value  # its grad_fn is the op just recorded
+        base = t.view_info.base
+        apply(O.CopySlices, base, t, view=t.view_info.path, into=base, write=False)
+    return t
+
+
+def _check_in_place(op: str, t: Tensor) -> None:
+    if not STATE.grad_enabled:
+        return
+    if t.requires_grad and t.grad_fn is None:
+        raise AutogradError(
+            f"{op}: a leaf tensor that requires grad ({describe('leaf', t)}) is being "
+            "used in an in-place operation. Autograd would lose track of its value. "
+            "Wrap the update in `with ne.no_grad():` (as an optimizer does), or use "
+            "an out-of-place op."
+        )
+    base = t.view_info.base if t.view_info is not None else None
+    if base is not None and base.requires_grad and base.grad_fn is None:
+        raise AutogradError(
+            f"{op}: a view of a leaf tensor that requires grad ({describe('leaf', base)}) "
+            "is being used in an in-place operation, which would change the leaf. Wrap "
+            "it in `with ne.no_grad():`, or change a copy: c = leaf.clone()"
+        )
+
+
+class View:
+    """What makes a tensor a view: its base (the tensor that owns the memory), how it was
+    made from it, and the base's version when its grad_fn was last made."""
+
+    __slots__ = ("base", "path", "version")
+
+    def __init__(self, base, path, version):
+        self.base, self.path, self.version = base, path, version
+
+
+def _view(t: Tensor, function, **params) -> Tensor:
+    """One view op on t: the result shares t's memory and version counter (as in PyTorch)
+    and remembers its base, so that an in-place change through it reaches the base."""
+    out = apply(function, t, **params)
+    if not t.device.backend.shares_memory(out.array, t.array):
+        return out  # a reshape that had to copy: not a view
+    out.version_counter = t.version_counter
+    base, path = (t.view_info.base, t.view_info.path) if t.view_info is not None else (t, ())
+    out.view_info = View(base, ViewPath((*path, (function, params))), t.version_counter.value)
     return out
+
+
+def _refresh_view(view: Tensor) -> None:
+    """A view whose base was changed in place since its grad_fn was made: make the
+    grad_fn again from the base, so its gradient goes through the change (PyTorch does
+    the same, lazily, as here: on the view's next use)."""
+    info = view.view_info
+    info.version = view.version_counter.value
+    if not info.base.requires_grad:
+        return
+    t = info.base
+    for function, params in info.path[:-1]:
+        t = apply(function, t, **params)
+    function, params = info.path[-1]
+    apply(function, t, into=view, write=False, **params)
 
 
 def tensor_like(value, reference: Tensor) -> Tensor:
@@ -877,7 +984,7 @@ def tensor_like(value, reference: Tensor) -> Tensor:
     return Tensor.wrap(device.backend.from_numpy(as_array(value)), device)
 
 
-def _binary(cls, op: str, a: Tensor, b, reverse: bool = False) -> Tensor:
+def _binary(cls, op: str, a: Tensor, b, reverse: bool = False, into=None) -> Tensor:
     if isinstance(b, Tensor):
         if a.array.shape != b.array.shape:
             left, right = (b, a) if reverse else (a, b)
@@ -900,10 +1007,12 @@ def _binary(cls, op: str, a: Tensor, b, reverse: bool = False) -> Tensor:
                     f"({describe('a', a)}, exponent {b}); use a float tensor: t.float() ** {b}"
                 )
     elif isinstance(b, np.ndarray):
-        return _binary(cls, op, a, tensor_like(b, a), reverse)
+        return _binary(cls, op, a, tensor_like(b, a), reverse, into)
     else:
         bad_operand(op, a, b)
-    return apply(cls, b, a) if reverse else apply(cls, a, b)
+    if reverse:
+        return apply(cls, b, a)
+    return apply(cls, a, b) if into is None else apply(cls, a, b, into=into)
 
 
 def _compare(cls, a: Tensor, b) -> Tensor:

@@ -345,7 +345,8 @@ class GraphScreen(Screen):
                     )
                     return
                 else:
-                    inputs = [x.array if isinstance(x, Tensor) else x for x in record.inputs]
+                    # the inputs as the op saw them (an in-place op may have changed them since)
+                    inputs = stepper.forward_done[record.index].inputs
                     diff = oracle.backward_difference(
                         record.function, record.params, inputs, step.grad_output,
                         step.grad_inputs, step.node.needs_input_grad,

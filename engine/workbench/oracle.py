@@ -17,6 +17,7 @@ import numpy as np
 
 from ..dtypes import DType
 from ..formatting import to_numpy
+from ..rules import ViewPath
 
 
 def supported(function) -> bool:
@@ -48,7 +49,26 @@ def torch_output(function, params: dict, torch_inputs: list):
     names = {function.input_name(i): x for i, x in enumerate(torch_inputs)}
     settings = {k: _as_torch(v, False) for k, v in {**_defaults(function), **params}.items()}
     namespace = {"inputs": list(torch_inputs), **settings, **names}
-    return eval(_compiled(function.torch), {"torch": torch, "F": F}, namespace)  # noqa: S307
+    helpers = {"torch": torch, "F": F, "setitem": _setitem, "copy_slices": _copy_slices}
+    return eval(_compiled(function.torch), helpers, namespace)  # noqa: S307
+
+
+def _setitem(a, key, value):
+    """a[key] = value, out of place: what index_put_ computes."""
+    out = a.clone()
+    out[key] = value
+    return out
+
+
+def _copy_slices(base, view, value):
+    """base with the region a view covers replaced by value: each step of the view's path
+    is run by its own op's PyTorch words, so the region is a torch view of the copy."""
+    out = base.clone()
+    region = out
+    for function, params in view:
+        region = torch_output(function, params, [region])
+    region.copy_(value)
+    return out
 
 
 def _as_torch(value, requires_grad: bool):
@@ -58,6 +78,8 @@ def _as_torch(value, requires_grad: bool):
 
     if isinstance(value, DType):
         return value.torch
+    if isinstance(value, ViewPath):  # its steps are run by their ops' own torch words
+        return value
     if isinstance(value, np.generic):  # a 0-d result numpy gave as a scalar
         value = np.asarray(value)
     if isinstance(value, tuple):

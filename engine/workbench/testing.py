@@ -349,7 +349,67 @@ OPS: list[OpInfo] = [
         views=False,
     ),
     OpInfo("mse_loss", lambda m, a, b: m.nn.functional.mse_loss(a, b), [((3, 4), (3, 4))]),
+    # in place, on tensors inside a graph (a * 1 is a non-leaf copy of the leaf a)
+    OpInfo(
+        "add_", lambda m, a, b: (a * 1).add_(b, alpha=2), _BINARY_SHAPES[1:2] + [((3, 4), (4,))]
+    ),
+    OpInfo(
+        "mul_saves_the_old_self", lambda m, a, b: _changed((a * 1), "mul_", b), [((3, 4), (3, 4))]
+    ),
+    OpInfo("div_scalar_", lambda m, a: _changed(a + 1, "div_", 4.0).sum(0), [((3, 4),)]),
+    OpInfo("clamp_", lambda m, a: (a * 1).clamp_(min=-0.5), [((3, 4),)], kinks=(-0.5,)),
+    OpInfo("zero_", lambda m, a, b: (a * 1).zero_() + a * b, [((3, 4), (3, 4))]),
+    OpInfo("copy_", lambda m, a, b: (a * 1).copy_(b) * a, [((3, 4), (4,)), ((3, 4), (3, 4))]),
+    OpInfo(
+        "masked_fill_",
+        lambda m, a, b: (a * 1).masked_fill_(b > 0, 2.0),
+        [((3, 4), (3, 4))],
+        views=False,
+    ),
+    OpInfo(
+        "setitem_slice", lambda m, a, b: _set(a * 1, (slice(1, None),), b * 3), [((3, 4), (2, 4))]
+    ),
+    OpInfo("setitem_int_number", lambda m, a: _set(a * 1, (0, 1), 5.0), [((3, 4),)]),
+    OpInfo(
+        "setitem_index",
+        lambda m, a, b: _set(a * 1, (_idx(m, a, [2, 0]),), b),
+        [((3, 4), (2, 4)), ((3, 4), (4,))],
+        views=False,
+    ),
+    OpInfo("inplace_through_a_view", lambda m, a, b: _through_view(a * 1, b), [((3, 4), (4,))]),
+    OpInfo(
+        "manual_softmax_gradient",  # the lesson that checks autograd against a hand-made one
+        lambda m, a: _softmax_minus_onehot(m, a),
+        [((4, 3),)],
+        tol=SOFTMAX_TOL,
+        views=False,
+    ),
 ]
+
+
+def _changed(t, method: str, other):
+    getattr(t, method)(other)
+    return t
+
+
+def _set(t, key, value):
+    t[key] = value
+    return t
+
+
+def _through_view(c, b):
+    row = c[1]  # a view: changing it changes c
+    row.mul_(b)
+    row += 1
+    return c
+
+
+def _softmax_minus_onehot(m, logits):
+    d = logits.softmax(1).clone()
+    d[range(4), _idx(m, logits, [0, 2, 1, 0])] -= 1
+    d /= 4
+    return d
+
 
 OPS_BY_NAME = {op.name: op for op in OPS}
 
@@ -568,9 +628,10 @@ def check_nodes(op: OpInfo, sample: Sample, device="cpu") -> list[tuple[str, str
     _, inputs = _engine_inputs(sample, device)
     with ne.trace() as recorded:
         out = _outputs(op.fn(ne, *inputs))[0]
-    results = []
+    results, replayed = [], {}
     for step in recorded.replay():  # the values the Graph pane checks: the replay's own
         record = step.record
+        replayed[record.node] = step.inputs  # as they were (an in-place op changes them later)
         difference = oracle.forward_difference(
             record.function, record.params, step.inputs, step.output
         )
@@ -581,7 +642,7 @@ def check_nodes(op: OpInfo, sample: Sample, device="cpu") -> list[tuple[str, str
     for step in autograd.backward_steps(_weighted_loss(out, device)):
         record = by_node.get(step.node)
         if record is not None:
-            arrays = [_array_of(x) for x in record.inputs]
+            arrays = replayed[step.node]
             difference = oracle.backward_difference(
                 record.function,
                 record.params,
@@ -592,10 +653,6 @@ def check_nodes(op: OpInfo, sample: Sample, device="cpu") -> list[tuple[str, str
             )
             results.append((record.function.__name__, "backward", difference))
     return results
-
-
-def _array_of(value):
-    return value.array if hasattr(value, "array") else value
 
 
 def check_all(device="cpu", ops=None) -> list[Comparison]:

@@ -416,7 +416,13 @@ def test_every_tensor_a_node_saves_is_version_checked(op):
                 with pytest.raises(ne.AutogradError, match=r"saved its (input \w+|output) \("):
                     loss.backward(retain_graph=True)
             counter.value -= 1
-    saving = [r for r in recorded if r.node.saved]
+    # an in-place op keeps a private copy of the values it overwrites: nothing to watch
+    saving = [
+        r
+        for r in recorded
+        if any(hasattr(s, "shape") for s in r.node.saved or ())
+        and not any(x is r.output for x in r.inputs)
+    ]
     if saving:
         assert watched, f"{op.name}: its nodes save values but watch none"
 
