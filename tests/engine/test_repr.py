@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nnbench.engine as ne
 
@@ -62,7 +64,8 @@ VALUES = {
     "inf with fractions": np.array([INF, 0.25], dtype="float64"),
     "nan tiny": np.array([NAN, 1e-8], dtype="float32"),
     "negatives": -np.abs(_random(3, 3)),
-    "span just 1000": np.array([1.0, 1000.0, 0.5], dtype="float32"),
+    "span just 1000": np.array([1.0, 1000.0, 2.5], dtype="float32"),
+    "span 1000 fractions": np.array([0.5, 500.0, 0.75], dtype="float32"),
     "span above 1000": np.array([1.0, 1000.5, 0.5], dtype="float32"),
     "below 1e-4": np.array([1e-4, 0.5], dtype="float32"),
     "at 1e-4 float64": np.array([1e-4, 0.05]),
@@ -256,3 +259,54 @@ def test_a_cuda_tensor_names_its_device():
 def test_a_format_spec_still_formats_one_number():
     assert f"{ne.tensor(0.123456):.2f}" == f"{torch.tensor(0.123456):.2f}"
     assert f"{ne.tensor([1.5, 2.0])}" == f"{torch.tensor([1.5, 2.0])}"
+
+
+DTYPES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"]
+SPECIALS = [NAN, INF, -INF, 0.0, -0.0, 1.0, 1e-5, 1e9, 123.456]
+
+
+@st.composite
+def _values_and_options(draw):
+    shape = tuple(draw(st.lists(st.sampled_from([0, 1, 2, 3, 7, 40]), max_size=4)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    values = rng.standard_normal(shape) * 10.0 ** draw(st.integers(-9, 9))
+    if draw(st.booleans()):
+        values = np.round(values)
+    if values.size and draw(st.booleans()):
+        values.reshape(-1)[:: draw(st.integers(1, 5))] = draw(st.sampled_from(SPECIALS))
+    options = {
+        "precision": draw(st.integers(0, 6)),
+        "threshold": draw(st.sampled_from([1, 5, 50, 1000])),
+        "edgeitems": draw(st.integers(0, 4)),
+        "linewidth": draw(st.sampled_from([1, 20, 80, 120])),
+        "sci_mode": draw(st.sampled_from([None, True, False])),
+    }
+    return values, draw(st.sampled_from(DTYPES)), options
+
+
+def _as(values, dtype):
+    """As an array: numpy makes 0-d results scalars, which ne.tensor reads as Python numbers."""
+    return np.asarray(_cast(values, dtype))
+
+
+def _cast(values, dtype):
+    if dtype == "bool":
+        return values > 0
+    if dtype.startswith("float"):
+        with np.errstate(over="ignore"):
+            return values.astype(dtype)
+    info = np.iinfo(dtype)
+    return np.clip(np.nan_to_num(values), info.min, info.max).astype(dtype)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(_values_and_options())
+def test_any_values_with_any_options_print_as_in_torch(case):
+    values, dtype, options = case
+    for library in (ne, torch):
+        library.set_printoptions(**options)
+    try:
+        _same(*_pair(_as(values, dtype)))
+    finally:
+        for library in (ne, torch):
+            library.set_printoptions(profile="default")
