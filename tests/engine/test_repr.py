@@ -245,6 +245,17 @@ def test_a_tensor_on_the_torch_backend_prints_as_a_cpu_tensor():
     _same(ne.tensor([1, 2], device="torch:cpu", dtype=ne.int32), torch.tensor([1, 2]).int())
 
 
+def test_the_device_comes_first_for_a_cuda_tensor_even_without_a_gpu():
+    # A cuda Device whose arrays are CPU torch tensors: the strings are torch's on a GPU.
+    cuda = ne.Device("cuda", 0, "torch")
+    leaf = ne.Tensor.wrap(torch.tensor([1.0, 2.0], dtype=torch.float64), cuda, True)
+    assert repr(leaf) == (
+        "tensor([1., 2.], device='cuda:0', dtype=torch.float64, requires_grad=True)"
+    )
+    empty = ne.Tensor.wrap(torch.zeros(0, 3, dtype=torch.int64), cuda)
+    assert repr(empty) == "tensor([], device='cuda:0', size=(0, 3), dtype=torch.int64)"
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_a_cuda_tensor_names_its_device():
     values = _random(2, 3)
