@@ -151,8 +151,7 @@ def set_printoptions(
                 f"use one of {', '.join(map(repr, PROFILES))}"
             )
         PRINT_OPTIONS.update(PROFILES[profile])
-    given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems}
-    given["linewidth"] = linewidth
+    given = dict(precision=precision, threshold=threshold, edgeitems=edgeitems, linewidth=linewidth)
     PRINT_OPTIONS.update({k: v for k, v in given.items() if v is not None})
     PRINT_OPTIONS["sci_mode"] = sci_mode
 
