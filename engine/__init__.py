@@ -34,6 +34,7 @@ from .creation import (
 from .dtypes import DType, float16, float32, float64, int8, int16, int32, int64, uint8
 from .dtypes import bool_ as bool  # noqa: A001 - torch's name for it
 from .errors import AnomalyError, AutogradError, DeviceError, DTypeError, EngineError, ShapeError
+from .formatting import get_printoptions, set_printoptions
 from .functions import cat, gather, matmul, maximum, stack, where
 from .tensor import Size, Tensor
 from .trace import Trace, trace

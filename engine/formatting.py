@@ -1,8 +1,10 @@
-"""Numbers as a learner reads them: tensor reprs and backward rules with their values."""
+"""Numbers as a learner reads them: tensor reprs (as PyTorch prints them) and backward
+rules with their values."""
 
 from __future__ import annotations
 
-import re
+import math
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -121,25 +123,193 @@ def rule_lines(step, with_numbers: bool) -> list[str]:
     return lines
 
 
-def tensor_repr(tensor) -> str:
-    array = to_numpy(tensor.array)
-    options = {"precision": 4, "separator": ", ", "suppress_small": False}
-    if array.size > 1000:
-        options["threshold"] = 1000
-        options["edgeitems"] = 3
-    body = np.array2string(array, prefix="tensor(", **options)
-    if array.dtype.kind == "f" and array.size:
-        body = re.sub(r"(?<![\d.e])(-?\d+)\.(?![\d])", r"\1.", body)
-    extras = []
-    default_dtypes = ("float32", "int64", "bool")
-    if tensor.dtype.name not in default_dtypes or array.size == 0:
-        extras.append(f"dtype={tensor.dtype}")
-    if tensor.device.type != "cpu":
-        extras.append(f"device='{tensor.device}'")
+# ------------------------------------------------------------------ repr, as PyTorch prints
+# The rules are PyTorch 2.13's (torch/_tensor_str.py), written out here for numpy arrays,
+# so that what a learner sees matches the tutorial string for string.
+
+DEFAULT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80}
+PROFILES = {
+    "default": DEFAULT_OPTIONS,
+    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+    "full": {"precision": 4, "threshold": math.inf, "edgeitems": 3, "linewidth": 80},
+}
+PRINT_OPTIONS = {**DEFAULT_OPTIONS, "sci_mode": None}
+DEFAULT_DTYPES = ("float32", "int64", "bool")  # the dtypes whose repr leaves dtype= out
+
+
+def set_printoptions(
+    precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None
+) -> None:
+    """As ``torch.set_printoptions``: digits after the point, how many elements a tensor
+    may have before it is summarised with ``...``, the rows kept at each edge, the line
+    width, and scientific notation (True, False, or None: chosen per tensor). As in
+    PyTorch, every call sets ``sci_mode``, so leaving it out goes back to choosing."""
+    if profile is not None:
+        if profile not in PROFILES:
+            raise ValueError(
+                f"set_printoptions(profile={profile!r}): unknown profile; "
+                f"use one of {', '.join(map(repr, PROFILES))}"
+            )
+        PRINT_OPTIONS.update(PROFILES[profile])
+    given = dict(precision=precision, threshold=threshold, edgeitems=edgeitems, linewidth=linewidth)
+    PRINT_OPTIONS.update({k: v for k, v in given.items() if v is not None})
+    PRINT_OPTIONS["sci_mode"] = sci_mode
+
+
+def get_printoptions() -> dict:
+    """The current options, as keywords ``set_printoptions`` takes back."""
+    return dict(PRINT_OPTIONS)
+
+
+@contextmanager
+def printoptions(**options):
+    """Print options for a ``with`` block only (``torch._tensor_str.printoptions``)."""
+    old = get_printoptions()
+    set_printoptions(**options)
+    try:
+        yield
+    finally:
+        set_printoptions(**old)
+
+
+class NumberFormat:
+    """How every number of one tensor is written (torch's ``_Formatter``): one notation
+    and one width for all the values shown, so that the columns line up."""
+
+    def __init__(self, shown: np.ndarray, precision: int, sci_mode: bool | None):
+        self.precision = precision
+        self.floating = shown.dtype.kind == "f"
+        self.int_mode, self.sci_mode, self.width = True, False, 1
+        if not self.floating:
+            self.width = max([1, *(len(str(v)) for v in shown.tolist())])
+            return
+        nonzero = shown[np.isfinite(shown) & (shown != 0)]
+        if nonzero.size == 0:  # only zeros, NaN and Inf: nothing to choose a notation by
+            return
+        self.int_mode = bool((nonzero == np.ceil(nonzero)).all())
+        self.sci_mode = scientific(np.abs(nonzero.astype(np.float64)), sci_mode)
+        self.width = max(len(self.bare(v)) for v in nonzero.tolist())
+
+    def bare(self, v) -> str:
+        """One value without padding: 1., 0.0900, 1.0000e-08, nan, True, 3."""
+        if not self.floating:
+            return str(v)
+        if self.sci_mode:
+            return f"{v:.{self.precision}e}"
+        if self.int_mode:  # the point says it is a float; nan and inf get none
+            return f"{v:.0f}" + ("." if math.isfinite(v) else "")
+        return f"{v:.{self.precision}f}"
+
+    def __call__(self, v) -> str:
+        return self.bare(v).rjust(self.width)
+
+
+def scientific(magnitudes: np.ndarray, choice: bool | None) -> bool:
+    """torch's choice: scientific when the values span more than 1000x, or any is above
+    1e8 or below 1e-4 (nonzero finite values only), unless sci_mode says otherwise."""
+    if choice is not None:
+        return bool(choice)
+    low, high = magnitudes.min(), magnitudes.max()
+    return bool(high / low > 1000.0 or high > 1.0e8 or low < 1.0e-4)
+
+
+def edge_rows(n: int, edge: int, summarize: bool) -> list:
+    """The indices printed along one dimension; None stands for the ``...`` between the
+    first and last ``edge`` of a summarised tensor."""
+    if summarize and n > 2 * edge:
+        return [*range(edge), None, *range(n - edge, n)]
+    return list(range(n))
+
+
+def shown_values(array: np.ndarray, edge: int) -> np.ndarray:
+    """The values a summarised print shows, flat (torch's ``get_summarized_data``): the
+    format is fitted to these, never to the hidden middle."""
+    if array.ndim == 0:
+        return array.reshape(1)
+    if not edge:  # edgeitems=0 shows no values at all
+        return np.empty(0, array.dtype)
+    if array.ndim == 1:
+        if len(array) <= 2 * edge:
+            return array
+        return np.concatenate((array[:edge], array[-edge:]))
+    rows = [i for i in edge_rows(len(array), edge, True) if i is not None]
+    return np.concatenate([shown_values(array[i], edge) for i in rows])
+
+
+def vector_text(array, indent: int, summarize: bool, fmt: NumberFormat) -> str:
+    """One row, wrapped to the line width with as many values per line as fit."""
+    edge, width = PRINT_OPTIONS["edgeitems"], PRINT_OPTIONS["linewidth"]
+    if summarize and not edge:
+        items = ["..."]
+    elif summarize and len(array) > 2 * edge:
+        head, tail = array[:edge].tolist(), array[-edge:].tolist()
+        items = [*map(fmt, head), " ...", *map(fmt, tail)]
+    else:
+        items = [fmt(v) for v in array.tolist()]
+    per_line = max(1, math.floor((width - indent) / (fmt.width + 2)))
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def nested_text(array, indent: int, summarize: bool, fmt: NumberFormat) -> str:
+    """Brackets within brackets: each deeper row indented one more, and blank lines
+    between the blocks of a 3-d or deeper tensor (one fewer than its dims less one)."""
+    if array.ndim == 0:
+        return fmt(array.item())
+    if array.ndim == 1:
+        return vector_text(array, indent, summarize, fmt)
+    rows = edge_rows(len(array), PRINT_OPTIONS["edgeitems"], summarize)
+    parts = [
+        "..." if i is None else nested_text(array[i], indent + 1, summarize, fmt) for i in rows
+    ]
+    return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
+
+
+def values_text(array: np.ndarray, indent: int) -> str:
+    summarize = array.size > PRINT_OPTIONS["threshold"]
+    shown = shown_values(array, PRINT_OPTIONS["edgeitems"]) if summarize else array.ravel()
+    fmt = NumberFormat(shown, PRINT_OPTIONS["precision"], PRINT_OPTIONS["sci_mode"])
+    return nested_text(array, indent, summarize, fmt)
+
+
+def suffixes(tensor, array: np.ndarray) -> list[str]:
+    """What follows the values, in torch's order: device, size, dtype, then autograd."""
+    found = []
+    if tensor.device.type != "cpu":  # torch:cpu prints as cpu does
+        found.append(f"device='{tensor.device}'")
+    dtype = tensor.dtype.name
+    if array.size == 0:  # nothing to read the dtype from, so only float32 goes unsaid
+        found += [f"size={tuple(array.shape)}"] if array.ndim != 1 else []
+        found += [f"dtype=torch.{dtype}"] if dtype != "float32" else []
+    else:
+        found += [] if PRINT_OPTIONS["edgeitems"] else [f"size={tuple(array.shape)}"]
+        found += [f"dtype=torch.{dtype}"] if dtype not in DEFAULT_DTYPES else []
     if tensor.grad_fn is not None:
-        extras.append(f"grad_fn=<{tensor.grad_fn.name()}>")
+        found.append(f"grad_fn=<{tensor.grad_fn.name()}>")
     elif tensor.requires_grad:
-        extras.append("requires_grad=True")
-    if array.size == 0:
-        body = f"[], size={shape_str(array.shape)}" if array.ndim > 1 else "[]"
-    return "tensor(" + ", ".join([body, *extras]) + ")"
+        found.append("requires_grad=True")
+    return found
+
+
+def with_suffixes(text: str, found: list[str], indent: int) -> str:
+    """Each suffix after ``, `` or, where the line would pass the width, on a new line."""
+    # torch counts the last line two longer than it is; counted the same, lines break
+    # where torch breaks them.
+    last = len(text) - text.rfind("\n") + 1
+    parts = [text]
+    for suffix in found:
+        if last + len(suffix) + 2 > PRINT_OPTIONS["linewidth"]:
+            parts.append(",\n" + " " * indent + suffix)
+            last = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last += len(suffix) + 2
+    return "".join(parts) + ")"
+
+
+def tensor_repr(tensor) -> str:
+    """``repr(t)`` and ``str(t)``: what ``print`` shows for the same tensor in PyTorch."""
+    array = to_numpy(tensor.array)
+    prefix = "tensor("
+    body = values_text(array, len(prefix)) if array.size else "[]"
+    return with_suffixes(prefix + body, suffixes(tensor, array), len(prefix))

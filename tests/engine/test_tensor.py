@@ -68,7 +68,8 @@ def test_repr_looks_like_pytorch():
     assert repr(ne.tensor([1.0, 2.0])) == "tensor([1., 2.])"
     assert repr(ne.tensor(2.0, requires_grad=True)) == "tensor(2., requires_grad=True)"
     assert repr(ne.tensor([1, 2])) == "tensor([1, 2])"
-    assert "dtype=ne.float64" in repr(ne.tensor([1.0], dtype=ne.float64))
+    assert repr(ne.tensor([1.0], dtype=ne.float64)) == "tensor([1.], dtype=torch.float64)"
+    assert repr(ne.tensor([0.09, 0.2447])) == "tensor([0.0900, 0.2447])"  # more: test_repr.py
 
 
 def test_moving_between_backends_keeps_values_and_gradients():
