@@ -26,8 +26,8 @@ def as_array(data, dtype=None) -> np.ndarray:
     elif hasattr(data, "detach") and hasattr(data, "numpy"):  # a torch tensor
         array = _torch_to_numpy(data)
         found = dtypes.from_any(array.dtype)
-    elif isinstance(data, np.ndarray):
-        array, found = data, dtypes.from_any(data.dtype)  # numpy keeps its dtype, as in PyTorch
+    elif isinstance(data, (np.ndarray, np.generic)):  # numpy keeps its dtype, as in PyTorch
+        array, found = np.asarray(data), dtypes.from_any(data.dtype)
     else:
         array, found = _from_python(data, kind)
     kind = kind or found

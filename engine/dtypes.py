@@ -25,7 +25,7 @@ class DType:
         return getattr(torch, self.name)
 
     def __repr__(self) -> str:
-        return f"ne.{self.name}"
+        return f"torch.{self.name}"  # as PyTorch prints it: learners compare the two
 
     __str__ = __repr__
 

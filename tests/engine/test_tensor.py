@@ -226,3 +226,10 @@ def test_any_and_all(device):
     assert (x > 1).any().item() is True and (x > 1).all().item() is False
     assert (x >= 0).all().item() is True
     assert (x > 1).any().device is x.device
+
+
+@pytest.mark.parametrize("value", [np.float64(0.4), np.int32(3), np.float16(1), np.bool_(True)])
+def test_a_numpy_scalar_keeps_its_dtype_as_in_pytorch(value):
+    import torch
+
+    assert ne.tensor(value).dtype.name == str(torch.tensor(value).dtype).removeprefix("torch.")
