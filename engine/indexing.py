@@ -18,7 +18,8 @@ from .errors import IndexRangeError, IndexTypeError, describe, shape_str
 
 def index_key(t, key):
     """(backend key, advanced?, PyTorch's node name) for ``t[key]``."""
-    if not isinstance(key, tuple):
+    single = not isinstance(key, tuple)
+    if single:
         key = (key,)
     key = tuple(_index_list(t, list(k)) if isinstance(k, (list, tuple, range)) else k for k in key)
     if sum(k is Ellipsis for k in key) > 1:
@@ -65,19 +66,29 @@ def index_key(t, key):
                 "bools, or int64 / bool tensors"
             )
     advanced = "advanced" in kinds
+    name = "IndexBackward0" if advanced else _basic_node_name(out, single)
     if not advanced and Ellipsis not in out:
         out.append(Ellipsis)  # numpy then gives a 0-d view, not a copied scalar, for x[0, 1]
-    return tuple(out), advanced, _node_name(kinds)
+    return tuple(out), advanced, name
 
 
-def _node_name(kinds: set) -> str:
-    if "advanced" in kinds:
-        return "IndexBackward0"
-    if "int" in kinds:
-        return "SelectBackward0"
-    if kinds == {"none"}:
-        return "UnsqueezeBackward0"
-    return "SliceBackward0"
+_EVERYTHING = slice(None)
+
+
+def _basic_node_name(key: list, single: bool) -> str:
+    """PyTorch's name: that of the last step that does something (x[1, 2:] is a slice
+    after a select); x[:] is a slice, x[:, :] and x[...] an alias."""
+    if single and key[0] == _EVERYTHING:
+        return "SliceBackward0"
+    name = "AliasBackward0"
+    for k in key:
+        if k is None:
+            name = "UnsqueezeBackward0"
+        elif isinstance(k, int):
+            name = "SelectBackward0"
+        elif isinstance(k, slice) and k != _EVERYTHING:
+            name = "SliceBackward0"
+    return name
 
 
 def _checked_int(t, k, dim: int) -> int:

@@ -233,3 +233,22 @@ def test_a_numpy_scalar_keeps_its_dtype_as_in_pytorch(value):
     import torch
 
     assert ne.tensor(value).dtype.name == str(torch.tensor(value).dtype).removeprefix("torch.")
+
+
+INDEX_KEYS = [
+    "[1:]", "[1]", "[1, 2:]", "[1:, 2]", "[None, ..., 0]", "[0, None]", "[:, 1]", "[1, :]",
+    "[:]", "[..., 1:]", "[::2]", "[...]", "[:, :]", "[1:, None]", "[None, 1:]", "[-1]",
+    "[[0, 2]]", "[x > 0]",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", INDEX_KEYS)
+def test_indexing_names_its_node_as_pytorch_does(key):
+    """The name is that of the last step that does something: x[1, 2:] is a slice."""
+    import torch
+
+    names = []
+    for x in (ne.randn(3, 4, requires_grad=True), torch.randn(3, 4, requires_grad=True)):
+        node = eval(f"x{key}", {"x": x}).grad_fn  # noqa: S307 - the keys above
+        names.append(node.name())  # torch names its nodes the same way
+    assert names[0] == names[1]
