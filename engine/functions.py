@@ -25,7 +25,8 @@ def gather(t: Tensor, dim: int, index: Tensor) -> Tensor:
     return t.gather(dim, index)
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
+def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
+    dim = dim if axis is None else axis
     tensors = _tensor_list("cat", tensors)
     first = tensors[0]
     for i, t in enumerate(tensors):
@@ -47,7 +48,8 @@ def cat(tensors, dim: int = 0) -> Tensor:
     return apply(O.Cat, *_one_dtype(tensors), dim=d)
 
 
-def stack(tensors, dim: int = 0) -> Tensor:
+def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
+    dim = dim if axis is None else axis
     tensors = _tensor_list("stack", tensors)
     first = tensors[0]
     d = checked_dim("stack", first, dim, extra=1)

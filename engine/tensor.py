@@ -75,7 +75,8 @@ class Tensor:
 
     ``t.array`` is the backend array behind it (a numpy ndarray, or a torch tensor on
     the torch backend); ``t.data`` is, as in PyTorch, a Tensor sharing that array but
-    outside autograd.
+    outside autograd. Methods that take ``dim`` also take numpy's name for it, ``axis``,
+    where PyTorch's do.
     """
 
     __slots__ = (
@@ -158,7 +159,8 @@ class Tensor:
     def element_size(self) -> int:
         return self.dtype.itemsize
 
-    def size(self, dim=None):
+    def size(self, dim=None, *, axis=None):
+        dim = dim if axis is None else axis
         if dim is None:
             return self.shape
         return self.shape[checked_dim("size", self, dim)]
@@ -443,12 +445,16 @@ class Tensor:
     def logical_not(self):
         return ~self
 
-    def any(self):
-        xp = self.device.backend
-        return Tensor.wrap(xp.asarray(xp.any(self.array), dtypes.bool_), self.device)
+    def any(self, dim=None, keepdim=False, *, axis=None):
+        dim = dim if axis is None else axis
+        if dim is None:
+            xp = self.device.backend
+            return Tensor.wrap(xp.asarray(xp.any(self.array), dtypes.bool_), self.device)
+        return self.bool().long().sum(dim, keepdim) > 0
 
-    def all(self):
-        return ~((~self.bool()).any())
+    def all(self, dim=None, keepdim=False, *, axis=None):
+        dim = dim if axis is None else axis
+        return ~((~self.bool()).any(dim, keepdim))
 
     # ------------------------------------------------------------------ elementwise
     def exp(self):
@@ -499,10 +505,12 @@ class Tensor:
         return apply(O.MaskedFill, self, mask, value)
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False):
+    def sum(self, dim=None, keepdim=False, *, axis=None):
+        dim = dim if axis is None else axis
         return apply(O.Sum, sum_dtype(self), dims=checked_dims("sum", self, dim), keepdim=keepdim)
 
-    def mean(self, dim=None, keepdim=False):
+    def mean(self, dim=None, keepdim=False, *, axis=None):
+        dim = dim if axis is None else axis
         if not self.dtype.is_floating_point:
             raise DTypeError(
                 f"mean: needs a floating point tensor, but got {self.dtype.name}; "
@@ -522,16 +530,20 @@ class Tensor:
         # a constant input's std has gradient 0, as in PyTorch, not sqrt's inf * 0 = NaN
         return apply(O.Sqrt, self.var(dim, keepdim, unbiased, correction), zero_at_zero=True)
 
-    def max(self, dim=None, keepdim=False):
+    def max(self, dim=None, keepdim=False, *, axis=None):
+        dim = dim if axis is None else axis
         return _extreme(O.Max, O.MaxDim, self, dim, keepdim)
 
-    def min(self, dim=None, keepdim=False):
+    def min(self, dim=None, keepdim=False, *, axis=None):
+        dim = dim if axis is None else axis
         return _extreme(O.Min, O.MinDim, self, dim, keepdim)
 
-    def median(self, dim=None, keepdim=False):
+    def median(self, dim=None, keepdim=False, *, axis=None):
+        dim = dim if axis is None else axis
         return _extreme(O.Median, O.MedianDim, self, dim, keepdim)
 
-    def kthvalue(self, k, dim=-1, keepdim=False):
+    def kthvalue(self, k, dim=-1, keepdim=False, *, axis=None):
+        dim = dim if axis is None else axis
         d = checked_dim("kthvalue", self, dim)
         size = self.shape[d] if self.ndim else 1
         if not isinstance(k, int) or not 1 <= k <= size:
@@ -541,42 +553,51 @@ class Tensor:
             )
         return _pick_along(O.KthValue, self, dim, keepdim, k=k)
 
-    def mode(self, dim=-1, keepdim=False):
+    def mode(self, dim=-1, keepdim=False, *, axis=None):
+        dim = dim if axis is None else axis
         return _pick_along(O.Mode, self, dim, keepdim)
 
-    def sort(self, dim=-1, descending=False, stable=False):
+    def sort(self, dim=-1, descending=False, stable=False, *, axis=None):
+        dim = dim if axis is None else axis
         d = checked_dim("sort", self, dim)
         if self.ndim == 0:
             index = self.device.backend.zeros((), dtypes.int64)
             return return_types.sort(self.clone(), Tensor.wrap(index, self.device))
         return return_types.sort(*apply(O.Sort, self, dim=d, descending=bool(descending)))
 
-    def argsort(self, dim=-1, descending=False, stable=False):
+    def argsort(self, dim=-1, descending=False, stable=False, *, axis=None):
+        dim = dim if axis is None else axis
         return self.sort(dim, descending, stable).indices
 
     def msort(self):
         return self.sort(0).values
 
-    def argmax(self, dim=None, keepdim=False):
+    def argmax(self, dim=None, keepdim=False, *, axis=None):
+        dim = dim if axis is None else axis
         return _arg_extreme(O.ArgMax, self, dim, keepdim)
 
-    def argmin(self, dim=None, keepdim=False):
+    def argmin(self, dim=None, keepdim=False, *, axis=None):
+        dim = dim if axis is None else axis
         return _arg_extreme(O.ArgMin, self, dim, keepdim)
 
-    def prod(self, dim=None, keepdim=False):
+    def prod(self, dim=None, keepdim=False, *, axis=None):
+        dim = dim if axis is None else axis
         if dim is not None:
             dim = checked_dim("prod", self, dim)
         return apply(O.Prod, sum_dtype(self), dim=dim, keepdim=keepdim)
 
-    def softmax(self, dim):
+    def softmax(self, dim=None, *, axis=None):
+        dim = dim if axis is None else axis
         need_floating("softmax", self)
         return apply(O.Softmax, self, dim=checked_dim("softmax", self, dim))
 
-    def log_softmax(self, dim):
+    def log_softmax(self, dim=None, *, axis=None):
+        dim = dim if axis is None else axis
         need_floating("log_softmax", self)
         return apply(O.LogSoftmax, self, dim=checked_dim("log_softmax", self, dim))
 
-    def topk(self, k, dim=-1, largest=True, sorted=True):
+    def topk(self, k, dim=-1, largest=True, sorted=True, *, axis=None):
+        dim = dim if axis is None else axis
         dim = checked_dim("topk", self, dim)
         size = self.shape[dim] if self.ndim else 1
         if not 0 <= k <= size:
@@ -609,7 +630,8 @@ class Tensor:
             merged *= n
         return self.reshape(*shape[:start], merged, *shape[end + 1 :])
 
-    def squeeze(self, dim=None):
+    def squeeze(self, dim=None, *, axis=None):
+        dim = dim if axis is None else axis
         shape = tuple(self.shape)
         if dim is None:
             new = tuple(n for n in shape if n != 1)
@@ -618,7 +640,8 @@ class Tensor:
         new = shape[:d] + shape[d + 1 :] if self.ndim and shape[d] == 1 else shape
         return _view(self, O.Squeeze, shape=new, dim=d)
 
-    def unsqueeze(self, dim):
+    def unsqueeze(self, dim=None, *, axis=None):
+        dim = dim if axis is None else axis
         d = checked_dim("unsqueeze", self, dim, extra=1)
         shape = tuple(self.shape)
         new = shape[:d] + (1,) + shape[d:]
@@ -723,7 +746,8 @@ class Tensor:
         else:
             part.fill_(value)
 
-    def gather(self, dim, index):
+    def gather(self, dim=None, index=None, *, axis=None):
+        dim = dim if axis is None else axis
         return _gather(self, dim, index)
 
     # ------------------------------------------------------------------ in place

@@ -252,3 +252,28 @@ def test_indexing_names_its_node_as_pytorch_does(key):
         node = eval(f"x{key}", {"x": x}).grad_fn  # noqa: S307 - the keys above
         names.append(node.name())  # torch names its nodes the same way
     assert names[0] == names[1]
+
+
+AXIS_CALLS = [
+    "x.sum(axis=1)", "x.mean(axis=1)", "x.max(axis=1)", "x.min(axis=0)", "x.argmax(axis=1)",
+    "x.argmin(axis=1)", "x.prod(axis=1)", "x.squeeze(axis=0)", "x.unsqueeze(axis=0)",
+    "m.cat([x, x], axis=1)", "m.stack([x, x], axis=1)", "x.softmax(axis=1)",
+    "x.log_softmax(axis=1)", "x.topk(2, axis=1)", "x.sort(axis=0)", "x.median(axis=1)",
+    "x.kthvalue(2, axis=1)", "x.mode(axis=1)", "x.size(axis=0)", "(x > 0).any(axis=1)",
+    "(x > 0).all(axis=0)", "(x > 0).any(1, keepdim=True)", "m.sum(x, axis=1)", "m.max(x, axis=1)",
+    "x.gather(axis=1, index=m.zeros(3, 1, dtype=m.int64))",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("call", AXIS_CALLS)
+def test_axis_is_a_name_for_dim_where_pytorch_takes_it(call):
+    import torch
+
+    results = []
+    for m in (ne, torch):
+        x = m.tensor(np.arange(12.0).reshape(3, 4) % 5 - 2.0)
+        result = eval(call, {"m": m, "x": x})  # noqa: S307 - the calls above
+        parts = result if isinstance(result, tuple) else (result,)
+        results.append([np.asarray(p if isinstance(p, int) else p.tolist()) for p in parts])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
