@@ -1,10 +1,16 @@
-"""Fused nodes: the engine's graph is PyTorch's, node for node."""
+"""Fused nodes: the engine's graph is PyTorch's, node for node, and each fused node's
+parts (what the Graph pane opens) compute exactly what the one node does."""
 
+import numpy as np
 import pytest
 import torch
 
 import nnbench.engine as ne
 from nnbench.engine import autograd
+from nnbench.engine.tensor import Tensor
+from nnbench.engine.workbench import testing
+from nnbench.engine.workbench.experiment import Experiment
+from nnbench.engine.workbench.graph import NamedStep, has_parts, part_names, parts_experiment
 
 
 def _leaf(m, *shape):
@@ -91,6 +97,92 @@ def test_the_names_a_tutorial_prints():
         "TBackward0",
         "PermuteBackward0",
     ]
+
+
+# ---------------------------------------------------------------------- the parts
+def _fused_cases():
+    for op in testing.OPS:
+        for sample in op.samples()[:4]:
+            _, inputs = testing._engine_inputs(sample, "numpy")
+            with ne.trace() as recorded:
+                op.fn(ne, *inputs)
+            if any(has_parts(r.function) for r in recorded):
+                yield pytest.param(op, sample, id=f"{op.name}-{sample.describe()}")
+
+
+FUSED = list(_fused_cases())
+
+
+def test_the_table_opens_every_fused_op():
+    seen = set()
+    for op, sample in (case.values for case in FUSED):
+        _, inputs = testing._engine_inputs(sample, "numpy")
+        with ne.trace() as recorded:
+            op.fn(ne, *inputs)
+        seen |= {r.function.__name__ for r in recorded if has_parts(r.function)}
+    assert seen == {"Addmm", "Embedding", "LayerNorm", "Var", "Std"}
+
+
+@pytest.mark.parametrize(("op", "sample"), FUSED)
+def test_the_parts_compute_what_the_fused_node_does(op, sample):
+    """Forward value and every gradient sent, from the same inputs and incoming gradient."""
+    _, inputs = testing._engine_inputs(sample, "numpy")
+    first = lambda out: out[0] if isinstance(out, tuple) else out  # noqa: E731
+    experiment = Experiment(name="op", forward=lambda batch: first(op.fn(ne, *inputs)))
+    step = NamedStep(experiment, ())
+    loss = step.loss
+    weights = ne.tensor(testing._weights(tuple(loss.shape)).astype("float32"))
+    sent = {s.node: s for s in autograd.backward_steps((loss * weights).sum(), retain_graph=True)}
+    for record in step.records:
+        if not has_parts(record.function):
+            continue
+        fused = sent[record.node]
+        parts = NamedStep(parts_experiment(step, record), (), prefix="p")
+        np.testing.assert_allclose(_np(parts.loss), _np(record.output), rtol=1e-5, atol=1e-6)
+        gradient = record.output.grad_tensor(fused.grad_output)
+        autograd.backward(parts.loss, gradient)
+        leaves = parts.experiment.tensors
+        for name, grad in zip(part_names(step, record), fused.grad_inputs):
+            if grad is None:
+                continue
+            mine = leaves[name].grad
+            np.testing.assert_allclose(_np(mine), grad, rtol=1e-4, atol=1e-5)
+
+
+def _np(t):
+    return t.detach().numpy() if isinstance(t, Tensor) else np.asarray(t)
+
+
+def test_the_parts_are_primitive_ops_named_after_the_node():
+    x = ne.tensor([[1.0, 2.0, 4.0], [0.5, 0.5, 3.0]], requires_grad=True)
+    experiment = Experiment(
+        name="norm", forward=lambda batch: ne.nn.LayerNorm(3)(x).sum(), tensors={"x": x}
+    )
+    step = NamedStep(experiment, ())
+    record = step.records[0]
+    parts = NamedStep(parts_experiment(step, record), (), prefix="r0.")
+    assert [(r.op, r.grad_name) for r in parts.records] == [
+        ("mean", "MeanBackward1"),
+        ("sub", "SubBackward0"),
+        ("mul", "MulBackward0"),
+        ("mean", "MeanBackward1"),
+        ("add", "AddBackward0"),
+        ("sqrt", "SqrtBackward0"),
+        ("div", "DivBackward0"),
+        ("mul", "MulBackward0"),
+        ("add", "AddBackward0"),
+    ]
+    assert parts.name_of(parts.records[1].output) == "r0.1"
+    assert parts.name_of(parts.records[1].inputs[0]) == "x"  # the fused node's input, by name
+    assert parts.records[0].inputs[0] is not x  # a copy: the parts never touch the model
+
+
+def test_the_std_parts_send_zero_at_a_constant_input_as_the_node_does():
+    x = ne.tensor([2.0, 2.0, 2.0], requires_grad=True)
+    step = NamedStep(Experiment(name="std", forward=lambda batch: x.std(), tensors={"x": x}), ())
+    parts = NamedStep(parts_experiment(step, step.records[0]), ())
+    parts.loss.backward()
+    assert parts.experiment.tensors["x"].grad.tolist() == [0.0, 0.0, 0.0]
 
 
 # ---------------------------------------------------------------------- what they save
