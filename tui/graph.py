@@ -245,9 +245,9 @@ class GraphScreen(Screen):
         done_forward = min(s.position, s.forward_total)
         done_backward = max(0, s.position - s.forward_total)
         text = Text()
-        if self.parts is not None:
+        if self.parts is not None:  # first, so a narrow screen never cuts it off
             text.append(f"parts of {self.parts_of}", style="bold reverse")
-            text.append(" ")
+            text.append(" (e/esc closes) ", style="dim")
         text.append(f"{s.phase:<9}", style="bold")
         text.append(
             f" forward {done_forward}/{s.forward_total}  backward {done_backward}/"
@@ -257,8 +257,6 @@ class GraphScreen(Screen):
             text.append(f"   loss {value(s.loss.array)}")
         if self.grouped:
             text.append("   grouped by module (g)", style="dim")
-        if self.parts is not None:
-            text.append("   e or escape closes", style="dim")
         found = s.anomaly.forward if s.anomaly is not None else None
         if found is not None:
             file, line = found.location

@@ -399,7 +399,7 @@ async def test_a_fused_node_opens_into_its_parts_and_closes_again(size):
         await press(pilot, "e")
         status = content(app, "#graph-status")
         assert "parts of r1 addmm" in status and "forward 0/2  backward 0/4" in status
-        assert "e or escape closes" in status
+        assert "(e/esc closes)" in status
         text = screen_text(app)
         assert "r1.0 = matmul(input, r0)" in text and "r1.1 = add(r1.0, 0.bias)" in text
         await press(pilot, "n")
