@@ -14,10 +14,15 @@ Where each Tensor method lives (the method a learner calls -> the class here):
     a.masked_fill()    MaskedFill   a.to(dtype)        ToCopy       a.argmin()        ArgMin
     a.clone()          Clone        a.to(device)       ToDevice     ==, !=, <, ...    Eq, Ne, Lt...
     reshape, view      Reshape      a.permute, a.T     Permute      ~a, &, |, ^       LogicalNot...
-    flatten            Reshape      a.transpose, a.t() Transpose    cat(tensors)      Cat
+    flatten            Reshape      a.transpose()      Transpose    cat(tensors)      Cat
     a.squeeze()        Squeeze      a.expand(shape)    Expand       stack(tensors)    Stack
     a.unsqueeze()      Unsqueeze    a[key], a[1:]      Index        a.gather(d, i)    Gather
-    F.gelu(a)          Gelu         F.nll_loss(...)    NllLoss      var, std, square  (composed)
+    F.gelu(a)          Gelu         F.nll_loss(...)    NllLoss      a.var(), a.std()  Var, Std
+    a.t()              T            nn.Embedding       Embedding    nn.LayerNorm      LayerNorm
+
+nn.Linear (F.linear) is Addmm on rows (MatMul without a bias), after T for W.t(), with the
+views PyTorch puts around other inputs (Reshape, UnsafeView, SqueezeDims); a.square() is
+a * a. The fused ops (Addmm, Embedding, LayerNorm, Var, Std) also give their ``parts``.
 
 ``forward`` works on backend arrays (``self.xp`` is the backend: numpy, or torch used as
 plain arrays) and hands to ``self.save`` what ``backward`` needs; ``backward`` returns
@@ -1332,3 +1337,225 @@ class NllLoss(Function):
         onehot = self.xp.zeros(tuple(self.shape), int64)
         onehot[self.rows, self.safe] = self.xp.astype(self.valid, int64)
         return {"n": max(self.count, 1), "onehot": onehot[0] if self.single else onehot}
+
+
+# ----------------------------------------------------------------------------- fused nodes
+# One node where PyTorch shows one: nn.Linear is AddmmBackward0, not permute + matmul + add.
+# Each class's ``parts`` is the same computation in the engine's primitive ops, on tensors,
+# given the node's inputs and settings: the Graph pane runs it so a learner can open the
+# node and step through what it fuses. ``apply`` is tensor.apply, for a primitive that no
+# Tensor method reaches (std's sqrt, which sends 0 back where the std is 0).
+class T(Transpose):
+    """a.t(): a matrix transposed (a vector or a 0-d tensor comes back as it is)."""
+
+    op, grad_name = "t", "TBackward0"
+    rules = ("grad.T",)
+    torch = "a.t()"
+
+    def named_values(self):
+        return {}
+
+
+class Addmm(Function):
+    """b + x @ w in one node: nn.Linear on rows, with w = W.t() ([in_features,
+    out_features]); b is summed back to its shape by the engine, as broadcasting's
+    backward."""
+
+    op, grad_name = "addmm", "AddmmBackward0"
+    inputs = ("b", "x", "w")
+    rules = ("grad", "grad @ w.T", "x.T @ grad")
+    torch = "torch.addmm(b, x, w)"
+
+    def forward(self, b, x, w):
+        self.save(x, w)
+        out = self.xp.matmul(x, w)
+        out += b  # into the fresh product: no second output array
+        return out
+
+    def backward(self, grad):
+        xp = self.xp
+        x, w = self.saved
+        needs_b, needs_x, needs_w = self.needs_input_grad
+        grad_x = xp.matmul(grad, xp.matrix_transpose(w)) if needs_x else None
+        grad_w = None
+        if needs_w and xp.is_transposed(w):  # w is W.t(): build its gradient in W's layout
+            grad_w = xp.matrix_transpose(xp.matmul(xp.matrix_transpose(grad), x))
+        elif needs_w:
+            grad_w = xp.matmul(xp.matrix_transpose(x), grad)
+        return (grad if needs_b else None), grad_x, grad_w
+
+    def named_values(self):
+        return {"x": self.saved[0], "w": self.saved[1]} if self.saved else {}
+
+    @staticmethod
+    def parts(apply, b, x, w):
+        return x @ w + b
+
+
+class Embedding(Function):
+    """weight[indices]: rows of an embedding table; each row's gradient is added into the
+    row it came from (a row picked twice gets both)."""
+
+    op, grad_name = "embedding", "EmbeddingBackward0"
+    inputs = ("weight", "indices")
+    rules = ("index_add(weight_shape, indices, grad)",)
+    torch = "F.embedding(indices, weight)"
+
+    def forward(self, weight, indices):
+        xp = self.xp
+        self.weight_shape = weight.shape
+        self.save(indices)
+        # through a flat index, so a 0-d index copies its row too (numpy would view it)
+        rows = weight[xp.reshape(indices, (-1,))]
+        return xp.reshape(rows, (*indices.shape, weight.shape[1]))
+
+    def backward(self, grad):
+        xp = self.xp
+        count, width = self.weight_shape
+        columns = xp.arange(0, width, 1, int64)
+        positions = xp.reshape(self.saved[0], (-1, 1)) * width + columns
+        summed = xp.index_add_flat(count * width, _engine_dtype(grad), positions, grad)
+        return xp.reshape(summed, (count, width)), None
+
+    def named_values(self):
+        if not self.saved:
+            return {}
+        return {"weight_shape": tuple(self.weight_shape), "indices": self.saved[0]}
+
+    @staticmethod
+    def parts(apply, weight, indices):
+        return weight[indices]
+
+
+class LayerNorm(Function):
+    """(a - mean) / sqrt(var + eps) over the last dims, then * weight + bias, in one node
+    (PyTorch's native_layer_norm). In the words, ``xhat`` is the normalised input and
+    ``rstd`` is 1 / sqrt(var + eps)."""
+
+    op, grad_name = "layer_norm", "NativeLayerNormBackward0"
+    inputs = ("a", "weight", "bias")
+    rules = (
+        "rstd * (grad * weight - mean(grad * weight, dims) "
+        "- xhat * mean(grad * weight * xhat, dims))",
+        "grad * xhat",
+        "grad",
+    )
+    unscaled = ("rstd * (grad - mean(grad, dims) - xhat * mean(grad * xhat, dims))",)
+    torch = "F.layer_norm(a, normalized_shape, weight, bias, eps)"
+
+    def forward(self, a, weight, bias, normalized_shape, eps=1e-5):
+        xp = self.xp
+        self.dims = dims = tuple(range(a.ndim - len(normalized_shape), a.ndim))
+        self.count = n = reduced_count(a.shape, dims)
+        centered = a - xp.sum(a, axis=dims, keepdims=True) / n
+        rstd = 1 / xp.sqrt(xp.sum(centered * centered, axis=dims, keepdims=True) / n + eps)
+        xhat = centered * rstd
+        self.save(a, weight, bias, xhat, rstd)  # a, weight and bias watched, as in PyTorch
+        if weight is None:
+            self.rules = self.unscaled
+            return xhat if bias is None else xhat + bias
+        return xhat * weight if bias is None else xhat * weight + bias
+
+    def backward(self, grad):
+        xp = self.xp
+        _, weight, _, xhat, rstd = self.saved
+        needs_a, needs_weight, needs_bias = self.needs_input_grad
+        grad_a = None
+        if needs_a:
+            g = grad if weight is None else grad * weight
+            dims, n = self.dims, self.count
+            mean_g = xp.sum(g, axis=dims, keepdims=True) / n
+            mean_gx = xp.sum(g * xhat, axis=dims, keepdims=True) / n
+            grad_a = rstd * (g - mean_g - xhat * mean_gx)
+        grad_weight = grad * xhat if needs_weight else None
+        return grad_a, grad_weight, (grad if needs_bias else None)
+
+    def named_values(self):
+        if not self.saved:
+            return {}
+        _, weight, _, xhat, rstd = self.saved
+        return {"xhat": xhat, "rstd": rstd, "weight": weight, "dims": self.dims}
+
+    @staticmethod
+    def parts(apply, a, weight, bias, normalized_shape, eps=1e-5):
+        dims = tuple(range(a.ndim - len(normalized_shape), a.ndim))
+        centered = a - a.mean(dims, keepdim=True)
+        variance = (centered * centered).mean(dims, keepdim=True)
+        out = centered / (variance + eps).sqrt()
+        if weight is not None:
+            out = out * weight
+        return out if bias is None else out + bias
+
+
+class Var(Function):
+    """sum((a - mean)**2) / (n - correction) over dims, in one node."""
+
+    op, grad_name = "var", "VarBackward0"
+    rules = ("expand_to(grad, a_shape, dims) * 2 * (a - mean(a, dims)) / (n - correction)",)
+    torch = "a.var(dims, correction=correction, keepdim=keepdim)"
+
+    def forward(self, a, dims=None, correction=1, keepdim=False):
+        xp = self.xp
+        self.input_shape, self.dims, self.keepdim = a.shape, dims, keepdim
+        n = reduced_count(a.shape, dims)
+        self.divisor = max(n - correction, 0)  # 0 gives inf or NaN, as in PyTorch
+        centered = a - xp.sum(a, axis=dims, keepdims=True) / n
+        self.save(a, centered)  # a for the version check, as in PyTorch
+        return xp.sum(centered * centered, axis=dims, keepdims=keepdim) / self.divisor
+
+    def backward(self, grad):
+        return (_keep_dims(self, grad) * self.saved[1] * 2 / self.divisor,)
+
+    def named_values(self):
+        if not self.saved:
+            return {}
+        values = {"a": self.saved[0], "a_shape": tuple(self.input_shape), "dims": self.dims}
+        return {**values, "n - correction": self.divisor}
+
+    @staticmethod
+    def parts(apply, a, dims=None, correction=1, keepdim=False):
+        centered = a - a.mean(dims, keepdim=True)
+        divisor = max(reduced_count(a.shape, dims) - correction, 0)
+        return (centered * centered).sum(dims, keepdim=keepdim) / divisor
+
+
+class Std(Var):
+    """sqrt(var) in one node; where the std is 0 (a constant input) the gradient is 0, as
+    in PyTorch, not inf * 0 = NaN."""
+
+    op, grad_name = "std", "StdBackward0"
+    rules = (
+        "expand_to(where(std == 0, 0, grad / std), a_shape, dims) * (a - mean(a, dims)) "
+        "/ (n - correction)",
+    )
+    torch = "a.std(dims, correction=correction, keepdim=keepdim)"
+
+    def forward(self, a, dims=None, correction=1, keepdim=False):
+        out = self.xp.sqrt(super().forward(a, dims, correction, keepdim))
+        self.save(*self.saved, out)
+        return out
+
+    def backward(self, grad):
+        _, centered, out = self.saved
+        scaled = self.xp.where(out == 0, 0.0, grad / out)
+        return (_keep_dims(self, scaled) * centered / self.divisor,)
+
+    def named_values(self):
+        return {**super().named_values(), "std": self.saved[2]} if self.saved else {}
+
+    @staticmethod
+    def parts(apply, a, dims=None, correction=1, keepdim=False):
+        return apply(Sqrt, Var.parts(apply, a, dims, correction, keepdim), zero_at_zero=True)
+
+
+class UnsafeView(Reshape):
+    """The reshape back to the batch's shape after nn.Linear's matmul, as PyTorch names it."""
+
+    op, grad_name = "reshape", "UnsafeViewBackward0"
+
+
+class SqueezeDims(Squeeze):
+    """The squeeze that drops the row nn.Linear (no bias) gave a 1-D input, as PyTorch
+    names it (squeeze over a list of dims)."""
+
+    op, grad_name = "squeeze", "SqueezeBackward4"

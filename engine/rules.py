@@ -151,6 +151,7 @@ VOCABULARY = {
     "pi": math.pi,
     "where": np.where,
     "sum": lambda x, dim: np.sum(x, axis=dim, keepdims=True),
+    "mean": lambda x, dims: np.mean(x, axis=dims, keepdims=True),  # None: over everything
     "count": np.count_nonzero,
     "reshape": lambda x, shape: np.reshape(x, tuple(shape)),
     "permute": lambda x, dims: np.transpose(x, tuple(dims)),

@@ -519,16 +519,16 @@ class Tensor:
         return apply(O.Mean, self, dims=checked_dims("mean", self, dim), keepdim=keepdim)
 
     def var(self, dim=None, keepdim=False, unbiased=True, correction=None):
-        if correction is None:
-            correction = 1 if unbiased else 0
+        need_floating("var", self)
+        correction = (1 if unbiased else 0) if correction is None else correction
         dims = checked_dims("var", self, dim)
-        n = O.reduced_count(self.shape, dims)
-        centered = self - self.mean(dim, keepdim=True)
-        return (centered * centered).sum(dim, keepdim=keepdim) / max(n - correction, 0)
+        return apply(O.Var, self, dims=dims, correction=correction, keepdim=keepdim)
 
     def std(self, dim=None, keepdim=False, unbiased=True, correction=None):
-        # a constant input's std has gradient 0, as in PyTorch, not sqrt's inf * 0 = NaN
-        return apply(O.Sqrt, self.var(dim, keepdim, unbiased, correction), zero_at_zero=True)
+        need_floating("std", self)
+        correction = (1 if unbiased else 0) if correction is None else correction
+        dims = checked_dims("std", self, dim)
+        return apply(O.Std, self, dims=dims, correction=correction, keepdim=keepdim)
 
     def max(self, dim=None, keepdim=False, *, axis=None):
         dim = dim if axis is None else axis
@@ -656,8 +656,12 @@ class Tensor:
 
     def t(self):
         if self.ndim > 2:
-            raise ShapeError(f"t: expects a tensor with <= 2 dims, but got {self.ndim}")
-        return self.transpose(0, 1) if self.ndim == 2 else self
+            raise ShapeError(
+                f"t: expects a tensor with <= 2 dims, but got {self.ndim} "
+                f"({describe('self', self)}); for the last two dims use x.transpose(-2, -1)"
+            )
+        dims = (1, 0) if self.ndim == 2 else tuple(range(self.ndim))
+        return _view_of(self, apply(O.T, self, dims=dims))  # a node even for 0-d and 1-d
 
     def permute(self, *dims):
         dims = tuple(checked_dim("permute", self, d) for d in shape_args(dims))

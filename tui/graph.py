@@ -2,7 +2,9 @@
 
 Everything shown comes from the Stepper (the engine's trace replay and backward_steps);
 this module only lays it out. The node list renders only the lines on screen, so a
-graph of 10,000 nodes opens and steps as fast as one of ten.
+graph of 10,000 nodes opens and steps as fast as one of ten. A fused node (addmm,
+layer_norm, std, ...) opens with ``e`` into its primitive parts, a Stepper of their own
+that the same list and details show until ``e`` or ``escape`` closes it.
 """
 
 from __future__ import annotations
@@ -156,6 +158,14 @@ class GraphScreen(Screen):
         Binding("enter", "inspect", "Inspect", tooltip="Open the chosen tensor in the Inspector"),
         Binding("g", "group", "Group", tooltip="Group nodes by module, or ungroup"),
         Binding("v", "view", "Draw", tooltip="Switch between the node list and the drawing"),
+        Binding(
+            "e",
+            "parts",
+            "Parts",
+            tooltip="Open the chosen fused node (addmm, layer_norm, std, ...) to step through "
+            "its parts; e or escape closes them",
+        ),
+        Binding("escape", "close_parts", "Close parts", show=False, tooltip="Close the parts"),
     ]
 
     def __init__(self):
@@ -163,6 +173,9 @@ class GraphScreen(Screen):
         self.grouped = False
         self.drawing = False
         self.oracle_cache: dict = {}
+        self.parts = None  # the chosen fused node's parts, while they are open
+        self.parts_of = ""  # which node they belong to, for the status line
+        self.outer_cursor = 0  # where the cursor was in the step's own list
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -176,7 +189,7 @@ class GraphScreen(Screen):
                 with VerticalScroll(id="node-details"):
                     yield Static("", id="details-text", markup=False)
         yield ErrorPanel(id="error-panel", classes="error-panel")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # the tabs show ctrl+p; room for every key
 
     def on_mount(self) -> None:
         self.app.register_pane(self)
@@ -185,9 +198,11 @@ class GraphScreen(Screen):
     # ------------------------------------------------------------------ state
     @property
     def stepper(self):
-        return self.app.stepper
+        """What the pane shows: the open parts of a fused node, else the step itself."""
+        return self.parts if self.parts is not None else self.app.stepper
 
     def experiment_changed(self) -> None:
+        self.parts = None
         if not ErrorPanel.swap(self, "#graph-body"):
             return
         if self.app.session.experiment is None:
@@ -230,6 +245,9 @@ class GraphScreen(Screen):
         done_forward = min(s.position, s.forward_total)
         done_backward = max(0, s.position - s.forward_total)
         text = Text()
+        if self.parts is not None:  # first, so a narrow screen never cuts it off
+            text.append(f"parts of {self.parts_of}", style="bold reverse")
+            text.append(" (e/esc closes) ", style="dim")
         text.append(f"{s.phase:<9}", style="bold")
         text.append(
             f" forward {done_forward}/{s.forward_total}  backward {done_backward}/"
@@ -272,12 +290,20 @@ class GraphScreen(Screen):
             self._forward_details(text, row, record, done)
         else:
             self._backward_details(text, row, done)
+        if self.parts is None and stepper.parts_of_row(row_index):
+            text.append(f"one fused node ({row.grad_fn}): e opens its parts\n", style="cyan")
+        elif self.parts is not None and not stepper.backward_order:
+            text.append(
+                "the parts' backward opens once this node's backward has run: close them "
+                "(e), run the backward (b), then open them again\n",
+                style="cyan",
+            )
         key = (id(stepper), row_index)
         if done is not None:
             checked = self.oracle_cache.get(key)
             if checked is None:
                 self.oracle_cache[key] = "checking against PyTorch…"
-                self.check_against_torch(key, row.phase, row.index)
+                self.check_against_torch(key, stepper, row.phase, row.index)
                 checked = self.oracle_cache[key]
             text.append(f"\n{checked}", style="italic")
         return text
@@ -303,7 +329,8 @@ class GraphScreen(Screen):
         if done is None:
             text.append("out not computed yet: press n to run this op\n", style="dim")
         else:
-            text.append(f"out r{record.index} {shape_str(out_shape)} = {value(done.output)}\n")
+            name = self.stepper.name_of(record.output)
+            text.append(f"out {name} {shape_str(out_shape)} = {value(done.output)}\n")
 
     def _backward_details(self, text: Text, row, done) -> None:
         text.append(f"backward: {row.label}   {row.grad_fn}\n", style="bold")
@@ -314,15 +341,14 @@ class GraphScreen(Screen):
         text.append(done.words + "\n")
 
     @work(group="oracle", exit_on_error=False)
-    async def check_against_torch(self, key, phase: str, index: int) -> None:
+    async def check_against_torch(self, key, stepper, phase: str, index: int) -> None:
         # a daemon thread, not a Textual thread worker: importing torch takes seconds, and
         # quitting must not wait for it (asyncio joins its executor's threads at exit)
-        await in_user_thread(self._check_against_torch, key, phase, index)
+        await in_user_thread(self._check_against_torch, key, stepper, phase, index)
 
-    def _check_against_torch(self, key, phase: str, index: int) -> None:
+    def _check_against_torch(self, key, stepper, phase: str, index: int) -> None:
         from nnbench.engine.workbench import oracle
 
-        stepper = self.stepper
         try:
             if phase == "forward":
                 step = stepper.forward_done[index]
@@ -375,6 +401,10 @@ class GraphScreen(Screen):
     def _advance(self, move) -> None:
         if not self._ready():
             return
+        if self.parts is not None:  # the parts run on copies: the model is not touched
+            move()
+            self.redraw()
+            return
         run = self.app.training_run()
         if run is not None and run.state == "running":
             run.pause()  # step a still model: weights moving under the graph would mislead
@@ -421,6 +451,7 @@ class GraphScreen(Screen):
 
     def action_restart(self) -> None:
         if self.app.session.experiment is not None:
+            self.parts = None
             self.app.new_stepper(new_batch=True)
             self.experiment_changed()
 
@@ -444,6 +475,14 @@ class GraphScreen(Screen):
     def action_inspect(self) -> None:
         if not self._ready() or not self.stepper.rows:
             return
+        if self.parts is not None:
+            self.notify(
+                "The parts are copies, not the model's tensors: close them (e) and press "
+                "enter on the node to open its tensors in the Inspector.",
+                title="Parts are open",
+                markup=False,
+            )
+            return
         row, record, done = self.stepper.item(self.selected_row())
         if row.phase == "forward":
             key = f"graph/r{record.index} {record.op}" if done is not None else None
@@ -455,6 +494,41 @@ class GraphScreen(Screen):
                 record = self.stepper.record_of(node)
                 key = f"graph/r{record.index} {record.op}" if record is not None else None
         self.app.inspect(key)
+
+    def action_parts(self) -> None:
+        if self.parts is not None:
+            self.action_close_parts()
+            return
+        if not self._ready() or not self.stepper.rows:
+            return
+        stepper = self.stepper
+        row_index = self.selected_row()
+        parts = stepper.parts(row_index)
+        if parts is None:
+            row = stepper.rows[row_index]
+            self.notify(
+                f"{row.label} ({row.grad_fn}) is one op of its own. e opens a fused node "
+                "(addmm, layer_norm, embedding, var, std) into the ops it stands for.",
+                title="Nothing to open",
+                markup=False,
+            )
+            return
+        record = stepper.record_of(stepper.node_of(row_index))
+        self.parts_of = f"{stepper.name_of(record.output)} {record.op}"
+        self.outer_cursor = self.query_one(NodeList).cursor
+        self.parts = parts
+        self.query_one(NodeList).set_stepper(parts, False)
+        self.query_one(NodeList).cursor = 0
+        self.redraw(follow=False)
+
+    def action_close_parts(self) -> None:
+        if self.parts is None:
+            return
+        self.parts = None
+        node_list = self.query_one(NodeList)
+        node_list.set_stepper(self.stepper, self.grouped)
+        node_list.cursor = min(self.outer_cursor, max(0, len(node_list.spans) - 1))
+        self.redraw(follow=False)
 
     def on_resize(self) -> None:
         if self._ready():
@@ -487,7 +561,7 @@ def draw(stepper) -> Text:
         computed = record.index < done
         result = _short(stepper.forward_done[record.index].output) if computed else "?"
         lines = [
-            f" r{record.index} = {record.op} = {result}",
+            f" {stepper.name_of(record.output)} = {record.op} = {result}",
             f" {record.grad_name or '(no grad)'}",
         ]
         if id(record.node) in grads:

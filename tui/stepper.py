@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from nnbench.engine import autograd
 from nnbench.engine.tensor import Tensor
-from nnbench.engine.workbench.graph import NamedStep
+from nnbench.engine.workbench.graph import NamedStep, has_parts, parts_experiment
 
 
 @dataclass
@@ -31,17 +31,22 @@ class Stepper(NamedStep):
     """A NamedStep walked one node at a time, forward then backward (``anomaly=True``:
     see NamedStep)."""
 
-    def __init__(self, experiment, batch, anomaly: bool = False):
-        super().__init__(experiment, batch, anomaly)
+    def __init__(self, experiment, batch, anomaly=False, gradient=None, prefix: str = "r"):
+        super().__init__(experiment, batch, anomaly, gradient, prefix)
         self._replay = self.trace.replay()
         self.forward_done: list = []
-        self.backward_order = (
-            autograd.graph_order(self.loss) if isinstance(self.loss, Tensor) else []
-        )
+        self.backward_order = autograd.graph_order(self.loss) if self._has_backward() else []
         self._backward = None
         self.backward_done: list = []
         self.position = 0
+        self.by_node = {id(r.node): r for r in self.records}
         self.rows = self._rows()
+
+    def _has_backward(self) -> bool:
+        """A loss to start from: a tensor, a scalar or given its gradient (the parts of a
+        fused node whose backward has not run yet have none)."""
+        loss = self.loss
+        return isinstance(loss, Tensor) and (self.gradient is not None or loss.numel() == 1)
 
     # ------------------------------------------------------------------ sizes and rows
     @property
@@ -61,20 +66,20 @@ class Stepper(NamedStep):
                 Row(
                     "forward",
                     record.index,
-                    f"r{record.index} = {record.op}({inputs})",
+                    f"{self.name_of(record.output)} = {record.op}({inputs})",
                     record.grad_name or "(no grad)",
                     module,
                     tuple(record.output.shape),
                 )
             )
-        by_node = {id(r.node): r for r in self.records}
+        by_node = self.by_node
         for i, node in enumerate(self.backward_order):
             if node.name() == "AccumulateGrad":
                 label = f"{self.name_of(node.variable)}.grad"
                 module = None
             else:
                 record = by_node.get(id(node))
-                label = f"d r{record.index}" if record is not None else node.name()
+                label = f"d {self.name_of(record.output)}" if record is not None else node.name()
                 module = rows[record.index].module if record is not None else None
             rows.append(Row("backward", i, label, node.name(), module, None))
         return rows
@@ -103,7 +108,7 @@ class Stepper(NamedStep):
     def _advance_backward(self) -> bool:
         if self._backward is None:
             self.experiment.zero_grad()  # the grads shown are this batch's alone
-            self._backward = autograd.backward_steps(self.loss, retain_graph=True)
+            self._backward = autograd.backward_steps(self.loss, self.gradient, retain_graph=True)
         try:
             if self.anomaly is not None:
                 with self.anomaly:
@@ -143,7 +148,35 @@ class Stepper(NamedStep):
         return row, None, self.backward_done[row.index] if done else None
 
     def record_of(self, node):
-        for record in self.records:
-            if record.node is node:
-                return record
-        return None
+        """The forward op whose node this is (None for AccumulateGrad)."""
+        return self.by_node.get(id(node))
+
+    # ------------------------------------------------------------------ fused nodes
+    def node_of(self, row_index: int):
+        """The graph node a row of the list is about (forward rows: the op's node)."""
+        row = self.rows[row_index]
+        if row.phase == "forward":
+            return self.records[row.index].node
+        return self.backward_order[row.index]
+
+    def parts_of_row(self, row_index: int) -> bool:
+        """Whether the row's node is a fused one that opens into parts."""
+        record = self.record_of(self.node_of(row_index))
+        return record is not None and has_parts(record.function)
+
+    def parts(self, row_index: int) -> Stepper | None:
+        """The row's fused node opened into its primitive parts, as a Stepper of their own
+        (None for a node that is one op). Its inputs are the values this step gave the
+        node; its backward starts from the gradient that reached the node, once this
+        step's backward has (until then the parts have a forward only)."""
+        node = self.node_of(row_index)
+        record = self.record_of(node)
+        if record is None or not has_parts(record.function):
+            return None
+        done = record.index < len(self.forward_done)
+        arrays = self.forward_done[record.index].inputs if done else None
+        shown = self.backward_done[: max(0, self.position - self.forward_total)]
+        grad = next((s.grad_output for s in shown if s.node is node), None)
+        gradient = None if grad is None else record.output.grad_tensor(grad)
+        experiment = parts_experiment(self, record, arrays)
+        return Stepper(experiment, (), gradient=gradient, prefix=f"{self.name_of(record.output)}.")

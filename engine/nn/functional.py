@@ -1,12 +1,15 @@
 """nn.functional: activations, losses and layers as functions, composed from tensor ops.
 
-Only ``gelu`` and ``nll_loss`` are ops of their own (ops.Gelu, ops.NllLoss); the rest
-are a line or a few of ops a learner already knows, so their gradients come for free
-and the Graph pane shows them as those ops.
+Where PyTorch shows one node, so does the engine: ``linear`` is ops.Addmm (or a matmul,
+with the views PyTorch puts around it), ``layer_norm`` ops.LayerNorm, ``embedding``
+ops.Embedding, ``gelu`` and ``nll_loss`` ops of their own; the Graph pane opens each into
+its primitive parts. The rest are a line or a few of ops a learner already knows, so their
+gradients come for free and the Graph pane shows them as those ops.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 
@@ -14,6 +17,7 @@ import numpy as np
 
 from .. import dtypes
 from .. import ops as O
+from ..checks import broadcast_shape
 from ..creation import generator, tensor
 from ..errors import (
     DTypeError,
@@ -98,8 +102,57 @@ def checked_linear(x: Tensor, weight: Tensor, bias, where) -> Tensor:
             f"{describe('input', x)} and {describe('weight', weight)}. Convert the input "
             f"(x.to({weight.dtype!r}), e.g. x.float()) or the model (model.to(x.dtype))."
         )
-    out = x @ weight.T
+    if bias is not None and isinstance(bias, Tensor) and bias.dtype is not weight.dtype:
+        where = where if isinstance(where, str) else module_name(where)
+        raise DTypeError(
+            f"{where}: the bias must have the weight's dtype, but got {describe('bias', bias)} "
+            f"and {describe('weight', weight)}. Convert it: bias.to({weight.dtype!r})."
+        )
+    if weight.ndim != 2:  # a 1-D weight: one output per sample, a plain matmul
+        out = x @ weight.T
+        return out if bias is None else out + bias
+    return _linear(x, weight, bias)
+
+
+def _linear(x: Tensor, weight: Tensor, bias) -> Tensor:
+    """x @ W.t() + b node for node as PyTorch builds it: addmm on a matrix of rows (a
+    contiguous batch viewed as rows and viewed back), mm without a bias; otherwise a
+    matmul on the rows, reshaped back, plus the bias."""
+    features = weight.shape[0]
+    if x.ndim == 2:
+        if bias is None:
+            return apply(O.MatMul, x, weight.t())
+        if _adds_to(bias, (x.shape[0], features)):
+            return apply(O.Addmm, bias, x, weight.t())
+        return apply(O.MatMul, x, weight.t()) + bias
+    shape = (*x.shape[:-1], features)
+    one_per_feature = bias is not None and bias.ndim <= 1 and _adds_to(bias, (1, features))
+    if one_per_feature and x.is_contiguous():
+        return apply(O.Addmm, bias, _rows(x), weight.t()).reshape(shape)
+    transposed = weight.t()
+    if x.ndim == 1:
+        product = apply(O.MatMul, x.unsqueeze(0), transposed)
+        out = apply(O.SqueezeDims, product, shape=shape)
+    else:
+        out = apply(O.UnsafeView, apply(O.MatMul, _rows(x), transposed), shape=shape)
     return out if bias is None else out + bias
+
+
+def _adds_to(bias, shape: tuple) -> bool:
+    """Whether addmm can add this bias to an output of this shape (else: out + bias,
+    which raises the broadcasting error if it cannot be added at all)."""
+    if not isinstance(bias, Tensor):
+        return False
+    have = tuple(bias.array.shape)
+    return have == shape[-1:] or broadcast_shape(have, shape) == shape
+
+
+def _rows(x: Tensor) -> Tensor:
+    """x as a matrix of rows: a view, or (not contiguous) a copy viewed, as PyTorch does."""
+    count = math.prod(x.shape[:-1])
+    if x.is_contiguous():
+        return x.reshape(count, x.shape[-1])
+    return apply(O.UnsafeView, x.clone(), shape=(count, x.shape[-1]))
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -127,22 +180,30 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -
             f"layer_norm: the input's last dims must be normalized_shape "
             f"{shape_str(normalized_shape)}, but got {describe('input', x)}"
         )
-    dims = tuple(range(x.ndim - count, x.ndim))
-    mean = x.mean(dims, keepdim=True)
-    centered = x - mean
-    variance = (centered * centered).mean(dims, keepdim=True)
-    out = centered / (variance + eps).sqrt()
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    for role, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != normalized_shape:
+            raise ShapeError(
+                f"layer_norm: {role} must have normalized_shape {shape_str(normalized_shape)}, "
+                f"but got {describe(role, t)}; make it ne.ones({normalized_shape}) (weight) or "
+                f"ne.zeros({normalized_shape}) (bias)"
+            )
+        if t is not None and t.dtype is not x.dtype:
+            raise DTypeError(
+                f"layer_norm: {role} must have the input's dtype, but got {describe(role, t)} "
+                f"and {describe('input', x)}; convert it with {role}.to({x.dtype!r})"
+            )
+    return apply(O.LayerNorm, x, weight, bias, normalized_shape=normalized_shape, eps=eps)
 
 
 def embedding(indices: Tensor, weight: Tensor) -> Tensor:
     if not isinstance(indices, Tensor) or indices.dtype.category != 1:
         got = indices.dtype.name if isinstance(indices, Tensor) else type(indices).__name__
         raise DTypeError(f"embedding: indices must be an int64 tensor, got {got}; use .long()")
+    if weight.ndim != 2:
+        raise ShapeError(
+            f"embedding: the weight must be 2-D, [num_embeddings, embedding_dim], but got "
+            f"{describe('weight', weight)}; reshape it, e.g. weight.reshape(len(weight), -1)"
+        )
     rows = weight.shape[0]
     bad = _first_outside(indices, 0, rows)
     if bad is not None:
@@ -152,7 +213,7 @@ def embedding(indices: Tensor, weight: Tensor) -> Tensor:
             f"is out of range for a weight of {rows} rows (num_embeddings={rows}); indices "
             f"must be in 0..{rows - 1}. Make num_embeddings larger than the largest index."
         )
-    return weight[indices]
+    return apply(O.Embedding, weight, indices)
 
 
 def _first_outside(t: Tensor, low: int, high: int):

@@ -5,6 +5,8 @@ knows (``0.weight``, ``input``, ``r3``, module ``fc1``): the one builder of a na
 ``step_graph(experiment)`` walks its backward (``backward_steps``) at once, adds
 summaries, and renders the result as text, JSON or Graphviz dot for ``nnbench graph``;
 the Graph pane's Stepper (tui/stepper.py) is a NamedStep walked one node at a time.
+``parts_experiment`` opens a fused node (AddmmBackward0, NativeLayerNormBackward0, ...):
+its primitive parts as an experiment of their own, which a NamedStep names and steps.
 This module never recomputes any maths itself.
 """
 
@@ -91,10 +93,13 @@ class NamedStep:
     each op's output as ``r<index>``; and each op's module by its path.
 
     ``anomaly=True`` traces under ``detect_anomaly``: ``anomaly_index`` is then the first
-    op whose output held NaN or Inf (None if none did)."""
+    op whose output held NaN or Inf (None if none did). ``gradient`` is the gradient the
+    backward starts from (None: the loss is a scalar); ``prefix`` starts the outputs' names
+    (``r1.`` names the parts of r1 ``r1.0``, ``r1.1``, ...)."""
 
-    def __init__(self, experiment, batch, anomaly: bool = False):
+    def __init__(self, experiment, batch, anomaly=False, gradient=None, prefix: str = "r"):
         self.experiment, self.batch = experiment, batch
+        self.gradient, self.prefix = gradient, prefix
         if experiment.model is not None:
             experiment.model.train()
         self.anomaly = autograd.detect_anomaly(check_nan=False) if anomaly else None
@@ -104,7 +109,7 @@ class NamedStep:
         self.names = tensor_names(experiment, batch)
         self.modules = module_names(experiment)
         for record in self.records:
-            self.names[id(record.output)] = f"r{record.index}"
+            self.names[id(record.output)] = f"{prefix}{record.index}"
         self.anomaly_index = self._first_anomaly()
 
     def _trace(self):
@@ -128,6 +133,53 @@ class NamedStep:
 
     def module_of(self, record) -> str | None:
         return self.modules.get(id(record.module)) if record.module is not None else None
+
+
+def has_parts(function) -> bool:
+    """Whether an op is a fused node that opens into primitive parts (ops.Addmm, ...)."""
+    return hasattr(function, "parts")
+
+
+def parts_experiment(step: NamedStep, record, arrays=None):
+    """The primitive ops one fused node of ``step`` stands for, as an experiment: the
+    node's inputs as fresh leaves named as ``step`` names them (``0.bias``, ``input``,
+    ``r0``; ``arrays`` are their values, the record's own by default), its forward the
+    op's ``parts`` with the node's settings. The leaves are copies, so stepping through
+    the parts never touches the model."""
+    from ..tensor import apply
+    from .experiment import Experiment
+
+    arrays = [_array_of(x) for x in record.inputs] if arrays is None else arrays
+    leaves, named = {}, {}
+    for x, array, name in zip(record.inputs, arrays, part_names(step, record)):
+        if isinstance(x, Tensor) and id(x) not in leaves:
+            copy = Tensor.wrap(x.device.backend.copy(array), x.device, x.requires_grad)
+            leaves[id(x)] = named[name] = copy
+    inputs = [leaves.get(id(x), x) for x in record.inputs]
+
+    def forward(batch):
+        return record.function.parts(apply, *inputs, **record.params)
+
+    return Experiment(name="parts", forward=forward, tensors=named, example_batch=())
+
+
+def part_names(step: NamedStep, record) -> list:
+    """The names the parts give the node's tensor inputs (None for other inputs): the
+    step's own, else the op's name for the input (``weight``), each name once."""
+    names, taken = [], {}
+    for i, x in enumerate(record.inputs):
+        if not isinstance(x, Tensor):
+            names.append(None)
+            continue
+        name = step.names.get(id(x)) or record.function.input_name(i)
+        if taken.setdefault(name, id(x)) != id(x):
+            name = f"{name}{i}"
+        names.append(name)
+    return names
+
+
+def _array_of(x):
+    return x.array if isinstance(x, Tensor) else x
 
 
 def step_graph(experiment, batch=None) -> StepGraph:

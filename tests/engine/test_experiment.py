@@ -103,7 +103,7 @@ def test_breadcrumbs_graph_tells_the_seed_story():
 def test_digits_graph_names_modules_and_parameters():
     graph = step_graph(load_experiment("digits_mlp"))
     ops = [(n.op, n.module) for n in graph.nodes]
-    assert ("matmul", "0") in ops and ("relu", "1") in ops
+    assert ("addmm", "0") in ops and ("relu", "1") in ops
     assert graph.nodes[-1].grad_fn == "NllLossBackward0"
     assert set(graph.leaves) == {"0.weight", "0.bias", "2.weight", "2.bias"}
     assert all("grad" in info for info in graph.leaves.values())

@@ -265,6 +265,32 @@ CASES = [
     ),
     ("linear_1d_input", lambda L: L.nn.Linear(2, 3)(L.t.ones(2)).shape, None),
     (
+        "linear_float64_bias",
+        lambda L: L.F.linear(L.t.ones(4, 2), L.t.ones(3, 2), L.t.ones(3, dtype=L.t.float64)),
+        r"linear: the bias must have the weight's dtype.*float64.*float32.*bias\.to",
+    ),
+    (
+        "linear_bias_of_the_wrong_size",
+        lambda L: L.F.linear(L.t.ones(4, 2), L.t.ones(3, 2), L.t.ones(5)),
+        r"shapes \(4, 3\) and \(5,\) cannot be broadcast",
+    ),
+    (
+        "layer_norm_float64_weight",
+        lambda L: L.F.layer_norm(L.t.ones(3, 4), (4,), L.t.ones(4, dtype=L.t.float64)),
+        r"layer_norm: weight must have the input's dtype.*float64.*float32",
+    ),
+    (
+        "layer_norm_weight_of_the_wrong_shape",
+        lambda L: L.F.layer_norm(L.t.ones(3, 4), (4,), L.t.ones(5)),
+        r"layer_norm: weight must have normalized_shape \(4,\).*shape \(5,\)",
+    ),
+    (
+        "embedding_1d_weight",
+        lambda L: L.F.embedding(L.t.tensor([0, 1]), L.t.ones(4)),
+        r"embedding: the weight must be 2-D.*shape \(4,\)",
+    ),
+    ("embedding_0d_index", lambda L: L.nn.Embedding(3, 2)(L.t.tensor(1)).shape, None),
+    (
         "sequential_given_a_string",
         lambda L: L.nn.Sequential(L.nn.Linear(2, 2), "relu"),
         r"Sequential: str is not a Module subclass \(module '1'\)",

@@ -99,7 +99,7 @@ async def test_digits_forward_backward_and_inspector(size):
         assert "shape (128, 64)" in summary and "dtype float32" in summary
         assert "requires_grad True" in summary and "torch: model[0].weight" in summary
         await press(pilot, "2", "f")
-        assert "forward 9/9" in content(app, "#graph-status")
+        assert "forward 7/7" in content(app, "#graph-status")  # t, addmm, relu, t, addmm, loss
         await press(pilot, "b")
         stepper = app.stepper
         assert stepper.phase == "done"
@@ -108,8 +108,8 @@ async def test_digits_forward_backward_and_inspector(size):
         assert isinstance(app.screen, InspectorScreen)
         assert app.screen.selected_key == "gradients/0.weight"
         assert "shape (128, 64)" in content(app, "#tensor-summary")
-        await press(pilot, "2", "up", "enter")  # d r0: the gradient of the permuted weight
-        assert app.screen.selected_key == "graph/r0 permute"
+        await press(pilot, "2", "up", "enter")  # d r0: the gradient of the transposed weight
+        assert app.screen.selected_key == "graph/r0 t"
         await press(pilot, "3")
         assert "Ill-conditioned bowl" in screen_text(app)
         await press(pilot, "4")
@@ -247,6 +247,7 @@ async def test_help_lists_every_key_and_closes():
             "cpu <-> cuda",
             "ctrl+p",
             "Reload the experiment",
+            "Open the chosen fused node (addmm, layer_norm, std, ...) to step through its parts",
         ):
             assert needed in text
         await press(pilot, "escape")
@@ -383,3 +384,67 @@ def test_terminal_options(monkeypatch):
 
     assert os.environ["TEXTUAL_COLOR_SYSTEM"] == "standard"
     assert configure_terminal("auto", no_mouse=False) == {"mouse": True}
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_fused_node_opens_into_its_parts_and_closes_again(size):
+    app = NnbenchApp("digits_mlp")
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await started(pilot)
+        await press(pilot, "2", "f", "b")
+        screen = app.screen
+        assert "e Parts" in screen_text(app)  # the key is in the footer
+        await press(pilot, "up", "up", "up")  # d r1, the first layer's AddmmBackward0
+        assert "one fused node (AddmmBackward0): e opens its parts" in content(app, "#details-text")
+        await press(pilot, "e")
+        status = content(app, "#graph-status")
+        assert "parts of r1 addmm" in status and "forward 0/2  backward 0/4" in status
+        assert "(e/esc closes)" in status
+        text = screen_text(app)
+        assert "r1.0 = matmul(input, r0)" in text and "r1.1 = add(r1.0, 0.bias)" in text
+        await press(pilot, "n")
+        details = content(app, "#details-text")
+        assert "r1.0 = matmul(input, r0)" in details and "MmBackward0" in details
+        assert "out r1.0 (64, 128) = " in details
+        assert "PyTorch check: max |engine - torch| of the output" in details
+        await press(pilot, "f", "n")  # the parts' first backward node: the add
+        details = content(app, "#details-text")
+        assert "backward: d r1.1   AddBackward0" in details
+        assert "grad_b = sum_to_shape(grad, (128,)) = " in details
+        await press(pilot, "b", "up")  # d r1.0: the matmul's rule with its numbers
+        assert "backward 4/4" in content(app, "#graph-status")
+        details = content(app, "#details-text")
+        assert "grad_b = a.T @ grad = <(64, 64) mean" in details
+        assert "PyTorch check: max |engine - torch| of the gradients" in details
+        node = app.stepper.records[1].node  # r1's AddmmBackward0
+        fused = next(step for step in app.stepper.backward_done if step.node is node)
+        sent = screen.parts.backward_done[-1].grad_output  # what reached the parts' r0
+        assert abs(sent - fused.grad_inputs[2]).max() < 1e-6  # the one node sent the same
+        await press(pilot, "enter")  # the parts are copies: the Inspector stays shut
+        assert isinstance(app.screen, GraphScreen)
+        assert any("Parts are open" in (n.title or "") for n in app._notifications)
+        await press(pilot, "escape")
+        assert screen.parts is None
+        assert content(app, "#graph-status").startswith("done      forward 7/7  backward 11/11")
+        assert "backward: d r1   AddmmBackward0" in content(app, "#details-text")
+        await press(pilot, "e", "e")  # the same key closes them too
+        assert screen.parts is None
+        await press(pilot, "up", "e")  # d r2, a relu: one op of its own
+        assert screen.parts is None
+        assert any("Nothing to open" in (n.title or "") for n in app._notifications)
+
+
+async def test_parts_opened_in_the_forward_have_no_backward_yet():
+    app = NnbenchApp("digits_mlp")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await press(pilot, "2", "n", "n", "e")  # r1 = addmm, just run
+        assert "parts of r1 addmm" in content(app, "#graph-status")
+        assert "backward 0/0" in content(app, "#graph-status")
+        assert "the parts' backward opens once this node's backward has run" in content(
+            app, "#details-text"
+        )
+        await press(pilot, "f", "b")
+        assert app.screen.parts.position == 2  # the forward only
+        await press(pilot, "escape", "n")
+        assert app.stepper.position == 3  # the step goes on where it was

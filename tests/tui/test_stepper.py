@@ -28,3 +28,26 @@ def test_tensors_made_inside_the_forward_are_constants_in_the_graph_and_shapes_i
     )  # fmt: skip
     assert step_graph(experiment).nodes[0].inputs == ["w", "const0"]
     assert Stepper(experiment, ()).rows[0].label == "r0 = mul(w, tensor(2,))"
+
+
+def test_a_fused_node_opens_into_a_stepper_of_its_parts():
+    experiment = load_experiment("digits_mlp")
+    stepper = Stepper(experiment, experiment.example_batch)
+    assert stepper.rows[1].label == "r1 = addmm(0.bias, input, r0)"
+    before = stepper.parts(1)  # opened in the forward: no gradient has reached it yet
+    assert [row.label for row in before.rows] == [
+        "r1.0 = matmul(input, r0)",
+        "r1.1 = add(r1.0, 0.bias)",
+    ]
+    stepper.run_backward()
+    assert not stepper.parts_of_row(2)  # relu is one op
+    assert stepper.parts(2) is None
+    parts = stepper.parts(1)
+    assert [row.label for row in parts.rows][2:] == ["d r1.1", "0.bias.grad", "d r1.0", "r0.grad"]
+    parts.run_backward()
+    fused = next(s for s in stepper.backward_done if s.node is stepper.records[1].node)
+    sent = {parts.name_of(s.node.variable): s.grad_output for s in parts.backward_done[-3::2]}
+    assert abs(sent["0.bias"] - fused.grad_inputs[0]).max() < 1e-6
+    assert abs(sent["r0"] - fused.grad_inputs[2]).max() < 1e-6
+    assert experiment.model[0].bias.grad is not None  # the model's own grads stay as they were
+    assert stepper.position == stepper.total

@@ -144,7 +144,7 @@ async def test_a_nan_stops_the_run_keeps_the_checkpoint_and_the_graph_finds_the_
         await pilot.pause()
         assert isinstance(app.screen, GraphScreen)
         status = content(app, "#graph-status")
-        assert "first NaN/Inf: r1 matmul" in status
+        assert "first NaN/Inf: r1 addmm" in status
         assert app.stepper.position == 2  # the forward ran up to that op
         assert "nan" in content(app, "#details-text").lower()
 
