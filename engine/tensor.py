@@ -661,7 +661,7 @@ class Tensor:
                 f"({describe('self', self)}); for the last two dims use x.transpose(-2, -1)"
             )
         dims = (1, 0) if self.ndim == 2 else tuple(range(self.ndim))
-        return _view_of(self, apply(O.T, self, dims=dims))  # a node even for 0-d and 1-d
+        return _view(self, O.T, dims=dims)  # a node even for 0-d and 1-d
 
     def permute(self, *dims):
         dims = tuple(checked_dim("permute", self, d) for d in shape_args(dims))
