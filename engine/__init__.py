@@ -15,6 +15,8 @@ from .backends import Device, cpu_backend, cuda_status, device, set_cpu_backend
 from .creation import (
     allclose,
     arange,
+    empty,
+    empty_like,
     eye,
     from_numpy,
     full,
@@ -27,6 +29,7 @@ from .creation import (
     randint,
     randn,
     randn_like,
+    randperm,
     tensor,
     zeros,
     zeros_like,
