@@ -1,5 +1,5 @@
-"""Making tensors as tutorials do: every ``size=`` spelling, ``empty`` and ``randperm``,
-each case run on PyTorch 2.13 and on the engine."""
+"""Making tensors as tutorials do: every ``size=`` spelling, ``empty``, ``randperm`` and the
+``torch.Tensor(...)`` constructor, each case run on PyTorch 2.13 and on the engine."""
 
 import numpy as np
 import pytest
@@ -94,7 +94,74 @@ RANDPERM = [
 ]
 
 
-CASES = CREATION + RANDPERM
+def _shared_with_array(m, d):
+    array = np.array([1.0, 2.0], dtype=np.float32)
+    t = m.Tensor(array, device=d)
+    array[0] = 9.0
+    return t
+
+
+def _shared_with_tensor(m, d):
+    a = m.tensor([1.0, 2.0], device=d)
+    b = m.Tensor(a)
+    b[0] = 5.0
+    return a
+
+
+CONSTRUCTOR = [
+    ("list_of_ints_is_float32", lambda m, d: m.Tensor([1, 2], device=d), None),
+    ("nested_list", lambda m, d: m.Tensor([[1, 2], [3, 4]], device=d), None),
+    ("bools_become_floats", lambda m, d: m.Tensor([True, False]), None),
+    ("tuple_is_data", lambda m, d: m.Tensor((2, 3)), None),
+    ("sizes", lambda m, d: meta(m.Tensor(2, 3, device=d)), None),
+    ("one_size", lambda m, d: meta(m.Tensor(2)), None),
+    ("zero_size", lambda m, d: meta(m.Tensor(0)), None),
+    ("numpy_int_is_a_size", lambda m, d: meta(m.Tensor(np.int64(3))), None),
+    ("a_Size_is_a_shape", lambda m, d: meta(m.Tensor(m.ones(2, 3).shape)), None),
+    ("size_keyword", lambda m, d: meta(m.Tensor(size=(2, 3))), None),
+    ("data_keyword", lambda m, d: m.Tensor(data=[1, 2]), None),
+    ("nothing_is_empty", lambda m, d: m.Tensor(), None),
+    ("empty_list", lambda m, d: m.Tensor([]), None),
+    ("numpy_ints_become_float32", lambda m, d: m.Tensor(np.array([1, 2]), device=d), None),
+    ("numpy_float64_becomes_float32", lambda m, d: m.Tensor(np.array([1.5, 2.0])), None),
+    ("a_tensor_keeps_its_dtype", lambda m, d: m.Tensor(m.tensor([1, 2], device=d)), None),
+    ("a_0d_tensor_stays_0d", lambda m, d: m.Tensor(m.tensor(3)), None),
+    ("list_of_0d_tensors", lambda m, d: m.Tensor([m.tensor(1), m.tensor(2.0)]), None),
+    ("shares_a_float32_array", _shared_with_array, None),
+    ("shares_a_tensor", _shared_with_tensor, None),
+    (
+        "a_float",
+        lambda m, d: m.Tensor(2.5),
+        r"Tensor: data must be a sequence, got float \(2.5\); use ne.tensor\(2.5\)",
+    ),
+    ("a_bool", lambda m, d: m.Tensor(True), r"Tensor: data must be a sequence, got bool"),
+    ("none", lambda m, d: m.Tensor(None), r"Tensor: data must be a sequence, got NoneType"),
+    ("a_string", lambda m, d: m.Tensor("a"), r"Tensor: data must be a sequence, got str"),
+    (
+        "a_string_size",
+        lambda m, d: m.Tensor(2, "a"),
+        r"Tensor: a size takes ints, but got 'a' in \(2, 'a'\).*Tensor\(\[1, 2\]\)",
+    ),
+    (
+        "a_float_size",
+        lambda m, d: m.Tensor(2, 3.0),
+        r"Tensor: a size takes ints, but got 3.0",
+    ),
+    ("negative_size", lambda m, d: m.Tensor(-1), r"Tensor: .*negative size: shape \(-1,\)"),
+    ("negative_sizes", lambda m, d: m.Tensor(2, -3), r"Tensor: .*negative size: shape \(2, -3\)"),
+    (
+        "ragged",
+        lambda m, d: m.Tensor([[1, 2], [3]]),
+        r"expected a sequence of length 2 at dim 1 \(got length 1 at data\[1\]\)",
+    ),
+    (
+        "data_and_size",
+        lambda m, d: m.Tensor([1, 2], [3]),
+        r"Tensor: a size takes ints, but got \[1, 2\]",
+    ),
+]
+
+CASES = CREATION + RANDPERM + CONSTRUCTOR
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -129,3 +196,33 @@ def test_a_torch_generator_is_refused_by_name():
         ne.randn(2, generator=torch.Generator())
     with pytest.raises(TypeError, match=r"randperm: generator must be None"):
         ne.randperm(2, generator=0)
+
+
+def test_the_constructor_takes_the_engines_own_keywords():
+    """dtype= and requires_grad= are the engine's (torch.Tensor refuses both)."""
+    t = ne.Tensor([1, 2], dtype=ne.float64, requires_grad=True)
+    assert t.dtype is ne.float64 and t.requires_grad and t.is_leaf
+    assert ne.Tensor(2, 3, dtype=ne.int32).dtype is ne.int32
+    with pytest.raises(TypeError, match=r"Tensor: pass the data or the size once"):
+        ne.Tensor([1, 2], size=(2,))
+
+
+def test_a_tensor_that_shares_memory_shares_the_version_counter():
+    a = ne.tensor([1.0, 2.0])
+    b = ne.Tensor(a)
+    b[0] = 3.0
+    assert a._version == b._version == 1
+
+
+def test_the_constructor_moves_data_to_the_device_asked_for():
+    a = ne.tensor([1.0, 2.0], device="numpy")
+    b = ne.Tensor(a, device="torch:cpu")
+    b[0] = 3.0
+    assert b.device.backend_name == "torch" and a.tolist() == [1.0, 2.0]
+
+
+def test_a_read_only_array_is_copied_not_shared():
+    array = np.broadcast_to(np.float32(1.0), (3,))
+    t = ne.Tensor(array)
+    t[0] = 2.0
+    assert t.tolist() == [2.0, 1.0, 1.0]
