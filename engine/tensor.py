@@ -86,7 +86,8 @@ class Tensor:
         "accumulator",
         "__weakref__",
     )
-    __array_ufunc__ = None  # numpy defers to our reflected operators
+    # numpy's operators defer to ours (`ndarray + t` is a tensor); numpy's functions read
+    # the values through __array__ and hand back a tensor through __array_wrap__.
     __array_priority__ = 1000
 
     def __init__(self, *args, size=None, data=None, dtype=None, device=None, requires_grad=False):
@@ -162,6 +163,36 @@ class Tensor:
                 f"{shape_str(tuple(sizes))}; every size must be 0 or more"
             )
         return tuple(int(n) for n in sizes), None
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """``np.asarray(t)``: the values, sharing memory where numpy's arguments allow (as
+        torch's ``t.numpy()``), copied for ``copy=True`` or another dtype."""
+        if self.requires_grad:
+            raise AutogradError(
+                f"numpy: can't call numpy() on a tensor that requires grad "
+                f"({describe('self', self)}), which np.asarray(t) and numpy's functions do; "
+                "use t.detach() first, e.g. np.asarray(t.detach())"
+            )
+        if self.device.type != "cpu":
+            raise TypeError(
+                f"numpy: can't convert a {self.device} tensor to numpy "
+                f"({describe('self', self)}); copy it to the CPU first: np.asarray(t.cpu())"
+            )
+        array = self.device.backend.to_numpy(self.array)
+        if dtype is not None and np.dtype(dtype) != array.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"numpy: a {self.dtype.name} tensor as {np.dtype(dtype)} needs a copy, "
+                    "but copy=False was asked; pass copy=None (np.asarray) to allow it"
+                )
+            return array.astype(dtype)
+        return array.copy() if copy else array
+
+    def __array_wrap__(self, array, context=None, return_scalar=False) -> Tensor:
+        """What numpy's functions return for a tensor (``np.exp(t)``): a tensor, as with
+        torch, on the CPU (a 0-d one where numpy would give a scalar)."""
+        target = self.device if self.device.type == "cpu" else parse_device("cpu")
+        return Tensor.wrap(target.backend.from_numpy(as_array(np.asarray(array))), target)
 
     @classmethod
     def wrap(cls, array, device: Device, requires_grad: bool = False) -> Tensor:
