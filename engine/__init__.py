@@ -79,7 +79,8 @@ squeeze, unsqueeze, transpose, permute, masked_fill, clone, numel = (
 
 __version__ = "0.1.0"
 
-from . import data, datasets, nn, optim  # noqa: E402 - built on the tensor API above
+# built on the tensor API above; utils holds torch.utils.data's names
+from . import data, datasets, nn, optim, utils  # noqa: E402
 from .checkpoint import CheckpointError, CheckpointWarning, load, save  # noqa: E402
 
 # An experiment file's contract is a workbench service, not part of the library: it is

@@ -181,7 +181,7 @@ def test_randperm_draws_from_the_engine_stream_as_the_dataloader_shuffles():
     ne.manual_seed(3)
     assert ne.randperm(10).tolist() == first and sorted(first) == list(range(10))
     ne.manual_seed(3)
-    loader = ne.data.DataLoader(ne.data.TensorDataset(ne.arange(10)), 10, True)
+    loader = ne.utils.data.DataLoader(ne.utils.data.TensorDataset(ne.arange(10)), 10, True)
     assert next(iter(loader))[0].tolist() == first  # one stream: the same order
 
 
