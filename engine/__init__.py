@@ -11,7 +11,8 @@ import warnings as _warnings
 
 from . import autograd, dtypes
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .backends import Device, cpu_backend, cuda_status, device, set_cpu_backend
+from .backends import Device, cpu_backend, cuda_status, set_cpu_backend
+from .backends import new_device as device  # torch.device: made without a GPU, checked on use
 from .creation import (
     allclose,
     arange,
@@ -79,8 +80,8 @@ squeeze, unsqueeze, transpose, permute, masked_fill, clone, numel = (
 
 __version__ = "0.1.0"
 
-# built on the tensor API above; utils holds torch.utils.data's names
-from . import data, datasets, nn, optim, utils  # noqa: E402
+# built on the tensor API above; cuda and utils hold torch.cuda's and torch.utils.data's names
+from . import cuda, data, datasets, nn, optim, utils  # noqa: E402
 from .checkpoint import CheckpointError, CheckpointWarning, load, save  # noqa: E402
 
 # An experiment file's contract is a workbench service, not part of the library: it is
