@@ -3,8 +3,10 @@
     import nnbench.engine as ne
     a = ne.tensor(2.0, requires_grad=True)
 
-The names and semantics follow PyTorch. torch itself is imported only when a torch
-backend (``"cuda"``, ``"torch:cpu"``) or the PyTorch oracle is used.
+The names and semantics follow PyTorch, so tutorial code runs with its imports changed
+(``import nnbench.engine as torch``, ``from nnbench.engine.utils.data import DataLoader``).
+torch itself is imported only when a torch backend (``"cuda"``, ``"torch:cpu"``), the
+PyTorch oracle or an ``ne.cuda`` function is used.
 """
 
 import warnings as _warnings
