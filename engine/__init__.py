@@ -3,18 +3,23 @@
     import nnbench.engine as ne
     a = ne.tensor(2.0, requires_grad=True)
 
-The names and semantics follow PyTorch. torch itself is imported only when a torch
-backend (``"cuda"``, ``"torch:cpu"``) or the PyTorch oracle is used.
+The names and semantics follow PyTorch, so tutorial code runs with its imports changed
+(``import nnbench.engine as torch``, ``from nnbench.engine.utils.data import DataLoader``).
+torch itself is imported only when a torch backend (``"cuda"``, ``"torch:cpu"``), the
+PyTorch oracle or an ``ne.cuda`` function is used.
 """
 
 import warnings as _warnings
 
 from . import autograd, dtypes, return_types
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .backends import Device, cpu_backend, cuda_status, device, set_cpu_backend
+from .backends import Device, cpu_backend, cuda_status, set_cpu_backend
+from .backends import new_device as device  # torch.device: made without a GPU, checked on use
 from .creation import (
     allclose,
     arange,
+    empty,
+    empty_like,
     eye,
     from_numpy,
     full,
@@ -27,6 +32,7 @@ from .creation import (
     randint,
     randn,
     randn_like,
+    randperm,
     tensor,
     zeros,
     zeros_like,
@@ -101,7 +107,8 @@ squeeze, unsqueeze, transpose, permute, masked_fill, clone, numel = (
 
 __version__ = "0.1.0"
 
-from . import data, datasets, nn, optim  # noqa: E402 - built on the tensor API above
+# built on the tensor API above; cuda and utils hold torch.cuda's and torch.utils.data's names
+from . import cuda, data, datasets, nn, optim, utils  # noqa: E402
 from .checkpoint import CheckpointError, CheckpointWarning, load, save  # noqa: E402
 
 # An experiment file's contract is a workbench service, not part of the library: it is

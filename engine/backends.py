@@ -33,7 +33,11 @@ class Device:
         if self._backend is None:
             if self.backend_name == "numpy":
                 self._backend = NUMPY
+            elif self.type == "cuda" and self.index is None:
+                return device(self).backend  # ne.device("cuda"): the current CUDA device's
             else:
+                if self.type == "cuda":  # a device made by ne.device(...) is checked on use
+                    _require_cuda(self.index)
                 self._backend = TorchBackend(self)
         return self._backend
 
@@ -72,32 +76,72 @@ def _interned(type: str, index: int | None, backend_name: str) -> Device:
 
 
 def device(spec="cpu") -> Device:
-    """Parse ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"torch:cpu"`` or ``"numpy"`` into a Device.
+    """The device a tensor is put on: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"torch:cpu"``,
+    ``"numpy"``, a Device or a ``torch.device``.
 
     ``"cpu"`` means the default CPU backend (numpy unless :func:`set_cpu_backend` chose
-    torch); ``"torch:cpu"`` and ``"numpy"`` name a backend explicitly.
+    torch); ``"torch:cpu"`` and ``"numpy"`` name a backend explicitly. ``"cuda"`` is the
+    current CUDA device, which must exist (a DeviceError says why not). What users call
+    ``ne.device(...)`` is :func:`new_device`, which places nothing and so checks nothing.
     """
-    if isinstance(spec, Device):
-        return spec
-    text = str(spec).strip().lower()
-    if text in ("cpu", ""):
+    if isinstance(spec, Device) and (spec.type != "cuda" or spec._backend is not None):
+        return spec  # a CPU device, or a CUDA one already in use: nothing to check
+    if spec == "cpu":  # what creation asks for unless told otherwise: at once
         return _interned("cpu", None, _cpu_backend[0])
+    kind, index, backend_name = _spelling(spec)
+    if kind == "cuda":
+        index = _require_cuda(index)
+    return _interned(kind, index, backend_name)
+
+
+def new_device(type="cpu", index: int | None = None) -> Device:
+    """``ne.device(...)``: a device as ``torch.device`` makes one, from ``"cuda"``,
+    ``"cuda:1"``, ``("cuda", 1)``, ``type=, index=``, an int (a CUDA index) or a
+    torch.device. As in PyTorch it can be made where no GPU exists, and ``"cuda"`` keeps
+    no index; the engine's DeviceError comes when a tensor is first put there."""
+    spec = type
+    if isinstance(spec, int) and not isinstance(spec, bool) and index is None:
+        spec, index = "cuda", spec  # torch.device(1) is the accelerator's device 1
+    kind, found, backend_name = _spelling(spec)
+    if index is not None:
+        found = _explicit_index(spec, kind, found, index)
+    return _interned(kind, found, backend_name)
+
+
+def _spelling(spec) -> tuple[str, int | None, str]:
+    """(type, index, backend) that a device's spelling names; DeviceError for others."""
+    if isinstance(spec, Device):
+        return spec.type, spec.index, spec.backend_name
+    text = str(spec).strip().lower()  # a torch.device reads as "cuda:0", "cpu", ...
+    if text in ("cpu", ""):
+        return "cpu", None, _cpu_backend[0]
     if text == "numpy":
-        return _interned("cpu", None, "numpy")
+        return "cpu", None, "numpy"
     if text == "torch:cpu":
-        return _interned("cpu", None, "torch")
-    if text.startswith("cuda"):
-        index = 0
-        if text != "cuda":
-            try:
-                index = int(text.split(":", 1)[1])
-            except ValueError:
-                index = -1
-            if not text.startswith("cuda:") or index < 0:
-                raise DeviceError(f"unknown device {spec!r}: use 'cpu', 'cuda' or 'cuda:N'")
-        _require_cuda(index)
-        return _interned("cuda", index, "torch")
+        return "cpu", None, "torch"
+    head, colon, tail = text.partition(":")
+    if head == "cuda" and (not colon or tail.isdigit()):  # isdigit refuses "-1" and "x"
+        return "cuda", int(tail) if colon else None, "torch"
     raise DeviceError(f"unknown device {spec!r}: use 'cpu', 'cuda' or 'cuda:N'")
+
+
+def _explicit_index(spec, kind: str, found: int | None, index) -> int:
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise DeviceError(
+            f"device: index must be an int >= 0, but got index={index!r} for {spec!r}; "
+            "e.g. ne.device('cuda', 0)"
+        )
+    if found is not None:
+        raise DeviceError(
+            f"device: {spec!r} already names index {found}, and index={index} was passed "
+            f"too; give the index once: ne.device('cuda', {index}) or ne.device('cuda:{index}')"
+        )
+    if kind != "cuda":
+        raise DeviceError(
+            f"device: only CUDA devices have an index here, but got ({spec!r}, {index}); "
+            f"use ne.device({spec!r})"
+        )
+    return index
 
 
 def cuda_status() -> tuple[bool, str]:
@@ -114,16 +158,22 @@ def cuda_status() -> tuple[bool, str]:
     return True, ""
 
 
-def _require_cuda(index: int) -> None:
+def _require_cuda(index: int | None) -> int:
+    """The CUDA device index to use (``None``: the current one), or DeviceError why not."""
     available, why = cuda_status()
     if not available:
-        raise DeviceError(f"cannot use device 'cuda:{index}': {why}. Stay on 'cpu'.")
+        name = "cuda" if index is None else f"cuda:{index}"
+        raise DeviceError(f"cannot use device '{name}': {why}. Stay on 'cpu'.")
     import torch
 
+    if index is None:
+        return torch.cuda.current_device()
     if index >= torch.cuda.device_count():
         raise DeviceError(
-            f"cannot use device 'cuda:{index}': only {torch.cuda.device_count()} CUDA device(s)"
+            f"cannot use device 'cuda:{index}': only {torch.cuda.device_count()} CUDA "
+            f"device(s), numbered from 0; use 'cuda:0' .. 'cuda:{torch.cuda.device_count() - 1}'"
         )
+    return index
 
 
 def set_cpu_backend(name: str) -> None:

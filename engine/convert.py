@@ -49,12 +49,13 @@ def _torch_to_numpy(t) -> np.ndarray:
 
 def _from_python(data, kind):
     """A numpy array and PyTorch's dtype for Python data (numbers and nested lists)."""
-    try:
-        array = np.array(data)
-    except (ValueError, OverflowError):
-        array = np.array(None)  # ragged or odd: the slow path below says what is wrong
-    if array.dtype != object and array.dtype.kind != "u":
-        return array, _default_dtype(array)
+    if not _holds_tensors(data):
+        try:
+            array = np.array(data)
+        except (ValueError, OverflowError, RuntimeError, TypeError):
+            array = np.array(None)  # ragged or odd: the slow path below says what is wrong
+        if array.dtype != object and array.dtype.kind != "u":
+            return array, _default_dtype(array)
     tensor_dtypes, numbers = [], []
     data = _unwrap(data, tensor_dtypes, numbers)
     _check_rectangular(data)
@@ -67,6 +68,14 @@ def _from_python(data, kind):
     for d in tensor_dtypes:
         found = d if found is None else dtypes.promote(found, d)
     return array, found
+
+
+def _holds_tensors(data) -> bool:
+    """Whether data[0][0]... is a tensor, where a list of tensors shows it at little cost
+    (numpy would read them through __array__, past the checks and dtype rules below)."""
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return type(data) not in (float, int, bool) and is_engine_tensor(data)
 
 
 def _unwrap(data, tensor_dtypes: list, numbers: list):

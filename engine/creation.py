@@ -10,7 +10,7 @@ from .backends import Device
 from .backends import device as parse_device
 from .checks import shape_args
 from .convert import as_array, numpy_array
-from .errors import ArgumentError, shape_str
+from .errors import ArgumentError, DTypeError, UnsupportedDTypeError, shape_str
 from .tensor import Tensor
 
 _generator = [np.random.default_rng(0)]
@@ -43,6 +43,19 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor.wrap(numpy_array(array), parse_device("numpy"))
 
 
+def _size_arg(op: str, shape: tuple, size) -> tuple:
+    """torch's spellings of a shape: ``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros(size=(2, 3))``
+    (and, as the engine always took it, ``zeros()`` for 0-d, where torch asks for a size)."""
+    if size is None:
+        return shape
+    if shape:
+        raise TypeError(
+            f"{op}() got multiple values for argument 'size': {shape} and size={size!r}; "
+            "pass the size once"
+        )
+    return (size,)
+
+
 def _sizes(op: str, shape) -> tuple:
     """A creation shape: ints, none negative (numpy's own error names neither op nor size)."""
     sizes = shape_args(shape)
@@ -61,19 +74,27 @@ def _filled(fill, shape, dtype, device, requires_grad, op="zeros") -> Tensor:
     return out.requires_grad_(True) if requires_grad else out
 
 
-def zeros(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape = _size_arg("zeros", shape, size)
     return _filled(lambda xp, s, d: xp.zeros(s, d), shape, dtype, device, requires_grad)
 
 
-def ones(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+def ones(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape = _size_arg("ones", shape, size)
     return _filled(lambda xp, s, d: xp.ones(s, d), shape, dtype, device, requires_grad, "ones")
 
 
-def full(shape, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+def empty(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros: torch leaves the memory uninitialised, and any value may be read there."""
+    shape = _size_arg("empty", shape, size)
+    return _filled(lambda xp, s, d: xp.zeros(s, d), shape, dtype, device, requires_grad, "empty")
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
     if dtype is None:
         dtype = dtypes.from_any(type(fill_value)) if not isinstance(fill_value, float) else None
     return _filled(
-        lambda xp, s, d: xp.full(s, fill_value, d), (shape,), dtype, device, requires_grad, "full"
+        lambda xp, s, d: xp.full(s, fill_value, d), (size,), dtype, device, requires_grad, "full"
     )
 
 
@@ -89,13 +110,24 @@ def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor
     )
 
 
+def empty_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return zeros_like(t, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
 def full_like(t: Tensor, fill_value, dtype=None, device=None) -> Tensor:
     return full(tuple(t.shape), fill_value, dtype=dtype or t.dtype, device=device or t.device)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+def arange(start=None, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``arange(end)``, ``arange(start, end, step)``, or keywords (``arange(end=4)``)."""
     if end is None:
+        if start is None:
+            raise TypeError(
+                "arange() missing the end: e.g. arange(5), arange(1, 5) or arange(end=5)"
+            )
         start, end = 0, start
+    elif start is None:
+        start = 0
     _check_range(start, end, step)
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
@@ -137,32 +169,101 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=Fal
     return out.requires_grad_(True) if requires_grad else out
 
 
-def _random(sample, shape, dtype, device, requires_grad, op="randn") -> Tensor:
+def _stream(op: str, generator) -> np.random.Generator:
+    """The engine's stream (``generator=None``), or a numpy Generator the caller holds."""
+    if generator is None:
+        return _generator[0]
+    if isinstance(generator, np.random.Generator):
+        return generator
+    raise TypeError(
+        f"{op}: generator must be None (the engine's stream, seeded by ne.manual_seed) or a "
+        f"numpy Generator such as np.random.default_rng(0), not {type(generator).__name__}"
+    )
+
+
+def _random(sample, shape, dtype, device, requires_grad, op="randn", generator=None) -> Tensor:
     target = _creation_device(device)
     kind = dtypes.from_any(dtype) if dtype is not None else dtypes.float32
-    values = sample(_generator[0], _sizes(op, shape)).astype(kind.numpy)
+    values = sample(_stream(op, generator), _sizes(op, shape)).astype(kind.numpy)
     out = Tensor.wrap(target.backend.from_numpy(values), target)
     return out.requires_grad_(True) if requires_grad else out
 
 
-def randn(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _random(lambda g, s: g.standard_normal(s), shape, dtype, device, requires_grad)
+def randn(
+    *shape, size=None, generator=None, dtype=None, device=None, requires_grad=False
+) -> Tensor:
+    shape = _size_arg("randn", shape, size)
+    return _random(
+        lambda g, s: g.standard_normal(s), shape, dtype, device, requires_grad, "randn", generator
+    )
 
 
-def rand(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _random(lambda g, s: g.random(s), shape, dtype, device, requires_grad, "rand")
+def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape = _size_arg("rand", shape, size)
+    return _random(lambda g, s: g.random(s), shape, dtype, device, requires_grad, "rand", generator)
 
 
-def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+    """``randint(high, size)`` or ``randint(low, high, size)``: ints in low .. high - 1."""
+    if isinstance(high, (tuple, list)) and size is None:
+        low, high, size = 0, low, high  # randint(10, (3,)): torch's (high, size) form
     if high is None:
         low, high = 0, low
+    if size is None:
+        size = ()
     if low >= high:
         raise ArgumentError(
             f"randint: low must be less than high, but got low={low}, high={high}; the "
             "numbers are drawn from low .. high - 1"
         )
     kind = dtype if dtype is not None else dtypes.int64
-    return _random(lambda g, s: g.integers(low, high, s), (size,), kind, device, False, "randint")
+    draw = lambda g, s: g.integers(low, high, s)  # noqa: E731
+    return _random(draw, (size,), kind, device, False, "randint", generator)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """0 .. n - 1 in random order, from the engine's stream (int64 unless dtype= says)."""
+    n = _count("randperm", n)
+    kind = dtypes.from_any(dtype) if dtype is not None else dtypes.int64
+    _check_perm_dtype(n, kind)
+    if requires_grad and not kind.is_floating_point:
+        raise DTypeError(
+            f"randperm: only floating point tensors can require gradients, but dtype is "
+            f"{kind.name}; pass dtype=ne.float32 as well, or leave requires_grad off"
+        )
+    draw = lambda g, s: g.permutation(s[0])  # noqa: E731
+    return _random(draw, (n,), kind, device, requires_grad, "randperm", generator)
+
+
+def _count(op: str, n) -> int:
+    """n as an int: a Python or numpy int, or a one-element int tensor (as torch takes)."""
+    if isinstance(n, Tensor) and n.numel() == 1 and not n.dtype.is_floating_point:
+        n = n.item()
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(
+            f"{op}(): argument 'n' must be an int, not {type(n).__name__} ({n!r}); e.g. {op}(10)"
+        )
+    if n < 0:
+        raise ArgumentError(f"{op}: n must be 0 or more (the length of the permutation), got n={n}")
+    return int(n)
+
+
+def _check_perm_dtype(n: int, kind: dtypes.DType) -> None:
+    """torch's limits: every value 0 .. n - 1 must be held exactly by the dtype."""
+    if kind is dtypes.bool_:
+        raise UnsupportedDTypeError(
+            'randperm: "randperm" is not implemented for bool; use the default int64, or '
+            ".bool() on the result"
+        )
+    if kind.is_floating_point:
+        largest = 2 ** (np.finfo(kind.numpy).nmant + 1) + 1
+    else:
+        largest = int(np.iinfo(kind.numpy).max) + 1
+    if n > largest:
+        raise ArgumentError(
+            f"randperm: n={n} cannot be held by {kind.name} (at most n={largest} there); "
+            "use the default int64"
+        )
 
 
 def randn_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:

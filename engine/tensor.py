@@ -90,16 +90,113 @@ class Tensor:
         "view_info",
         "__weakref__",
     )
-    __array_ufunc__ = None  # numpy defers to our reflected operators
+    # numpy's operators defer to ours (`ndarray + t` is a tensor); numpy's functions read
+    # the values through __array__ and hand back a tensor through __array_wrap__.
     __array_priority__ = 1000
 
-    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+    def __init__(self, *args, size=None, data=None, dtype=None, device=None, requires_grad=False):
+        """torch.Tensor's forms: ``Tensor(data)`` (float32, but a tensor keeps its dtype and
+        memory, and a float32 numpy array its memory, as in torch), ``Tensor(2, 3)`` or
+        ``Tensor(size=(2, 3))`` (zeros: torch leaves the memory uninitialised) and
+        ``Tensor()`` (shape (0,)). ``dtype=`` and ``requires_grad=`` are the engine's own."""
+        if len(args) == 1 and type(args[0]) is list and size is None and data is None:
+            shape, data = None, args[0]  # Tensor([...]), the usual form, read at once
+        else:
+            shape, data = Tensor._legacy_arguments(args, size, data)
+        source = data if isinstance(data, Tensor) else None
+        if device is None and source is not None:
+            device = source.device  # Tensor(t) stays where t is, as in torch
         target = parse_device("cpu" if device is None else device)
-        self.array = target.backend.from_numpy(as_array(data, dtype))
+        kind = dtypes.from_any(dtype) if dtype is not None else None
+        self.version_counter = VersionCounter()
+        if shape is not None:
+            self.array = target.backend.zeros(shape, kind or dtypes.float32)
+        elif source is not None and kind in (None, source.dtype) and target is source.device:
+            self.array, self.version_counter = source.array, source.version_counter
+        elif isinstance(data, np.ndarray) and data.dtype == (kind or dtypes.float32).numpy:
+            shared = data.flags.writeable  # torch.Tensor(array) shares a float32 array
+            self.array = target.backend.from_numpy(data if shared else data.copy())
+        else:
+            # a tensor keeps its dtype, torch's too
+            tensor_data = source is not None or (type(data) is not list and hasattr(data, "detach"))
+            self.array = target.backend.from_numpy(
+                as_array(data, kind or (None if tensor_data else dtypes.float32))
+            )
         self.device, self.requires_grad, self.grad, self.grad_fn = target, False, None, None
-        self.version_counter, self.accumulator, self.view_info = VersionCounter(), None, None
+        self.accumulator, self.view_info = None, None
         if requires_grad:
             self.requires_grad_(True)
+
+    @staticmethod
+    def _legacy_arguments(args: tuple, size, data) -> tuple:
+        """(shape, None) or (None, data), read as torch.Tensor reads its arguments."""
+        if (data is not None and (args or size is not None)) or (size is not None and args):
+            raise TypeError(
+                "Tensor: pass the data or the size once, e.g. Tensor([1, 2]), Tensor(2, 3) or "
+                "Tensor(size=(2, 3))"
+            )
+        if data is not None:
+            return None, data
+        if size is not None:
+            return Tensor._legacy_shape(size if isinstance(size, (tuple, list)) else (size,))
+        if not args:
+            return (0,), None
+        one = args[0]
+        if len(args) == 1 and isinstance(one, tuple) and type(one).__name__ == "Size":
+            return Tensor._legacy_shape(one)  # ne.Size or torch.Size: a shape; a tuple is data
+        if len(args) == 1 and (isinstance(one, bool) or not isinstance(one, (int, np.integer))):
+            if isinstance(one, (numbers.Number, str, bytes, type(None))):
+                raise TypeError(
+                    f"Tensor: data must be a sequence, got {type(one).__name__} ({one!r}); "
+                    f"use ne.tensor({one!r}) for a 0-d tensor, or Tensor([{one!r}])"
+                )
+            return None, one
+        return Tensor._legacy_shape(args)
+
+    @staticmethod
+    def _legacy_shape(sizes) -> tuple:
+        bad = [n for n in sizes if isinstance(n, bool) or not isinstance(n, (int, np.integer))]
+        if bad:
+            raise TypeError(
+                f"Tensor: a size takes ints, but got {bad[0]!r} in {tuple(sizes)}; to pass "
+                "data, give one sequence, e.g. Tensor([1, 2])"
+            )
+        if any(n < 0 for n in sizes):
+            raise ArgumentError(
+                f"Tensor: trying to create a tensor with a negative size: shape "
+                f"{shape_str(tuple(sizes))}; every size must be 0 or more"
+            )
+        return tuple(int(n) for n in sizes), None
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """``np.asarray(t)``: the values, sharing memory where numpy's arguments allow (as
+        torch's ``t.numpy()``), copied for ``copy=True`` or another dtype."""
+        if self.requires_grad:
+            raise AutogradError(
+                f"numpy: can't call numpy() on a tensor that requires grad "
+                f"({describe('self', self)}), which np.asarray(t) and numpy's functions do; "
+                "use t.detach() first, e.g. np.asarray(t.detach())"
+            )
+        if self.device.type != "cpu":
+            raise TypeError(
+                f"numpy: can't convert a {self.device} tensor to numpy "
+                f"({describe('self', self)}); copy it to the CPU first: np.asarray(t.cpu())"
+            )
+        array = self.device.backend.to_numpy(self.array)
+        if dtype is not None and np.dtype(dtype) != array.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"numpy: a {self.dtype.name} tensor as {np.dtype(dtype)} needs a copy, "
+                    "but copy=False was asked; pass copy=None (np.asarray) to allow it"
+                )
+            return array.astype(dtype)
+        return array.copy() if copy else array
+
+    def __array_wrap__(self, array, context=None, return_scalar=False) -> Tensor:
+        """What numpy's functions return for a tensor (``np.exp(t)``): a tensor, as with
+        torch, on the CPU (a 0-d one where numpy would give a scalar)."""
+        target = self.device if self.device.type == "cpu" else parse_device("cpu")
+        return Tensor.wrap(target.backend.from_numpy(as_array(np.asarray(array))), target)
 
     @classmethod
     def wrap(cls, array, device: Device, requires_grad: bool = False) -> Tensor:

@@ -118,7 +118,7 @@ def check(args) -> int:
         print("Install it with: pip install torch")
         return 1
     from nnbench.engine import DeviceError
-    from nnbench.engine import device as parse_device
+    from nnbench.engine.backends import device as parse_device  # checks CUDA is there
     from nnbench.engine.workbench import testing
 
     if args.list:

@@ -473,7 +473,7 @@ def decision_boundary(experiment, columns: int, rows: int):
     """For a 2-D classifier: predicted class and confidence on a grid, and the points."""
     batch = experiment.example_batch
     model = experiment.model
-    if model is None or experiment.task != "classification" or not isinstance(batch, tuple):
+    if model is None or experiment.task != "classification" or not isinstance(batch, (tuple, list)):
         return None
     inputs = batch[0]
     if not isinstance(inputs, Tensor) or inputs.ndim != 2 or inputs.shape[1] != 2:

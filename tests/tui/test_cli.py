@@ -106,6 +106,17 @@ def test_train_cuda_without_cuda_is_bad_usage():
     assert out.returncode == 2 and "torch.cuda.is_available() is False" in out.stderr
 
 
+def test_check_cuda_without_cuda_is_bad_usage(capsys):
+    """ne.device('cuda') is made without a GPU, as torch.device is; the check still says
+    at once that there is none."""
+    import nnbench.engine as ne
+
+    if ne.cuda_status()[0]:
+        pytest.skip("CUDA is available here")
+    assert cli.main(["check", "--device", "cuda", "--op", "mul"]) == 2
+    assert "torch.cuda.is_available() is False" in capsys.readouterr().err
+
+
 def test_bench_quick_prints_every_ratio():
     out = run("bench", "--quick", "--rounds", "1", "--memory-steps", "0")
     assert out.returncode == 0
