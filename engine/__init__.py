@@ -76,6 +76,27 @@ argmax, argmin, softmax, log_softmax, topk = (
 sort, argsort, msort, median, kthvalue, mode = (
     _method(n) for n in ("sort", "argsort", "msort", "median", "kthvalue", "mode")
 )
+isnan, isinf, isfinite, equal, unique, bincount, nonzero, argwhere = (
+    _method(n)
+    for n in ("isnan", "isinf", "isfinite", "equal", "unique", "bincount", "nonzero", "argwhere")
+)
+mm, dot, square = (_method(n) for n in ("mm", "dot", "square"))
+
+
+def add(a, b, *, alpha=1):
+    return a + (b if alpha == 1 else b * alpha) if isinstance(a, Tensor) else tensor(a) + b
+
+
+def sub(a, b, *, alpha=1):
+    return a - (b if alpha == 1 else b * alpha) if isinstance(a, Tensor) else tensor(a) - b
+
+
+def mul(a, b):
+    return a * b if isinstance(a, Tensor) else b * a
+
+
+def div(a, b):
+    return a / b if isinstance(a, Tensor) else tensor(a) / b
 
 
 def max(t, *args, **kwargs):  # noqa: A001 - PyTorch's name

@@ -98,7 +98,7 @@ class Node:
         return self.grad_name
 
     def __repr__(self) -> str:
-        return f"<{self.name()}>"
+        return f"<{self.name()} object at {id(self):#x}>"  # as PyTorch prints a node
 
 
 class AccumulateGrad(Node):

@@ -225,6 +225,7 @@ class ArrayBackend(Protocol):
     def multiply(self, a, b, out): ...
     def divide(self, a, b, out): ...
     def sqrt_into(self, a, out): ...
+    def maximum_into(self, a, b, out): ...
 
     # making arrays
     def asarray(self, data, dtype: dtypes.DType): ...
@@ -300,6 +301,11 @@ class NumpyBackend:
     multiply = staticmethod(np.multiply)
     divide = staticmethod(np.divide)
     sqrt_into = staticmethod(np.sqrt)
+
+    @staticmethod
+    def maximum_into(a, b, out):
+        return np.maximum(a, b, out=out)
+
     isfinite = staticmethod(np.isfinite)
     logical_not = staticmethod(np.logical_not)
 
@@ -542,6 +548,9 @@ class TorchBackend:
 
     def sqrt_into(self, a, out):
         return self.torch.sqrt(a, out=out)
+
+    def maximum_into(self, a, b, out):
+        return self.torch.maximum(a, b, out=out)
 
     def maximum(self, a, b):
         return self.torch.maximum(*self._tensors(a, b))

@@ -184,6 +184,12 @@ def _stream(op: str, generator) -> np.random.Generator:
 def _random(sample, shape, dtype, device, requires_grad, op="randn", generator=None) -> Tensor:
     target = _creation_device(device)
     kind = dtypes.from_any(dtype) if dtype is not None else dtypes.float32
+    if op in ("randn", "rand") and not kind.is_floating_point:
+        raise UnsupportedDTypeError(
+            f"{op}: random floats can't be made as {kind.name} (PyTorch: not implemented "
+            f"for that dtype); draw floats and convert, e.g. ne.{op}(3).long(), or use "
+            "ne.randint for integers"
+        )
     values = sample(_stream(op, generator), _sizes(op, shape)).astype(kind.numpy)
     out = Tensor.wrap(target.backend.from_numpy(values), target)
     return out.requires_grad_(True) if requires_grad else out

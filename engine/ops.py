@@ -19,10 +19,12 @@ Where each Tensor method lives (the method a learner calls -> the class here):
     a.unsqueeze()      Unsqueeze    a[key], a[1:]      Index        a.gather(d, i)    Gather
     F.gelu(a)          Gelu         F.nll_loss(...)    NllLoss      a.var(), a.std()  Var, Std
     a.t()              T            nn.Embedding       Embedding    nn.LayerNorm      LayerNorm
+    F.mse_loss(a, b)   MseLoss      a.isnan(), isinf   IsNan, IsInf a.sort(), median  Sort, Median
 
 nn.Linear (F.linear) is Addmm on rows (MatMul without a bias), after T for W.t(), with the
 views PyTorch puts around other inputs (Reshape, UnsafeView, SqueezeDims); a.square() is
-a * a. The fused ops (Addmm, Embedding, LayerNorm, Var, Std) also give their ``parts``.
+a * a. The fused ops (Addmm, Embedding, LayerNorm, Var, Std, MseLoss) also give their
+``parts``.
 
 ``forward`` works on backend arrays (``self.xp`` is the backend: numpy, or torch used as
 plain arrays) and hands to ``self.save`` what ``backward`` needs; ``backward`` returns
@@ -1559,3 +1561,65 @@ class SqueezeDims(Squeeze):
     names it (squeeze over a list of dims)."""
 
     op, grad_name = "squeeze", "SqueezeBackward4"
+
+
+class MseLoss(Function):
+    """mean((a - b)**2) (or the sum, or each), in one node as PyTorch has it."""
+
+    op, grad_name = "mse_loss", "MseLossBackward0"
+    rules = ("grad * 2 * (a - b) / n", "-grad * 2 * (a - b) / n")
+    torch = "F.mse_loss(a, b, reduction=reduction)"
+
+    def forward(self, a, b, reduction="mean"):
+        xp = self.xp
+        difference = a - b
+        self.save(a, b)
+        self.reduction = reduction
+        squared = difference * difference
+        self.count = reduced_count(squared.shape, None)
+        if reduction == "none":
+            return squared
+        total = xp.sum(squared)
+        return total / self.count if reduction == "mean" else total
+
+    def backward(self, grad):
+        a, b = self.saved
+        scale = 2 / self.count if self.reduction == "mean" else 2
+        grad_a = grad * scale * (a - b)
+        return grad_a, -grad_a
+
+    def named_values(self):
+        a, b = self.saved or (None, None)
+        return {"a": a, "b": b, "n": self.count if self.reduction == "mean" else 1}
+
+    @staticmethod
+    def parts(apply, a, b, reduction="mean"):
+        squared = (a - b) * (a - b)
+        if reduction == "none":
+            return squared
+        return squared.mean() if reduction == "mean" else squared.sum()
+
+
+# ----------------------------------------------------------------------------- predicates
+class IsNan(Function):
+    """a.isnan(), a.isinf(), a.isfinite(): bool results, no gradient."""
+
+    op, torch = "isnan", "a.isnan()"
+    differentiable = False
+
+    def forward(self, a):
+        return self.xp.isnan(a)
+
+
+class IsInf(IsNan):
+    op, torch = "isinf", "a.isinf()"
+
+    def forward(self, a):
+        return self.xp.isinf(a)
+
+
+class IsFinite(IsNan):
+    op, torch = "isfinite", "a.isfinite()"
+
+    def forward(self, a):
+        return self.xp.isfinite(a)

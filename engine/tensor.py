@@ -297,9 +297,15 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        if self.numel() == 1 and spec:
+        if self.ndim == 0:  # f"loss {loss}" prints the number, as with torch
             return format(self.item(), spec)
-        return repr(self)
+        if spec:
+            raise TypeError(
+                f"unsupported format string {spec!r} for a tensor of shape "
+                f"{shape_str(self.shape)}: only a 0-d tensor formats as a number; use "
+                f"t.item() or index one element first"
+            )
+        return str(self)
 
     # ------------------------------------------------------------------ conversion
     def item(self):
@@ -423,6 +429,21 @@ class Tensor:
     def long(self) -> Tensor:
         return self.to(dtypes.int64)
 
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def short(self) -> Tensor:
+        return self.to(dtypes.int16)
+
+    def char(self) -> Tensor:
+        return self.to(dtypes.int8)
+
+    def byte(self) -> Tensor:
+        return self.to(dtypes.uint8)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
     def bool(self) -> Tensor:
         return self.to(dtypes.bool_)
 
@@ -494,10 +515,56 @@ class Tensor:
     neg = __neg__
 
     def mm(self, other):
+        other = tensor_like(other, self)
+        for role, t in (("self", self), ("mat2", other)):
+            if t.ndim != 2:
+                raise ShapeError(
+                    f"mm: {role} must be a matrix, but it is {describe(role, t)}; mm takes "
+                    "two 2-d tensors (use @ or matmul for vectors and batches)"
+                )
         return _matmul(self, other)
 
     def dot(self, other):
+        other = tensor_like(other, self)
+        if self.ndim != 1 or other.ndim != 1:
+            raise ShapeError(
+                f"dot: 1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors "
+                f"({describe('self', self)}, {describe('other', other)}); use @ for matrices"
+            )
         return _matmul(self, other)
+
+    def isnan(self):
+        return apply(O.IsNan, self)
+
+    def isinf(self):
+        return apply(O.IsInf, self)
+
+    def isfinite(self):
+        return apply(O.IsFinite, self)
+
+    def equal(self, other) -> bool:
+        """True if other has the same shape and the same values (torch.equal)."""
+        other = tensor_like(other, self)
+        return tuple(self.shape) == tuple(other.shape) and bool((self == other).all())
+
+    def nelement(self) -> int:
+        return self.numel()
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _unique(self, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength=0):
+        return _bincount(self, weights, minlength)
+
+    def nonzero(self, *, as_tuple=False):
+        xp = self.device.backend
+        where = np.nonzero(xp.to_numpy(self.array))
+        if as_tuple:
+            return tuple(Tensor.wrap(xp.from_numpy(w.astype(np.int64)), self.device) for w in where)
+        found = np.stack(where, axis=1) if where else np.zeros((0, 0), np.int64)
+        return Tensor.wrap(xp.from_numpy(found.astype(np.int64)), self.device)
+
+    argwhere = nonzero
 
     def maximum(self, other):
         return _binary(O.Maximum, "maximum", self, other)
@@ -1273,6 +1340,38 @@ def _matmul(a: Tensor, b) -> Tensor:
         result = dtypes.promote(a.dtype, b.dtype)
         a, b = a.to(result), b.to(result)
     return apply(O.MatMul, a, b)
+
+
+def _unique(t: Tensor, return_inverse: bool, return_counts: bool, dim):
+    """torch.unique: the sorted distinct values (rows, with dim), and optionally where each
+    element went and how many there were. No gradient, as in PyTorch."""
+    if dim is not None:
+        dim = checked_dim("unique", t, dim)
+    xp = t.device.backend
+    values, inverse, counts = np.unique(
+        xp.to_numpy(t.array), return_inverse=True, return_counts=True, axis=dim
+    )
+    if dim is None:
+        inverse = inverse.reshape(tuple(t.shape))
+    out = [Tensor.wrap(xp.from_numpy(values), t.device)]
+    if return_inverse:
+        out.append(Tensor.wrap(xp.from_numpy(inverse.astype(np.int64)), t.device))
+    if return_counts:
+        out.append(Tensor.wrap(xp.from_numpy(counts.astype(np.int64)), t.device))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _bincount(t: Tensor, weights, minlength: int):
+    xp = t.device.backend
+    if t.ndim != 1 or t.dtype.category != 1 or (t.numel() and int(xp.min(t.array)) < 0):
+        raise ArgumentError(
+            f"bincount: needs a 1-d tensor of non-negative ints, but got "
+            f"{describe('self', t)}; e.g. labels.long() with labels >= 0"
+        )
+    w = None if weights is None else xp.to_numpy(tensor_like(weights, t).array)
+    counts = np.bincount(xp.to_numpy(t.array), weights=w, minlength=minlength)
+    kind = np.int64 if w is None else (w.dtype if w.dtype.kind == "f" else np.float64)
+    return Tensor.wrap(xp.from_numpy(counts.astype(kind)), t.device)
 
 
 def _gather(t: Tensor, dim: int, index: Tensor) -> Tensor:

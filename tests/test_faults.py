@@ -86,7 +86,7 @@ def _newest_checkpoint(runs_dir):
 def _consistent(state) -> bool:
     """Every optimizer state took exactly the checkpoint's number of steps."""
     adam = state["optimizer"]["state"]
-    return len(adam) == 13 * 2 and {s["step"] for s in adam.values()} == {state["step"]}
+    return len(adam) == 13 * 2 and {int(s["step"]) for s in adam.values()} == {state["step"]}
 
 
 def _many(job, cases):

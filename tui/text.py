@@ -72,7 +72,8 @@ def format_table(race) -> str:
 def settings_text(optimizer) -> str:
     """The hyperparameters a person may edit, as parse_settings reads them back."""
     group = optimizer.param_groups[0]
-    keys = [k for k in group if k not in ("params", "initial_lr", "nesterov", "dampening")]
+    hidden = {"params", "initial_lr", "nesterov", "dampening", *optimizer.flags}
+    keys = [k for k in group if k not in hidden]  # the flags (maximize, foreach...) stay as set
     return ", ".join(f"{k}={group[k]!r}" for k in keys)
 
 

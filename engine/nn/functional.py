@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import dtypes
 from .. import ops as O
-from ..checks import broadcast_shape
+from ..checks import broadcast_shape, promote_pair
 from ..creation import generator, tensor
 from ..errors import (
     DTypeError,
@@ -371,10 +371,9 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
                 "mse_loss", [tuple(input.shape), tuple(target.shape)], ["input", "target"]
             )
         ) from None
-    squared = (input - target) ** 2
-    if reduction == "none":
-        return squared
-    return squared.mean() if reduction == "mean" else squared.sum()
+    if input.dtype is not target.dtype:
+        input, target = promote_pair(input, target)
+    return apply(O.MseLoss, input, target, reduction=reduction)
 
 
 def _check_reduction(op: str, reduction: str) -> None:

@@ -267,6 +267,9 @@ class Module:
     def double(self) -> Module:
         return self.to("float64")
 
+    def half(self) -> Module:
+        return self.to("float16")
+
     # ------------------------------------------------------------------ interop
     def to_torch(self):
         """An equivalent torch.nn.Module with the same weights."""

@@ -11,7 +11,10 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from .. import autograd
+from ..backends import device as parse_device
 from ..errors import shape_str
 from ..tensor import Tensor
 from . import lr_scheduler
@@ -19,9 +22,12 @@ from . import lr_scheduler
 
 class Optimizer:
     defaults: dict = {}
+    flags: dict = {}  # PyTorch's switches (maximize, foreach, ...) and their defaults
 
     def __init__(self, params, defaults: dict):
-        self.defaults = dict(defaults)
+        defaults = dict(defaults)
+        flags = _flags(type(self).__name__, self.flags, defaults)  # takes them out of defaults
+        self.defaults = {**defaults, **flags}
         self.param_groups: list[dict] = []
         self.state: dict = {}
         self._work: dict = {}  # scratch arrays for in-place updates
@@ -153,6 +159,8 @@ class Optimizer:
         own_params = [p for group in self.param_groups for p in group["params"]]
         by_index = dict(zip((i for g in groups for i in g["params"]), own_params))
         for saved in groups:
+            for flag, value in self.flags.items():  # older checkpoints have no flags
+                saved.setdefault(flag, self.defaults.get(flag, value))
             missing = [k for k in self.defaults if k not in saved]
             if missing:
                 raise ValueError(
@@ -172,8 +180,8 @@ class Optimizer:
         """Move the state to a device (the model's parameters are moved by model.to)."""
         self._work = {}
         for entry in self.state.values():
-            for value in entry.values():
-                if isinstance(value, Tensor):
+            for key, value in entry.items():
+                if isinstance(value, Tensor) and key != "step":  # the count stays on the CPU
                     moved = value.to(device)
                     value.array, value.device = moved.array, moved.device
         return self
@@ -188,8 +196,10 @@ class Optimizer:
 
 
 class SGD(Optimizer):
+    flags = {"differentiable": False, "foreach": None, "fused": None, "maximize": False}
+
     def __init__(
-        self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0
+        self, params, lr=1e-3, momentum=0, dampening=0, nesterov=False, weight_decay=0, **flags
     ):
         lr, momentum, dampening, weight_decay = (
             _number("SGD", k, v)
@@ -204,11 +214,13 @@ class SGD(Optimizer):
             )
         defaults = dict(
             lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
-            weight_decay=weight_decay,
+            weight_decay=weight_decay, **flags,
         )  # fmt: skip
         super().__init__(params, defaults)
 
     def _update(self, p, grad, state, group):
+        if group["maximize"]:
+            grad = -grad
         if group["weight_decay"]:
             grad = grad + group["weight_decay"] * p.array
         momentum = group["momentum"]
@@ -220,14 +232,15 @@ class SGD(Optimizer):
                 buffer.array *= momentum
                 buffer.array += (1 - group["dampening"]) * grad
             grad = grad + momentum * buffer.array if group["nesterov"] else buffer.array
-        state["step"] = state.get("step", 0) + 1
         p.array -= group["lr"] * grad
 
 
 class RMSprop(Optimizer):
+    flags = {"capturable": False, "differentiable": False, "foreach": None, "maximize": False}
+
     def __init__(
-        self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-        centered=False,
+        self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+        centered=False, **flags,
     ):  # fmt: skip
         lr, alpha, eps, weight_decay, momentum = (
             _number("RMSprop", k, v)
@@ -240,16 +253,18 @@ class RMSprop(Optimizer):
         )
         defaults = dict(
             lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-            centered=centered,
+            centered=centered, **flags,
         )  # fmt: skip
         super().__init__(params, defaults)
 
     def _update(self, p, grad, state, group):
         xp = p.device.backend
+        if group["maximize"]:
+            grad = -grad
         if group["weight_decay"]:
             grad = grad + group["weight_decay"] * p.array
         alpha = group["alpha"]
-        state["step"] = state.get("step", 0) + 1
+        count_step(state)
         square_avg = self._buffer(state, "square_avg", p).array
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad
@@ -269,11 +284,15 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam; ``state[p]`` holds ``exp_avg`` (m), ``exp_avg_sq`` (v) and ``step``."""
+    """Adam; ``state[p]`` holds ``exp_avg`` (m), ``exp_avg_sq`` (v) and ``step`` (and
+    ``max_exp_avg_sq`` with amsgrad)."""
 
-    decoupled = False
+    flags = {
+        "amsgrad": False, "capturable": False, "decoupled_weight_decay": False,
+        "differentiable": False, "foreach": None, "fused": None, "maximize": False,
+    }  # fmt: skip
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, **flags):
         name = type(self).__name__
         lr, eps, weight_decay = (
             _number(name, k, v)
@@ -282,15 +301,17 @@ class Adam(Optimizer):
         _at_least_zero(name, lr=lr, eps=eps)
         betas = _betas(name, betas)
         _at_least_zero(name, weight_decay=weight_decay)
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, **flags)
         super().__init__(params, defaults)
 
     def _update(self, p, grad, state, group):
         xp = p.device.backend
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        state["step"] = step = state.get("step", 0) + 1
+        step = count_step(state)
+        if group["maximize"]:
+            grad = -grad
         if group["weight_decay"]:
-            if self.decoupled:
+            if group["decoupled_weight_decay"]:
                 p.array *= 1 - lr * group["weight_decay"]
             else:
                 grad = grad + group["weight_decay"] * p.array
@@ -307,6 +328,9 @@ class Adam(Optimizer):
         v *= beta2
         v += a  # v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         step_size = lr / (1 - beta1**step)
+        if group["amsgrad"]:  # the denominator from the largest v seen so far
+            v = self._buffer(state, "max_exp_avg_sq", p).array
+            xp.maximum_into(v, state["exp_avg_sq"].array, out=v)
         xp.sqrt_into(v, out=b)
         b /= math.sqrt(1 - beta2**step)
         b += eps  # the denominator
@@ -318,7 +342,7 @@ class Adam(Optimizer):
     def corrected(state: dict, group: dict) -> tuple:
         """The bias-corrected m-hat and v-hat of one parameter's state, as arrays."""
         beta1, beta2 = group["betas"]
-        step = state.get("step", 0)
+        step = int(state.get("step", 0))
         if not step:
             return None, None
         return (
@@ -330,10 +354,10 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay: p *= 1 - lr * weight_decay before the Adam step."""
 
-    decoupled = True
+    flags = {**Adam.flags, "decoupled_weight_decay": True}
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
-        super().__init__(params, lr, betas, eps, weight_decay)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, **flags):
+        super().__init__(params, lr, betas, eps, weight_decay, **flags)
 
 
 class _KeyError(KeyError):
@@ -477,6 +501,45 @@ def _number(name: str, key: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name}: {key} must be a number, but got {type(value).__name__} {value!r}")
     return value
+
+
+def count_step(state: dict) -> int:
+    """state['step'] += 1, kept as PyTorch keeps it: a float32 0-d tensor on the CPU (read
+    without touching the device the parameters are on)."""
+    step = state.get("step")
+    if not isinstance(step, Tensor):  # the first step, or an older checkpoint's number
+        step = state["step"] = Tensor.wrap(np.asarray(float(step or 0), np.float32), _CPU)
+    step.array += 1
+    return int(step.array)
+
+
+_CPU = parse_device("numpy")
+_UNSUPPORTED = {"capturable": "CUDA graphs", "differentiable": "differentiating through step()"}
+
+
+def _flags(name: str, flags: dict, given: dict) -> dict:
+    """PyTorch's switches: known ones with their defaults; those for CUDA graphs or a
+    differentiable step() are refused if switched on (the engine has neither)."""
+    out = dict(flags)
+    for key in list(given):
+        if key in flags:
+            out[key] = given.pop(key)
+    unknown = sorted(k for k in given if k not in _KNOWN)
+    if unknown:
+        raise TypeError(
+            f"{name}: unexpected argument(s) {', '.join(unknown)}; it takes "
+            f"{', '.join(sorted(set(_KNOWN) | set(flags)))}"
+        )
+    for key, why in _UNSUPPORTED.items():
+        if out.get(key):
+            raise ValueError(f"{name}: {key}=True is for {why}, which nnbench does not have")
+    return out
+
+
+_KNOWN = {
+    "lr", "momentum", "dampening", "nesterov", "weight_decay", "alpha", "eps", "centered",
+    "betas",
+}  # fmt: skip
 
 
 def _at_least_zero(name: str, **values) -> None:

@@ -109,7 +109,11 @@ class Racer:
     def state(self) -> dict[str, np.ndarray]:
         """The optimizer's state as the engine holds it, with Adam's m-hat and v-hat."""
         state = self.optimizer.state.get(self.param, {})
-        out = {k: np.asarray(v.tolist()) for k, v in state.items() if isinstance(v, Tensor)}
+        out = {
+            k: np.asarray(v.tolist())
+            for k, v in state.items()
+            if isinstance(v, Tensor) and k != "step"  # the step count shows elsewhere
+        }
         if "exp_avg" in state:
             m_hat, v_hat = optim.Adam.corrected(state, self.optimizer.param_groups[0])
             out["m_hat"], out["v_hat"] = np.asarray(m_hat), np.asarray(v_hat)

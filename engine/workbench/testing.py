@@ -190,6 +190,12 @@ OPS: list[OpInfo] = [
     _binary("ge", lambda m, a, b: a >= b, differentiable=False),
     _binary("le_ne_gt", lambda m, a, b: (a <= b) | (a != b) | (a > b), differentiable=False),
     _binary("logical_xor", lambda m, a, b: (a > 0) ^ (b > 0), differentiable=False),
+    _unary(
+        "isnan_isinf_isfinite",
+        lambda m, a: (a.log().isnan() | (1 / (a * 0)).isinf()) & a.isfinite(),
+        differentiable=False,
+        extra=[_edge([NAN, 0.0, 1.0, -1.0])],
+    ),
     _binary("logical", lambda m, a, b: ~((a > 0) & (b < 0)) | (a > b), differentiable=False),
     # reductions
     OpInfo("sum", lambda m, a: a.sum(), _REDUCE_SHAPES),

@@ -150,6 +150,9 @@ CALLS = {
     "cumprod": lambda xp: xp.cumprod(_x(xp), 1),
     "topk": lambda xp: xp.topk(_x(xp), 2, 1, True),
     "sort": lambda xp: xp.sort(_x(xp), 1, True),
+    "maximum_into": lambda xp: xp.maximum_into(
+        _x(xp), xp.zeros((2, 3), F32), xp.zeros((2, 3), F32)
+    ),
     "shares_memory": lambda xp: xp.shares_memory(_x(xp), _x(xp)),
     "mode_index": lambda xp: xp.mode_index(xp.asarray([[2, 1, 2, 3, 1], [5, 5, 4, 4, 3]], I64), 1),
     "reshape": lambda xp: xp.reshape(_x(xp), (3, 2)),

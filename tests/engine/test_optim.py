@@ -272,3 +272,39 @@ def test_a_non_leaf_that_retains_grad_is_accepted_like_pytorch():
     optim.SGD([x], lr=0.1)
     with pytest.raises(ValueError, match="non-leaf"):
         optim.SGD([ne.ones(2, requires_grad=True) * 2], lr=0.1)
+
+
+@pytest.mark.parametrize(
+    ("name", "settings"),
+    [
+        ("Adam", {"amsgrad": True}),
+        ("Adam", {"maximize": True, "weight_decay": 0.1}),
+        ("AdamW", {"amsgrad": True}),
+        ("Adam", {"decoupled_weight_decay": True, "weight_decay": 0.1}),
+        ("SGD", {"lr": 0.1, "momentum": 0.9, "maximize": True}),
+        ("RMSprop", {"maximize": True, "foreach": False}),
+    ],
+)
+def test_pytorchs_switches_change_the_update_as_in_pytorch(name, settings):
+    start = np.array([1.0, -2.0, 0.5], dtype=np.float32)
+    w, tw = ne.tensor(start, requires_grad=True), torch.tensor(start, requires_grad=True)
+    ours, theirs = (
+        getattr(optim, name)([w], **settings),
+        getattr(torch.optim, name)([tw], **settings),
+    )
+    for i in range(5):
+        for o, p in ((ours, w), (theirs, tw)):
+            o.zero_grad()
+            (p * p * p * (1 + i)).sum().backward()
+            o.step()
+    np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert repr(ours) == repr(theirs)
+    for key, value in theirs.state[tw].items():
+        np.testing.assert_allclose(ours.state[w][key].numpy(), value.numpy(), rtol=1e-5)
+
+
+def test_switches_the_engine_lacks_are_refused_by_name():
+    with pytest.raises(ValueError, match="capturable=True is for CUDA graphs"):
+        optim.Adam([ne.ones(2, requires_grad=True)], capturable=True)
+    with pytest.raises(TypeError, match="unexpected argument.*amsgrad_x"):
+        optim.Adam([ne.ones(2, requires_grad=True)], amsgrad_x=True)

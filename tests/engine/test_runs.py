@@ -117,7 +117,7 @@ def test_a_rolling_checkpoint_every_few_seconds_matches_a_metrics_line(tmp_path)
         if isinstance(report, StepReport):
             state = ne.load(trainer.run_dir / "checkpoint.safetensors")
             assert state["step"] == report.step == _step_lines(trainer.run_dir)[-1]
-            steps = {s["step"] for s in state["optimizer"]["state"].values()}
+            steps = {int(s["step"]) for s in state["optimizer"]["state"].values()}
             assert steps == {report.step}
 
 
@@ -188,7 +188,7 @@ def test_stop_requested_ends_the_run_at_a_step_boundary(tmp_path):
     reports = list(trainer.run(5))
     assert [r.step for r in reports] == [1, 2, 3] and trainer.step == 3
     state = trainer.checkpoint_state()
-    assert {s["step"] for s in state["optimizer"]["state"].values()} == {3}
+    assert {int(s["step"]) for s in state["optimizer"]["state"].values()} == {3}
     assert _step_lines(trainer.run_dir) == [1, 2, 3]
     assert trainer._metrics is None  # closed
 
@@ -353,5 +353,5 @@ def test_a_skipped_step_does_not_count_so_the_checkpoint_matches_the_optimizer(t
     steps = [r.step for r in reports if isinstance(r, StepReport)]
     assert steps == [1, 2, 3] and trainer.step == 3
     state = ne.load(trainer.save_checkpoint())
-    assert {s["step"] for s in state["optimizer"]["state"].values()} == {state["step"]} == {3}
+    assert {int(s["step"]) for s in state["optimizer"]["state"].values()} == {state["step"]} == {3}
     assert state["step"] in _step_lines(trainer.run_dir)

@@ -86,7 +86,7 @@ def lesson_grad_fn_breadcrumbs(lib, show):
     show(z.grad_fn.name(), y.is_leaf, z.requires_grad)
     # the trail autograd walks back from z: x's accumulator and y's AddBackward0
     show(z.grad_fn.next_functions)
-    show(type(z.grad_fn).__name__, [type(node).__name__ for node, _ in y.grad_fn.next_functions])
+    show(z.grad_fn.name(), [node.variable is a for node, _ in y.grad_fn.next_functions])
     z.backward()
     show(x.grad, a.grad, b.grad)
 
