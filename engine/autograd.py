@@ -189,18 +189,25 @@ class Function(Node):
         out.grad_fn = self
 
 
-def _watched(saved: tuple, tensors, out, result) -> tuple:
-    """(input index or -1 for the output, counter, version, shape) of every saved tensor."""
-    ids = [id(s) for s in saved]  # identity, not equality: saved is what forward handed on
+def _watched(saved: tuple, tensors, out, result) -> list:
+    """(input index or -1 for the output, counter, version, array) of every saved tensor:
+    saved by identity with what forward handed on (arrays are compared, not their values)."""
     watched = []
     for i, x in enumerate(tensors):
-        if x is not None and id(x.array) in ids:
-            counter = x.version_counter
-            watched.append((i, counter, counter.value, x.array.shape))
-    if id(result) in ids or id(out.array) in ids:
-        counter = out.version_counter
-        watched.append((-1, counter, counter.value, out.array.shape))
-    return tuple(watched)
+        if x is not None:
+            array = x.array
+            for s in saved:
+                if s is array:
+                    counter = x.version_counter
+                    watched.append((i, counter, counter.value, array))
+                    break
+    output = out.array
+    for s in saved:
+        if s is result or s is output:
+            counter = out.version_counter
+            watched.append((-1, counter, counter.value, output))
+            break
+    return watched
 
 
 # ---------------------------------------------------------------------------
@@ -335,7 +342,7 @@ def backward_steps(tensor, gradient=None, retain_graph=False, _capture=None, _ex
             anomaly.check_backward(node, step.grad_inputs, xp)
         yield step
         if not retain_graph and node.saved:
-            node.saved = None
+            node.saved, node.saved_versions = None, ()
             node.released = True
 
 
@@ -381,8 +388,9 @@ def _run_node(node: Function, grad, xp, pending, shared: set, explain: bool = Tr
 
 
 def _check_versions(node: Function) -> None:
-    for index, counter, version, shape in node.saved_versions:
+    for index, counter, version, array in node.saved_versions:
         if counter.value != version:
+            shape = tuple(array.shape)
             role = "its output" if index < 0 else f"its input {node.input_name(index)}"
             raise AutogradError(
                 f"backward: one of the tensors needed for gradient computation has been "

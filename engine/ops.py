@@ -82,7 +82,7 @@ class Mul(Function):
     torch = "a * b"
 
     def forward(self, a, b):
-        self.save(*_needed(a, b))
+        self.save(a if hasattr(b, "shape") else None, b)  # a is read only for b's gradient
         return a * b
 
     def backward(self, grad):
@@ -97,19 +97,13 @@ class Div(Function):
     torch = "a / b"
 
     def forward(self, a, b):
-        self.save(*_needed(a, b))
+        self.save(a if hasattr(b, "shape") else None, b)  # a is read only for b's gradient
         return a / b
 
     def backward(self, grad):
         a, b = self.saved
         needs_a, needs_b = self.needs_input_grad
         return (grad / b if needs_a else None), (-grad * a / (b * b) if needs_b else None)
-
-
-def _needed(a, b) -> tuple:
-    """(a, b) as Mul and Div save them: a only if b is an array, since a is read only for
-    b's gradient (and a number gets none), as PyTorch saves them."""
-    return (a if hasattr(b, "shape") else None), b
 
 
 class Neg(Function):
