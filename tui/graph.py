@@ -313,11 +313,12 @@ class GraphScreen(Screen):
         module = f"   module {row.module}" if row.module else ""
         text.append(f"op {record.op}   grad_fn {row.grad_fn}{module}\n")
         out_shape = tuple(record.output.shape)
-        for i, x in enumerate(record.inputs):
-            name = self.stepper.name_of(x)
+        names, output = self.stepper.labels(record)
+        for i, (x, name) in enumerate(zip(record.inputs, names)):
             if isinstance(x, Tensor):
                 shape = tuple(x.shape)
-                text.append(f"in  {name} {shape_str(shape)} = {value(x.array)}\n")
+                seen = done.inputs[i] if done is not None else x.array  # before an in-place op
+                text.append(f"in  {name} {shape_str(shape)} = {value(seen)}\n")
                 if record.op in _BROADCASTING and shape != out_shape:
                     text.append(
                         f"    broadcast: {shape_str(shape)} -> {shape_str(out_shape)}; the "
@@ -329,8 +330,7 @@ class GraphScreen(Screen):
         if done is None:
             text.append("out not computed yet: press n to run this op\n", style="dim")
         else:
-            name = self.stepper.name_of(record.output)
-            text.append(f"out {name} {shape_str(out_shape)} = {value(done.output)}\n")
+            text.append(f"out {output} {shape_str(out_shape)} = {value(done.output)}\n")
 
     def _backward_details(self, text: Text, row, done) -> None:
         text.append(f"backward: {row.label}   {row.grad_fn}\n", style="bold")
@@ -514,7 +514,7 @@ class GraphScreen(Screen):
             )
             return
         record = stepper.record_of(stepper.node_of(row_index))
-        self.parts_of = f"{stepper.name_of(record.output)} {record.op}"
+        self.parts_of = f"{stepper.labels(record)[1]} {record.op}"
         self.outer_cursor = self.query_one(NodeList).cursor
         self.parts = parts
         self.query_one(NodeList).set_stepper(parts, False)
@@ -554,14 +554,14 @@ def draw(stepper) -> Text:
     for step in stepper.backward_done[: max(0, stepper.position - stepper.forward_total)]:
         grads[id(step.node)] = step.grad_output
     names_width = max(
-        (len(stepper.name_of(x)) for r in stepper.records for x in r.inputs), default=1
+        (len(name) for r in stepper.records for name in stepper.labels(r)[0]), default=1
     )
     for record in stepper.records:
-        names = [stepper.name_of(x) for x in record.inputs]
+        names, output = stepper.labels(record)
         computed = record.index < done
         result = _short(stepper.forward_done[record.index].output) if computed else "?"
         lines = [
-            f" {stepper.name_of(record.output)} = {record.op} = {result}",
+            f" {output} = {record.op} = {result}",
             f" {record.grad_name or '(no grad)'}",
         ]
         if id(record.node) in grads:

@@ -224,7 +224,7 @@ _TORCH_SPELLING = {
 
 
 def _op_expression(stepper, record) -> str:
-    names = [stepper.name_of(x) for x in record.inputs]
+    names = stepper.labels(record)[0]
     template = _TORCH_SPELLING.get(record.op)
     params = {k: v for k, v in record.params.items() if isinstance(v, (int, float, tuple))}
     if template is not None:

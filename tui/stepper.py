@@ -60,13 +60,13 @@ class Stepper(NamedStep):
     def _rows(self) -> list[Row]:
         rows = []
         for record in self.records:
-            inputs = ", ".join(self.name_of(x) for x in record.inputs)
+            inputs, output = self.labels(record)
             module = self.module_of(record)
             rows.append(
                 Row(
                     "forward",
                     record.index,
-                    f"{self.name_of(record.output)} = {record.op}({inputs})",
+                    f"{output} = {record.op}({', '.join(inputs)})",
                     record.grad_name or "(no grad)",
                     module,
                     tuple(record.output.shape),
@@ -79,7 +79,7 @@ class Stepper(NamedStep):
                 module = None
             else:
                 record = by_node.get(id(node))
-                label = f"d {self.name_of(record.output)}" if record is not None else node.name()
+                label = f"d {self.labels(record)[1]}" if record is not None else node.name()
                 module = rows[record.index].module if record is not None else None
             rows.append(Row("backward", i, label, node.name(), module, None))
         return rows
@@ -179,4 +179,4 @@ class Stepper(NamedStep):
         grad = next((s.grad_output for s in shown if s.node is node), None)
         gradient = None if grad is None else record.output.grad_tensor(grad)
         experiment = parts_experiment(self, record, arrays)
-        return Stepper(experiment, (), gradient=gradient, prefix=f"{self.name_of(record.output)}.")
+        return Stepper(experiment, (), gradient=gradient, prefix=f"{self.labels(record)[1]}.")

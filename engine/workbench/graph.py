@@ -106,10 +106,12 @@ class NamedStep:
         self.trace = self._trace()
         self.records = self.trace.records
         self.loss = self.trace.output
-        self.names = tensor_names(experiment, batch)
+        self.known = tensor_names(experiment, batch)  # the tensors a person named
+        self.names = dict(self.known)  # and each one's latest name
         self.modules = module_names(experiment)
         for record in self.records:
             self.names[id(record.output)] = f"{prefix}{record.index}"
+        self._labels = None
         self.anomaly_index = self._first_anomaly()
 
     def _trace(self):
@@ -129,6 +131,27 @@ class NamedStep:
         """A tensor's name (its shape, ``tensor(2,)``, if it has none), a scalar's value."""
         if isinstance(x, Tensor):
             return self.names.get(id(x), f"tensor{shape_str(tuple(x.shape))}")
+        return value(x)
+
+    def labels(self, record) -> tuple[list[str], str]:
+        """(the inputs' names, the output's name) as they were when the op ran: an in-place
+        op's output is the tensor it changed, under a new name (``r7 = sub_(r6, 1)``)."""
+        if self._labels is None:
+            self._labels = self._all_labels()
+        return self._labels[record.index]
+
+    def _all_labels(self) -> list:
+        current, labels = dict(self.known), []
+        for record in self.records:
+            inputs = [self._name_in(current, x) for x in record.inputs]
+            current[id(record.output)] = output = f"{self.prefix}{record.index}"
+            labels.append((inputs, output))
+        return labels
+
+    @staticmethod
+    def _name_in(names: dict, x) -> str:
+        if isinstance(x, Tensor):
+            return names.get(id(x), f"tensor{shape_str(tuple(x.shape))}")
         return value(x)
 
     def module_of(self, record) -> str | None:
@@ -167,11 +190,13 @@ def part_names(step: NamedStep, record) -> list:
     """The names the parts give the node's tensor inputs (None for other inputs): the
     step's own, else the op's name for the input (``weight``), each name once."""
     names, taken = [], {}
+    labels = step.labels(record)[0]
     for i, x in enumerate(record.inputs):
         if not isinstance(x, Tensor):
             names.append(None)
             continue
-        name = step.names.get(id(x)) or record.function.input_name(i)
+        known = id(x) in step.names
+        name = labels[i] if known else record.function.input_name(i)
         if taken.setdefault(name, id(x)) != id(x):
             name = f"{name}{i}"
         names.append(name)
@@ -190,16 +215,18 @@ def step_graph(experiment, batch=None) -> StepGraph:
         raise ValueError(missing)
     step = NamedStep(experiment, batch)
     _name_constants(step)
+    # the values each op made, from the replay: a tensor an in-place op changed later
+    # holds only its last value
+    made = [replayed.output for replayed in step.trace.replay()]
     nodes = [
         GraphNode(
             record.index,
             record.op,
             record.grad_name,
             step.module_of(record),
-            [step.name_of(x) for x in record.inputs],
-            step.name_of(record.output),
+            *step.labels(record),
             tuple(record.output.shape),
-            summarize(record.output.array),
+            summarize(made[record.index]),
         )
         for record in step.records
     ]
@@ -221,7 +248,7 @@ def _name_constants(step: NamedStep) -> None:
     for record in step.records:
         for x in record.inputs:
             if isinstance(x, Tensor) and id(x) not in step.names:
-                step.names[id(x)] = f"const{constants}"
+                step.names[id(x)] = step.known[id(x)] = f"const{constants}"
                 constants += 1
 
 
