@@ -286,6 +286,8 @@ class GraphScreen(Screen):
         row_index = self.selected_row()
         row, record, done = stepper.item(row_index)
         text = Text()
+        if stepper.stopped and row_index >= stepper.position - 1:  # at the end of what ran
+            text.append(f"the backward stops after this node: {stepper.stopped}\n\n", style="red")
         if row.phase == "forward":
             self._forward_details(text, row, record, done)
         else:
@@ -423,8 +425,14 @@ class GraphScreen(Screen):
         except AutogradError as error:
             if "modified by an in-place operation" not in str(error):
                 raise
-            # training (or the user's code) changed the weights since this step was traced:
-            # its saved values are stale, so trace the same batch again with the new ones
+            if self.stepper.stopped:  # the forward itself changed a saved tensor
+                self.notify(
+                    str(error), title="The backward stops here", severity="error", markup=False
+                )
+                self.redraw()
+                return
+            # training changed the weights since this step was traced: its saved values are
+            # stale, so trace the same batch again with the new ones
             self.app.new_stepper(batch=self.stepper.batch)
             self.experiment_changed()
             self.notify(

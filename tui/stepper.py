@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nnbench.engine import autograd
+from nnbench.engine.errors import AutogradError
 from nnbench.engine.tensor import Tensor
 from nnbench.engine.workbench.graph import NamedStep, has_parts, parts_experiment
 
@@ -91,10 +92,14 @@ class Stepper(NamedStep):
             return "forward"
         return "backward" if self.position < self.total else "done"
 
+    stopped: str | None = None  # why the backward could not go on (an in-place change)
+
     def step(self) -> bool:
         """One node on; False at the end."""
         if self.position >= self.total:
             return False
+        if self.stopped and self.position >= self.forward_total + len(self.backward_done):
+            return False  # the backward cannot go past the node that failed
         if self.position < self.forward_total:
             if self.position >= len(self.forward_done):
                 self.forward_done.append(next(self._replay))
@@ -115,6 +120,10 @@ class Stepper(NamedStep):
                     self.backward_done.append(next(self._backward))
             else:
                 self.backward_done.append(next(self._backward))
+        except AutogradError as error:
+            if not self.weights_changed():  # the forward changed a saved tensor itself
+                self.stopped = str(error)
+            raise
         except StopIteration:
             self.backward_order = self.backward_order[: len(self.backward_done)]
             self.rows = self.rows[: self.forward_total + len(self.backward_done)]

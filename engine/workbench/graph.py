@@ -100,6 +100,8 @@ class NamedStep:
     def __init__(self, experiment, batch, anomaly=False, gradient=None, prefix: str = "r"):
         self.experiment, self.batch = experiment, batch
         self.gradient, self.prefix = gradient, prefix
+        # each named tensor's version now, to tell later whether training changed it
+        self.versions = [(t, t._version) for t in experiment.named_tensors().values()]
         if experiment.model is not None:
             experiment.model.train()
         self.anomaly = autograd.detect_anomaly(check_nan=False) if anomaly else None
@@ -132,6 +134,11 @@ class NamedStep:
         if isinstance(x, Tensor):
             return self.names.get(id(x), f"tensor{shape_str(tuple(x.shape))}")
         return value(x)
+
+    def weights_changed(self) -> bool:
+        """Whether a tensor of the experiment (a weight) was changed in place since the
+        trace, as training does; an in-place op inside the forward changes no weight."""
+        return any(t._version != version for t, version in self.versions)
 
     def labels(self, record) -> tuple[list[str], str]:
         """(the inputs' names, the output's name) as they were when the op ran: an in-place

@@ -9,6 +9,23 @@ def content(app, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).content)
 
 
+def messages(app) -> str:
+    """Every notification so far, as 'title: message' lines."""
+    return "\n".join(f"{n.title}: {n.message}" for n in app._notifications)
+
+
+async def started(pilot):
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def press(pilot, *keys):
+    await pilot.press(*keys)
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def until(pilot, condition, timeout=20.0):
     """Wait (on the app's loop) until ``condition()`` holds, then let the screen settle."""
     deadline = asyncio.get_running_loop().time() + timeout

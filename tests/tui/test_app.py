@@ -11,7 +11,7 @@ from nnbench.tui.graph import GraphScreen, NodeList
 from nnbench.tui.inspector import InspectorScreen
 from nnbench.tui.widgets import ErrorPanel, HelpScreen, OpenScreen
 
-from .pilot import content
+from .pilot import content, press, started
 
 SIZES = [(80, 24), (160, 48)]
 
@@ -24,18 +24,6 @@ def screen_text(app) -> str:
         text = html.unescape(re.sub("<[^>]+>", "", m.group(3))).replace("\xa0", " ")
         rows.setdefault(float(m.group(2)), []).append((float(m.group(1)), text))
     return "\n".join("".join(t for _, t in sorted(rows[y])) for y in sorted(rows))
-
-
-async def started(pilot):
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def press(pilot, *keys):
-    await pilot.press(*keys)
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", SIZES)

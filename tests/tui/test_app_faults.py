@@ -19,7 +19,7 @@ from nnbench.tui.app import NnbenchApp
 from nnbench.tui.training import ConfirmQuit, NewRun, TrainingScreen
 from nnbench.tui.widgets import ErrorPanel, OpenScreen
 
-from .pilot import content, until
+from .pilot import content, messages, until
 from .test_app import screen_text
 
 
@@ -49,10 +49,6 @@ async def mid_run(pilot) -> TrainingScreen:
 def question_text(app) -> str:
     """The open dialog's words, unwrapped."""
     return " ".join(str(label.content) for label in app.screen.query(Label))
-
-
-def messages(app) -> str:
-    return "\n".join(f"{n.title}: {n.message}" for n in app._notifications)
 
 
 def no_space(*args, **kwargs):

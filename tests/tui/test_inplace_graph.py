@@ -1,7 +1,12 @@
 """In-place ops in the Graph pane: a node each, named by the version they make."""
 
+import pytest
+
 from nnbench.engine.workbench.experiment import load_experiment
+from nnbench.tui.app import NnbenchApp
 from nnbench.tui.stepper import Stepper
+
+from .pilot import content, messages, press, started
 
 MANUAL_GRADIENT = """
 import nnbench.engine as ne
@@ -56,3 +61,37 @@ def test_the_replay_shows_each_version_as_it_was_made(tmp_path):
     assert [round(float(v), 4) for v in picked] == [0.6285, 0.7506]
     stepper.run_backward()
     assert stepper.experiment.tensors["logits"].grad is not None
+
+
+BROKEN = """
+import nnbench.engine as ne
+from nnbench.engine import Experiment
+
+def experiment():
+    w = ne.tensor([[1.0, 2.0], [0.5, -1.0], [0.1, 0.3]], requires_grad=True)
+
+    def forward(batch):
+        y = (w * 2).exp()
+        y += 1  # exp saved its output for the backward: this changes it
+        return y.sum()
+
+    return Experiment(name="broken", forward=forward, tensors={"w": w}, example_batch=())
+"""
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_an_in_place_mistake_in_the_forward_stops_the_backward_and_says_why(tmp_path, size):
+    """Found by a new user: the pane took it for training and traced again, for ever."""
+    path = tmp_path / "broken.py"
+    path.write_text(BROKEN)
+    app = NnbenchApp(str(path))
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await started(pilot)
+        await press(pilot, "2", "f", "b")
+        stepper = app.stepper
+        assert stepper.stopped and "ExpBackward0 saved its output" in stepper.stopped
+        assert "the backward stops after this node" in content(app, "#details-text")
+        assert "Graph traced again" not in messages(app)
+        position = stepper.position
+        await press(pilot, "n")
+        assert app.stepper is stepper and stepper.position == position  # it stays there
