@@ -1395,11 +1395,15 @@ class Embedding(Function):
     op, grad_name = "embedding", "EmbeddingBackward0"
     inputs = ("weight", "indices")
     rules = ("index_add(weight_shape, indices, grad)",)
-    torch = "F.embedding(indices, weight)"
+    torch = "F.embedding(indices, weight, padding_idx=padding_idx)"
 
-    def forward(self, weight, indices):
+    def forward(self, weight, indices, padding_idx=None):
         xp = self.xp
-        self.weight_shape = weight.shape
+        self.weight_shape, self.padding_idx = weight.shape, padding_idx
+        if padding_idx is not None:  # that row is padding: it gets no gradient
+            self.rules = (
+                "index_add(weight_shape, indices, grad * (indices != padding_idx)[..., None])",
+            )
         self.save(indices)
         # through a flat index, so a 0-d index copies its row too (numpy would view it)
         rows = weight[xp.reshape(indices, (-1,))]
@@ -1411,16 +1415,23 @@ class Embedding(Function):
         columns = xp.arange(0, width, 1, int64)
         positions = xp.reshape(self.saved[0], (-1, 1)) * width + columns
         summed = xp.index_add_flat(count * width, _engine_dtype(grad), positions, grad)
-        return xp.reshape(summed, (count, width)), None
+        summed = xp.reshape(summed, (count, width))
+        if self.padding_idx is not None:
+            summed[self.padding_idx] = 0
+        return summed, None
 
     def named_values(self):
         if not self.saved:
             return {}
-        return {"weight_shape": tuple(self.weight_shape), "indices": self.saved[0]}
+        values = {"weight_shape": tuple(self.weight_shape), "indices": self.saved[0]}
+        return {**values, "padding_idx": self.padding_idx}
 
     @staticmethod
-    def parts(apply, weight, indices):
-        return weight[indices]
+    def parts(apply, weight, indices, padding_idx=None):
+        if padding_idx is None:
+            return weight[indices]
+        keep = (indices != padding_idx).unsqueeze(-1).float()  # padding rows get no gradient
+        return weight[indices] * keep + weight.detach()[indices] * (1 - keep)
 
 
 class LayerNorm(Function):

@@ -10,6 +10,9 @@ not methods (``cat``, ``stack``, ``where``) are in functions.py; making tensors
 from __future__ import annotations
 
 import numbers
+import os
+import sys
+import warnings
 
 import numpy as np
 
@@ -83,7 +86,7 @@ class Tensor:
         "array",
         "device",
         "requires_grad",
-        "grad",
+        "_grad",
         "grad_fn",
         "version_counter",
         "accumulator",
@@ -122,7 +125,7 @@ class Tensor:
             self.array = target.backend.from_numpy(
                 as_array(data, kind or (None if tensor_data else dtypes.float32))
             )
-        self.device, self.requires_grad, self.grad, self.grad_fn = target, False, None, None
+        self.device, self.requires_grad, self._grad, self.grad_fn = target, False, None, None
         self.accumulator, self.view_info = None, None
         if requires_grad:
             self.requires_grad_(True)
@@ -207,7 +210,7 @@ class Tensor:
         t.array = array
         t.device = device
         t.requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t.version_counter = VersionCounter()
         t.accumulator = None
@@ -400,10 +403,31 @@ class Tensor:
 
     def accumulate_grad(self, array, owned: bool = False) -> None:
         """``.grad = array`` the first time, ``.grad += array`` after (what AccumulateGrad does)."""
-        if self.grad is None:
-            self.grad = self.grad_tensor(array, owned)
+        if self._grad is None:
+            self._grad = self.grad_tensor(array, owned)
         else:
-            self.grad.array = self.grad.array + array
+            self._grad.array = self._grad.array + array
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient backward() left here (leaves, and tensors that retain_grad())."""
+        if self._grad is None and self.grad_fn is not None and not self.retains_grad:
+            if _read_by_nnbench():  # its own displays ask every tensor; only a person is told
+                return None
+            warnings.warn(
+                "the .grad of a tensor that is not a leaf is being read, and backward() never "
+                f"fills it ({describe('self', self)}, made by {self.grad_fn.name()}). Read "
+                "the leaf's .grad instead (a `w = w - lr * w.grad` update makes w a new "
+                "tensor: do it in place under no_grad), or call t.retain_grad() before the "
+                "backward",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        self._grad = value
 
     def to(self, *args, **kwargs) -> Tensor:
         target_device, target_dtype = _to_arguments(args, kwargs)
@@ -968,6 +992,17 @@ class Tensor:
         )
 
 
+_NNBENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # engine/ and tui/
+
+
+def _read_by_nnbench() -> bool:
+    """Whether the code reading a tensor's attribute is nnbench's own (not the user's)."""
+    caller = sys._getframe(2).f_code.co_filename
+    return os.path.abspath(caller).startswith(
+        tuple(os.path.join(_NNBENCH, part) + os.sep for part in ("engine", "tui"))
+    )
+
+
 # ---------------------------------------------------------------------- applying an op
 def apply(function: type[O.Function], *operands, into=None, write=True, **params):
     """Run one op: its forward on the operands' arrays, its node linked into the graph.
@@ -1176,6 +1211,9 @@ def tensor_like(value, reference: Tensor) -> Tensor:
     return Tensor.wrap(device.backend.from_numpy(as_array(value)), device)
 
 
+_COMMUTATIVE = (O.Add, O.Mul)
+
+
 def _binary(cls, op: str, a: Tensor, b, reverse: bool = False, into=None) -> Tensor:
     if isinstance(b, Tensor):
         if a.array.shape != b.array.shape:
@@ -1202,8 +1240,8 @@ def _binary(cls, op: str, a: Tensor, b, reverse: bool = False, into=None) -> Ten
         return _binary(cls, op, a, tensor_like(b, a), reverse, into)
     else:
         bad_operand(op, a, b)
-    if reverse:
-        return apply(cls, b, a)
+    if reverse:  # 2 * t is t * 2 for PyTorch too: the tensor stays the node's first input
+        return apply(cls, a, b) if cls in _COMMUTATIVE else apply(cls, b, a)
     return apply(cls, a, b) if into is None else apply(cls, a, b, into=into)
 
 

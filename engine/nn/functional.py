@@ -20,6 +20,7 @@ from .. import ops as O
 from ..checks import broadcast_shape, promote_pair
 from ..creation import generator, tensor
 from ..errors import (
+    ArgumentError,
     DTypeError,
     EngineError,
     ShapeError,
@@ -195,7 +196,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -
     return apply(O.LayerNorm, x, weight, bias, normalized_shape=normalized_shape, eps=eps)
 
 
-def embedding(indices: Tensor, weight: Tensor) -> Tensor:
+def embedding(indices: Tensor, weight: Tensor, padding_idx=None) -> Tensor:
     if not isinstance(indices, Tensor) or indices.dtype.category != 1:
         got = indices.dtype.name if isinstance(indices, Tensor) else type(indices).__name__
         raise DTypeError(f"embedding: indices must be an int64 tensor, got {got}; use .long()")
@@ -213,7 +214,19 @@ def embedding(indices: Tensor, weight: Tensor) -> Tensor:
             f"is out of range for a weight of {rows} rows (num_embeddings={rows}); indices "
             f"must be in 0..{rows - 1}. Make num_embeddings larger than the largest index."
         )
-    return apply(O.Embedding, weight, indices)
+    if padding_idx is not None:
+        padding_idx = padding_row("embedding", padding_idx, rows)
+    return apply(O.Embedding, weight, indices, padding_idx=padding_idx)
+
+
+def padding_row(op: str, padding_idx, rows: int) -> int:
+    """padding_idx as a row number (negative counts from the end, as in PyTorch)."""
+    if not -rows <= padding_idx < rows:
+        raise ArgumentError(
+            f"{op}: padding_idx={padding_idx} must be within the {rows} rows of the weight "
+            f"(-{rows}..{rows - 1})"
+        )
+    return padding_idx % rows
 
 
 def _first_outside(t: Tensor, low: int, high: int):

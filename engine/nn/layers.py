@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 
+from .. import autograd
 from ..creation import zeros
 from ..errors import EngineError
 from . import functional as F
@@ -118,18 +119,25 @@ class Dropout(Module):
 
 
 class Embedding(Module):
-    def __init__(self, num_embeddings: int, embedding_dim: int, device=None):
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx=None, device=None):
         super().__init__()
         _check_sizes("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        if padding_idx is not None:
+            padding_idx = F.padding_row("Embedding", padding_idx, num_embeddings)
+        self.padding_idx = padding_idx
         self.weight = Parameter(zeros((num_embeddings, embedding_dim), device=device))
         init.normal_(self.weight)
+        if padding_idx is not None:
+            with autograd.no_grad():
+                self.weight[padding_idx] = 0.0  # the padding row starts at 0, as in PyTorch
 
     def forward(self, indices):
-        return F.embedding(indices, self.weight)
+        return F.embedding(indices, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        padding = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
 
 
 class LayerNorm(Module):
@@ -192,6 +200,24 @@ class ModuleList(Module):
     def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self._modules)), module)
         return self
+
+    def __repr__(self) -> str:
+        """Runs of equal layers as one line, ``(0-2): 3 x Linear(...)``, as PyTorch prints."""
+        lines, children = [], [repr(m) for m in self._modules.values()]
+        start = 0
+        while start < len(children):
+            end = start
+            while end + 1 < len(children) and children[end + 1] == children[start]:
+                end += 1
+            text = children[start].replace("\n", "\n  ")
+            if end == start:
+                lines.append(f"({start}): {text}")
+            else:
+                lines.append(f"({start}-{end}): {end - start + 1} x {text}")
+            start = end + 1
+        if not lines:
+            return "ModuleList()"
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
 
     def __getitem__(self, index):
         return list(self._modules.values())[index]

@@ -189,6 +189,7 @@ class Optimizer:
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
+            lines += [""] if i else []  # a blank line between groups, as PyTorch prints them
             lines.append(f"Parameter Group {i}")
             for key in sorted(k for k in group if k != "params"):
                 lines.append(f"    {key}: {group[key]}")
@@ -196,7 +197,7 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    flags = {"differentiable": False, "foreach": None, "fused": None, "maximize": False}
+    flags = {"maximize": False, "foreach": None, "differentiable": False, "fused": None}
 
     def __init__(
         self, params, lr=1e-3, momentum=0, dampening=0, nesterov=False, weight_decay=0, **flags
@@ -213,9 +214,13 @@ class SGD(Optimizer):
                 f"momentum={momentum}, dampening={dampening}; e.g. momentum=0.9, nesterov=True"
             )
         defaults = dict(
-            lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
-            weight_decay=weight_decay, **flags,
-        )  # fmt: skip
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            **flags,
+        )  # fmt: skip (PyTorch's order, which state_dict() shows)
         super().__init__(params, defaults)
 
     def _update(self, p, grad, state, group):
@@ -236,7 +241,7 @@ class SGD(Optimizer):
 
 
 class RMSprop(Optimizer):
-    flags = {"capturable": False, "differentiable": False, "foreach": None, "maximize": False}
+    flags = {"capturable": False, "foreach": None, "maximize": False, "differentiable": False}
 
     def __init__(
         self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
@@ -252,8 +257,8 @@ class RMSprop(Optimizer):
             "RMSprop", lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha
         )
         defaults = dict(
-            lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-            centered=centered, **flags,
+            lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+            weight_decay=weight_decay, **flags,
         )  # fmt: skip
         super().__init__(params, defaults)
 
@@ -288,8 +293,8 @@ class Adam(Optimizer):
     ``max_exp_avg_sq`` with amsgrad)."""
 
     flags = {
-        "amsgrad": False, "capturable": False, "decoupled_weight_decay": False,
-        "differentiable": False, "foreach": None, "fused": None, "maximize": False,
+        "amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
+        "differentiable": False, "fused": None, "decoupled_weight_decay": False,
     }  # fmt: skip
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, **flags):

@@ -53,7 +53,7 @@ class OpInfo:
     tol: tuple = FORWARD_TOL
     views: bool = True  # also try non-contiguous views of the inputs
     extra: list = field(default_factory=list)  # hand-made Samples (edge values: NaN, 0)
-    gradcheck: bool = True  # False where finite differences cannot judge (a NaN loss)
+    gradcheck: bool = True  # False where finite differences cannot judge (a NaN loss, padding)
 
     def samples(self, seed: int = 0) -> list[Sample]:
         rng = np.random.default_rng(seed)
@@ -396,6 +396,12 @@ OPS: list[OpInfo] = [
         "embedding",
         lambda m, w: m.nn.functional.embedding(_idx(m, w, [[0, 2], [2, 2]]), w),
         [((3, 4),)],
+    ),
+    OpInfo(
+        "embedding_padding_idx",
+        lambda m, w: m.nn.functional.embedding(_idx(m, w, [[0, 2], [2, 1]]), w, padding_idx=2),
+        [((3, 4),)],
+        gradcheck=False,  # the padding row's gradient is 0 by definition, not the slope
     ),
     OpInfo(
         "embedding_0d_index",
