@@ -16,6 +16,7 @@ from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backends import Device, cpu_backend, cuda_status, set_cpu_backend
 from .backends import new_device as device  # torch.device: made without a GPU, checked on use
 from .creation import (
+    Generator,
     allclose,
     arange,
     empty,

@@ -16,9 +16,41 @@ from .tensor import Tensor
 _generator = [np.random.default_rng(0)]
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the engine's random numbers (the same stream on every backend)."""
+class Generator:
+    """A stream of random numbers of one's own, as ``torch.Generator``: pass it as
+    ``generator=`` to the random functions, DataLoader or random_split. Its numbers are the
+    engine's (numpy's PCG64), not PyTorch's."""
+
+    def __init__(self, device="cpu"):
+        self.device = parse_device(device)
+        self._seed = 67280421310721  # PyTorch's default seed, for initial_seed()
+        self.rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._seed = int(seed)
+        self.rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def seed(self) -> int:
+        """Seed from the operating system's randomness, and return that seed."""
+        return self.manual_seed(int(np.random.SeedSequence().entropy % 2**63)).initial_seed()
+
+    def __repr__(self) -> str:
+        return f"<nnbench.engine.Generator object at {id(self):#x}>"
+
+
+_default = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the engine's random numbers (the same stream on every backend); returns the
+    default generator, as torch.manual_seed does."""
     _generator[0] = np.random.default_rng(seed)
+    _default._seed, _default.rng = int(seed), _generator[0]
+    return _default
 
 
 def generator() -> np.random.Generator:
@@ -169,15 +201,18 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=Fal
     return out.requires_grad_(True) if requires_grad else out
 
 
-def _stream(op: str, generator) -> np.random.Generator:
+def random_stream(op: str, generator) -> np.random.Generator:
     """The engine's stream (``generator=None``), or a numpy Generator the caller holds."""
     if generator is None:
         return _generator[0]
+    if isinstance(generator, Generator):
+        return generator.rng
     if isinstance(generator, np.random.Generator):
         return generator
     raise TypeError(
-        f"{op}: generator must be None (the engine's stream, seeded by ne.manual_seed) or a "
-        f"numpy Generator such as np.random.default_rng(0), not {type(generator).__name__}"
+        f"{op}: generator must be None (the engine's stream, seeded by ne.manual_seed), an "
+        f"ne.Generator() or a numpy Generator such as np.random.default_rng(0), not "
+        f"{type(generator).__name__}"
     )
 
 
@@ -190,7 +225,7 @@ def _random(sample, shape, dtype, device, requires_grad, op="randn", generator=N
             f"for that dtype); draw floats and convert, e.g. ne.{op}(3).long(), or use "
             "ne.randint for integers"
         )
-    values = sample(_stream(op, generator), _sizes(op, shape)).astype(kind.numpy)
+    values = sample(random_stream(op, generator), _sizes(op, shape)).astype(kind.numpy)
     out = Tensor.wrap(target.backend.from_numpy(values), target)
     return out.requires_grad_(True) if requires_grad else out
 

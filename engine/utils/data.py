@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import dtypes
 from ..creation import generator, tensor
+from ..creation import random_stream as stream
 from ..errors import EngineError, ShapeError, shape_str
 from ..functions import stack
 from ..tensor import Tensor
@@ -99,7 +100,7 @@ class DataLoader:
         self.prefetch_factor = prefetch_factor
         if isinstance(generator, (int, np.integer)):
             generator = np.random.default_rng(int(generator))
-        self.generator = generator
+        self.generator = stream("DataLoader", generator) if generator is not None else None
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -302,12 +303,17 @@ def _collate_error(found) -> str:
     )
 
 
-def random_split(dataset: Dataset, lengths, generator: int | None = 0):
+def random_split(dataset: Dataset, lengths, generator=0):
     """Split into non-overlapping subsets of the given lengths, or of fractions that add up
-    to 1 (rounded as PyTorch rounds: floor each, then hand out the rest one by one)."""
+    to 1 (rounded as PyTorch rounds: floor each, then hand out the rest one by one).
+    ``generator``: a seed (0 by default, so a split repeats), an ne.Generator or a numpy one."""
     n = len(dataset)
     counts = _split_counts(n, list(lengths))
-    order = np.random.default_rng(generator).permutation(n)
+    if isinstance(generator, (int, np.integer)) or generator is None:
+        rng = np.random.default_rng(generator)
+    else:
+        rng = stream("random_split", generator)
+    order = rng.permutation(n)
     parts, start = [], 0
     for count in counts:
         parts.append(Subset(dataset, order[start : start + count]))

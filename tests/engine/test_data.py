@@ -321,3 +321,25 @@ def test_a_batch_of_tuples_is_a_list_as_in_pytorch_on_the_fast_path_too():
     subset = random_split(TensorDataset(x, y), [2, 1])[0]
     assert type(batch) is list and type(next(iter(DataLoader(subset, batch_size=2)))) is list
     assert type(next(iter(DataLoader([(1, 2)], batch_size=1)))) is list
+
+
+def test_a_generator_of_ones_own_makes_shuffles_and_draws_repeat():
+    """torch.Generator().manual_seed(0) as tutorials pass it to DataLoader and friends."""
+    from nnbench.engine.utils.data import DataLoader, TensorDataset, random_split
+
+    def order(seed):
+        loader = DataLoader(
+            TensorDataset(ne.arange(8)), batch_size=4, shuffle=True,
+            generator=ne.Generator().manual_seed(seed),
+        )  # fmt: skip
+        return [batch[0].tolist() for batch in loader]
+
+    assert order(0) == order(0) != order(1)
+    g = ne.Generator()
+    assert g.manual_seed(5) is g and g.initial_seed() == 5
+    first = ne.randn(3, generator=g).tolist()
+    assert ne.randn(3, generator=g.manual_seed(5)).tolist() == first
+    assert isinstance(ne.manual_seed(0), ne.Generator)  # as torch.manual_seed returns one
+    split = random_split(range(10), [6, 4], generator=ne.Generator().manual_seed(2))
+    again = random_split(range(10), [6, 4], generator=ne.Generator().manual_seed(2))
+    assert list(split[0].indices) == list(again[0].indices)
