@@ -1,6 +1,6 @@
 """The words of the backward rules: what they may say, and how they are read.
 
-Every op in ops.py states its backward rule in words, one per input (``"grad * b"``),
+Every op in engine/ops states its backward rule in words, one per input (``"grad * b"``),
 beside the code that computes it. The words are Python expressions over ``grad`` (the
 gradient arriving at the op's output), the op's named values (its inputs ``a``, ``b``,
 its output under a maths name such as ``y``, and settings such as ``dim``) and the

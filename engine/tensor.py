@@ -1,6 +1,6 @@
 """The Tensor: an array on a device, plus what autograd needs (grad, grad_fn, version).
 
-Each method checks its operands (checks.py, indexing.py) and then calls one op of ops.py
+Each method checks its operands (checks.py, indexing.py) and then calls one op of engine/ops
 through :func:`apply`, which runs the op's forward on the arrays and links the result
 into the graph. Errors are raised before any computation. The free functions that are
 not methods (``cat``, ``stack``, ``where``) are in functions.py; making tensors

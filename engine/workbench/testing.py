@@ -635,7 +635,7 @@ def gradcheck(fn: Callable, arrays, device="cpu", view=None) -> tuple[bool, floa
 
 
 def functions_run(samples_per_op: int = 2) -> set:
-    """The op classes that the table's samples run (the table's coverage of ops.py)."""
+    """The op classes that the table's samples run (the table's coverage of engine/ops)."""
     import nnbench.engine as ne
 
     seen = set()

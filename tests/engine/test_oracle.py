@@ -53,7 +53,7 @@ NOT_IN_THE_TABLE = {
 
 
 def _op_classes() -> set:
-    """Every Function subclass the engine defines, in ops.py or elsewhere (nn's hooks)."""
+    """Every Function subclass the engine defines, in engine/ops or elsewhere (nn's hooks)."""
     import nnbench.engine  # noqa: F401 - loads nn, whose hook nodes are Functions too
 
     found, stack = set(), [ops.Function]
