@@ -130,7 +130,7 @@ squeeze, unsqueeze, transpose, permute, masked_fill, clone, numel = (
 __version__ = "0.1.0"
 
 # built on the tensor API above; cuda and utils hold torch.cuda's and torch.utils.data's names
-from . import cuda, data, datasets, nn, optim, utils  # noqa: E402
+from . import accelerator, cuda, data, datasets, nn, optim, utils  # noqa: E402
 from .checkpoint import CheckpointError, CheckpointWarning, load, save  # noqa: E402
 
 # An experiment file's contract is a workbench service, not part of the library: it is

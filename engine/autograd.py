@@ -394,7 +394,7 @@ def _check_versions(node: Function) -> None:
             role = "its output" if index < 0 else f"its input {node.input_name(index)}"
             raise AutogradError(
                 f"backward: one of the tensors needed for gradient computation has been "
-                f"modified by an in-place operation: {node.name()} saved {role} (shape "
+                f"modified by an inplace operation: {node.name()} saved {role} (shape "
                 f"{shape_str(shape)}) at version {version}, and it is at version "
                 f"{counter.value} now. Use an out-of-place op (y = y * 2 instead of y *= 2), "
                 "or .clone() the tensor before changing it."

@@ -9,12 +9,13 @@ backend is first asked for.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Protocol
 
 import numpy as np
 
 from . import dtypes
-from .errors import DeviceError
+from .errors import CudaUnavailableError, DeviceError
 
 
 class Device:
@@ -163,7 +164,7 @@ def _require_cuda(index: int | None) -> int:
     available, why = cuda_status()
     if not available:
         name = "cuda" if index is None else f"cuda:{index}"
-        raise DeviceError(f"cannot use device '{name}': {why}. Stay on 'cpu'.")
+        raise CudaUnavailableError(f"cannot use device '{name}': {why}. Stay on 'cpu'.")
     import torch
 
     if index is None:
@@ -717,3 +718,12 @@ class TorchBackend:
 
     def randn(self, generator, shape, dtype):
         return self.from_numpy(NUMPY.randn(generator, shape, dtype))
+
+
+# torch.backends.mps and torch.backends.cudnn, as tutorials ask them before choosing a
+# device: the engine never runs on Apple's GPUs, and its CUDA path reads none of cudnn's
+# switches (they are kept so that setting them works).
+mps = SimpleNamespace(is_available=lambda: False, is_built=lambda: False)
+cudnn = SimpleNamespace(
+    benchmark=False, deterministic=False, enabled=True, is_available=lambda: cuda_status()[0]
+)

@@ -14,11 +14,7 @@ so ``manual_seed`` here only seeds torch's own CUDA generator, which the engine 
 from __future__ import annotations
 
 from .backends import Device, cuda_status
-from .errors import DeviceError
-
-
-class CudaUnavailableError(DeviceError, AssertionError):
-    """A CUDA function called where no GPU can be used (torch raises AssertionError)."""
+from .errors import CudaUnavailableError
 
 
 def is_available() -> bool:

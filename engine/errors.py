@@ -44,6 +44,11 @@ class DeviceError(EngineError):
     """A device that is unknown, unavailable, or differs between operands."""
 
 
+class CudaUnavailableError(DeviceError, AssertionError):
+    """CUDA asked for where there is none: an AssertionError too, as PyTorch's CPU build
+    raises ("Torch not compiled with CUDA enabled")."""
+
+
 class AutogradError(EngineError):
     """A misuse of autograd: backward twice, non-scalar backward, in-place on saved tensors."""
 

@@ -1151,16 +1151,16 @@ def _check_in_place(op: str, t: Tensor) -> None:
         return
     if t.requires_grad and t.grad_fn is None:
         raise AutogradError(
-            f"{op}: a leaf tensor that requires grad ({describe('leaf', t)}) is being "
-            "used in an in-place operation. Autograd would lose track of its value. "
+            f"{op}: a leaf Variable that requires grad is being used in an in-place "
+            f"operation ({describe('leaf', t)}). Autograd would lose track of its value. "
             "Wrap the update in `with ne.no_grad():` (as an optimizer does), or use "
             "an out-of-place op."
         )
     base = t.view_info.base if t.view_info is not None else None
     if base is not None and base.requires_grad and base.grad_fn is None:
         raise AutogradError(
-            f"{op}: a view of a leaf tensor that requires grad ({describe('leaf', base)}) "
-            "is being used in an in-place operation, which would change the leaf. Wrap "
+            f"{op}: a view of a leaf Variable that requires grad is being used in an "
+            f"in-place operation ({describe('leaf', base)}), which would change the leaf. Wrap "
             "it in `with ne.no_grad():`, or change a copy: c = leaf.clone()"
         )
 

@@ -423,7 +423,7 @@ class GraphScreen(Screen):
             self.notify(str(busy), title="Training step in flight", severity="warning")
             return
         except AutogradError as error:
-            if "modified by an in-place operation" not in str(error):
+            if "modified by an inplace operation" not in str(error):
                 raise
             if self.stepper.stopped:  # the forward itself changed a saved tensor
                 self.notify(

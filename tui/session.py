@@ -12,6 +12,7 @@ from nnbench.engine import ExperimentError, cuda_status, load_experiment
 from nnbench.engine.formatting import to_numpy
 from nnbench.engine.tensor import Tensor
 from nnbench.engine.workbench.experiment import Experiment, resolve, user_error
+from nnbench.engine.workbench.oracle import torch_spelling
 
 DEFAULT_EXPERIMENT = "digits_mlp"
 
@@ -206,34 +207,11 @@ def _path(name: str) -> str:
     return "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in name.split("."))
 
 
-_TORCH_SPELLING = {
-    "add": "{0} + {1}",
-    "sub": "{0} - {1}",
-    "mul": "{0} * {1}",
-    "div": "{0} / {1}",
-    "pow": "{0} ** {1}",
-    "matmul": "{0} @ {1}",
-    "neg": "-{0}",
-    "permute": "{0}.permute{dims}",
-    "transpose": "{0}.permute{dims}",
-    "reshape": "{0}.reshape{shape}",
-    "getitem": "{0}[...]",
-    "nll_loss": "F.nll_loss({0}, {1})",
-    "gelu": "F.gelu({0})",
-}
-
-
 def _op_expression(stepper, record) -> str:
+    if record.function.torch is None:
+        return ""
     names = stepper.labels(record)[0]
-    template = _TORCH_SPELLING.get(record.op)
-    params = {k: v for k, v in record.params.items() if isinstance(v, (int, float, tuple))}
-    if template is not None:
-        try:
-            return template.format(*names, **{k: params.get(k, "") for k in ("dims", "shape")})
-        except (IndexError, KeyError):
-            pass
-    extras = ", ".join(f"{k}={v}" for k, v in params.items())
-    return f"torch.{record.op}({', '.join(names + ([extras] if extras else []))})"
+    return torch_spelling(record.function, record.params, names)
 
 
 def literal(t: Tensor) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 
 import numpy as np
 
@@ -31,7 +32,7 @@ def _compiled(expression: str):
 
 
 @functools.cache
-def _defaults(function) -> dict:
+def defaults(function) -> dict:
     """The op's settings that a call may leave out, with their default values."""
     signature = inspect.signature(function.forward)
     return {
@@ -41,13 +42,27 @@ def _defaults(function) -> dict:
     }
 
 
+_NAME = re.compile(r"(?<![.\w])([A-Za-z_]\w*)(?!\s*=[^=])")
+
+
+def torch_spelling(function, params: dict, labels: list[str]) -> str:
+    """The op's PyTorch words with its inputs' labels and its settings written in:
+    ``"a.t()"`` becomes ``"r0.t()"``, ``"F.softmax(a, dim)"`` becomes ``"F.softmax(r1, 1)"``."""
+    names = {function.input_name(i): label for i, label in enumerate(labels)}
+    names["inputs"] = "[" + ", ".join(labels) + "]"
+    for key, value in {**defaults(function), **params}.items():
+        if value is None or isinstance(value, (bool, int, float, str, tuple)):
+            names.setdefault(key, repr(value))
+    return _NAME.sub(lambda m: names.get(m.group(1), m.group(1)), function.torch)
+
+
 def torch_output(function, params: dict, torch_inputs: list):
     """What PyTorch computes for this op on these (torch) inputs and settings."""
     import torch
     import torch.nn.functional as F
 
     names = {function.input_name(i): x for i, x in enumerate(torch_inputs)}
-    settings = {k: _as_torch(v, False) for k, v in {**_defaults(function), **params}.items()}
+    settings = {k: _as_torch(v, False) for k, v in {**defaults(function), **params}.items()}
     namespace = {"inputs": list(torch_inputs), **settings, **names}
     helpers = {"torch": torch, "F": F, "setitem": _setitem, "copy_slices": _copy_slices}
     return eval(_compiled(function.torch), helpers, namespace)  # noqa: S307

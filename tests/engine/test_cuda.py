@@ -188,3 +188,31 @@ def test_none_of_it_imports_torch_until_asked():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_the_tutorials_device_lines_choose_as_torch_does():
+    """The two ways tutorials choose a device, answered as torch answers on this machine."""
+    for lib in (torch, ne):
+        assert lib.backends.mps.is_available() is False
+
+    def chosen(lib):
+        if lib.cuda.is_available():
+            return "cuda"
+        return "mps" if lib.backends.mps.is_available() else "cpu"
+
+    assert chosen(ne) == chosen(torch)
+    assert ne.accelerator.is_available() == torch.accelerator.is_available()
+    mine, theirs = ne.accelerator.current_accelerator(), torch.accelerator.current_accelerator()
+    assert (mine is None) == (theirs is None)
+    if theirs is not None:
+        assert mine.type == theirs.type
+    ne.backends.cudnn.benchmark = True  # a switch tutorials set: kept, read by nothing
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is here")
+def test_a_tensor_put_on_cuda_without_one_raises_the_class_torch_raises():
+    with pytest.raises(AssertionError) as theirs:
+        torch.ones(2, device="cuda")
+    with pytest.raises(AssertionError, match="cannot use device 'cuda'.*Stay on 'cpu'"):
+        ne.ones(2, device="cuda")
+    assert isinstance(theirs.value, AssertionError)

@@ -204,7 +204,7 @@ def _modified(make, change):
     ],
 )
 def test_a_saved_tensor_changed_in_place_is_caught_as_in_pytorch(name, make):
-    with pytest.raises(ne.AutogradError, match="modified by an in-place operation"):
+    with pytest.raises(ne.AutogradError, match="modified by an inplace operation"):
         _modified(make, lambda t: t.add_(1))
 
 

@@ -125,7 +125,7 @@ def test_the_trace_shows_in_place_ops_with_their_underscore():
 def test_a_leaf_that_requires_grad_is_refused_outside_no_grad():
     w = ne.ones(3, requires_grad=True)
     for change in (lambda: w.add_(1), lambda: w.__setitem__(0, 5.0), lambda: w[1:].mul_(2)):
-        with pytest.raises(ne.AutogradError, match="leaf tensor that requires grad"):
+        with pytest.raises(ne.AutogradError, match="leaf Variable that requires grad"):
             change()
     with ne.no_grad():  # what an optimizer does
         w -= 0.5
@@ -172,3 +172,17 @@ def test_views_share_the_version_counter_and_see_the_change():
     copied = x.T.reshape(6)  # a reshape that must copy is not a view
     copied.zero_()
     assert x.sum().item() == 18.0
+
+
+def test_the_in_place_errors_carry_the_phrases_torch_users_search_for():
+    """Our messages say more than torch's, but keep its words, so a search finds both."""
+    for lib, error in ((torch, RuntimeError), (ne, ne.AutogradError)):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = (a * 1).exp()
+        y.add_(1)
+        with pytest.raises(error, match="modified by an inplace operation"):
+            y.sum().backward()
+        with pytest.raises(error, match="a leaf Variable that requires grad is being used"):
+            a.add_(1)
+        with pytest.raises(error, match="a view of a leaf Variable that requires grad"):
+            a[:1].add_(1)

@@ -239,7 +239,7 @@ CASES = [
     (
         "setitem_on_leaf_requiring_grad",
         lambda m, d: _setitem(_ones(m, d, 3, requires_grad=True), 0, 2.0),
-        r"__setitem__: a leaf tensor that requires grad .*\(3,\)",
+        r"__setitem__: a leaf Variable that requires grad .*\(3,\)",
     ),
     # making tensors
     (
@@ -368,7 +368,7 @@ CASES = [
         r"backward: gradient has shape \(3,\) .*\(2,\)",
     ),
     ("numpy_of_requires_grad", lambda m, d: _ones(m, d, 2, requires_grad=True).numpy(), r"numpy: "),
-    ("in_place_on_leaf", _inplace_on_leaf, r"add_: a leaf tensor that requires grad .*\(2,\)"),
+    ("in_place_on_leaf", _inplace_on_leaf, r"add_: a leaf Variable that requires grad .*\(2,\)"),
     # gradients where PyTorch defines them by convention (constant input, zero base, NaN)
     ("std_grad_constant", lambda m, d: _grad(m, d, [1.0, 1.0, 1.0], lambda m, x: x.std()), None),
     (

@@ -192,3 +192,16 @@ def test_the_per_node_check_agrees_where_both_give_the_same_inf_or_nan():
     assert oracle._max_difference(mine, torch.tensor([1.0, -inf, -inf, nan])) == inf
     assert oracle._max_difference(mine, torch.tensor([1.0, inf, -inf, 0.0])) == inf
     assert oracle._max_difference(mine, torch.tensor([1.5, inf, -inf, nan])) == 0.5
+
+
+def test_the_inspector_spells_each_op_as_torch_code_with_its_labels():
+    from nnbench.engine.workbench.oracle import torch_spelling
+
+    assert torch_spelling(ops.T, {}, ["r0"]) == "r0.t()"
+    assert torch_spelling(ops.Softmax, {"dim": 1}, ["r1"]) == "r1.softmax(1)"
+    assert torch_spelling(ops.Cat, {"dim": 0}, ["a", "b"]) == "torch.cat([a, b], 0)"
+    assert torch_spelling(ops.Add, {}, ["x", "y"]) == "x + y"
+    for function in _op_classes():
+        if function.torch is not None:
+            labels = [f"r{i}" for i in range(4)]
+            compile(torch_spelling(function, {}, labels), function.__name__, "eval")
