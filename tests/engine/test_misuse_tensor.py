@@ -20,6 +20,8 @@ import pytest
 import nnbench.engine as ne
 from nnbench.engine.workbench import testing
 
+from .against_torch import run
+
 torch = pytest.importorskip("torch")
 
 NAN = math.nan
@@ -420,21 +422,6 @@ CASES = [
 ]
 
 
-def _run(lib, fn, device):
-    with warnings.catch_warnings():
-        if lib is torch:
-            warnings.simplefilter("ignore")  # PyTorch's own UserWarnings (e.g. var's dof <= 0)
-        else:
-            warnings.simplefilter("error")
-            warnings.filterwarnings(
-                "ignore", category=RuntimeWarning, module=r"nnbench\.engine\..*"
-            )
-        try:
-            return fn(lib, device)
-        except Exception as error:  # noqa: BLE001 - the error is what is compared
-            return error
-
-
 def _assert_same(got, expected, where="result"):
     if isinstance(expected, (tuple, list)):
         assert isinstance(got, (tuple, list)) and len(got) == len(expected), where
@@ -456,8 +443,8 @@ def _assert_same(got, expected, where="result"):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize(("name", "fn", "pattern"), CASES, ids=[c[0] for c in CASES])
 def test_engine_misuse_matches_pytorch(name, fn, pattern, backend):
-    expected = _run(torch, fn, "cpu")
-    got = _run(ne, fn, backend)
+    expected = run(torch, fn, "cpu")
+    got = run(ne, fn, backend)
     if isinstance(expected, Exception):
         assert isinstance(got, Exception), (
             f"PyTorch raises {type(expected).__name__} ({expected}), the engine returned {got!r}"
