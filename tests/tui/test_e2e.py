@@ -1,6 +1,7 @@
 """The real nnbench command in a real terminal (tmux, 80x24): keys in, screen out."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -196,6 +197,18 @@ def _app_pid(tmux) -> int:
     return int(children.stdout.split()[0])
 
 
+def _wait_for_step(tmux, least: int, timeout: float = 60.0) -> None:
+    """Until the dashboard's progress line shows at least that step (a busy machine trains
+    slower, so a fixed sleep would stop the run at a different place)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = re.findall(r"step (\d+)/\d+", tmux.screen())
+        if found and int(found[-1]) >= least:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"step {least} never showed; the screen shows:\n{tmux.screen()}")
+
+
 def _exit_code(tmp_path, timeout: float = 10.0) -> str:
     deadline = time.time() + timeout
     while not (tmp_path / "rc").exists() or not (tmp_path / "rc").read_text():
@@ -218,7 +231,7 @@ def test_a_signal_mid_run_saves_records_the_run_and_restores_the_terminal(
     tmux.wait_for("digits_mlp · cpu · ready")
     tmux.keys("4", "space")
     tmux.wait_for("training running")
-    time.sleep(1.5)  # well past the first epoch's checkpoint (step 23)
+    _wait_for_step(tmux, 26)  # past the first epoch's checkpoint (step 23), however loaded
     os.kill(_app_pid(tmux), getattr(signal, name))
     assert _exit_code(tmp_path) == str(code)
     [info_path] = [
