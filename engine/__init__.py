@@ -12,7 +12,7 @@ PyTorch oracle or an ``ne.cuda`` function is used.
 import warnings as _warnings
 
 from . import autograd, dtypes, return_types
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backends import Device, cpu_backend, cuda_status, set_cpu_backend
 from .backends import new_device as device  # torch.device: made without a GPU, checked on use
 from .creation import (

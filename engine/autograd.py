@@ -81,6 +81,14 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
+class inference_mode(set_grad_enabled):
+    """torch.inference_mode: for the engine the same as no_grad (it has no faster path for
+    tensors that will never meet autograd); ``inference_mode(False)`` records as usual."""
+
+    def __init__(self, mode: bool = True):
+        super().__init__(not mode)
+
+
 def is_grad_enabled() -> bool:
     return STATE.grad_enabled
 
@@ -93,6 +101,7 @@ class Node:
 
     grad_name = "Node"
     next_functions: tuple = ()
+    hooks: tuple = ()  # tensor.register_hook's functions, run on the gradient that arrives
 
     def name(self) -> str:
         return self.grad_name
@@ -326,6 +335,8 @@ def backward_steps(tensor, gradient=None, retain_graph=False, _capture=None, _ex
         grad = pending.pop(node, None)
         if grad is None:
             continue
+        if node.hooks:
+            grad = _run_hooks(node, grad)
         if _capture is not None and node in _capture:
             _capture[node] = grad
         if type(node) is AccumulateGrad:
@@ -401,9 +412,38 @@ def _check_versions(node: Function) -> None:
             )
 
 
-def backward(tensor, gradient=None, retain_graph=False) -> None:
-    """``tensor.backward()``: :func:`backward_steps` run to the end."""
-    for _ in backward_steps(tensor, gradient, retain_graph, _explain=False):
+def _run_hooks(node, grad):
+    """Each hook sees the gradient and may hand back another in its place."""
+    for hook in node.hooks:
+        changed = hook(grad)
+        if changed is not None:
+            grad = changed
+    return grad
+
+
+class RemovableHandle:
+    """What register_hook returns: ``handle.remove()`` takes the hook off again."""
+
+    def __init__(self, node, hook):
+        self.node, self.hook = node, hook
+        node.hooks = (*node.hooks, hook)
+
+    def remove(self) -> None:
+        self.node.hooks = tuple(h for h in self.node.hooks if h is not self.hook)
+
+
+def backward(tensor, gradient=None, retain_graph=False, grad_tensors=None) -> None:
+    """``tensor.backward()``: :func:`backward_steps` run to the end. As
+    ``torch.autograd.backward`` it also takes a list of tensors (and of their gradients)."""
+    if isinstance(tensor, (list, tuple)):
+        grads = grad_tensors if grad_tensors is not None else gradient
+        grads = list(grads) if grads is not None else [None] * len(tensor)
+        for i, (t, g) in enumerate(zip(tensor, grads)):
+            backward(t, g, retain_graph or i < len(tensor) - 1)
+        return
+    for _ in backward_steps(
+        tensor, gradient if gradient is not None else grad_tensors, retain_graph, _explain=False
+    ):
         pass
 
 

@@ -372,6 +372,22 @@ class Tensor:
         if self.grad_fn is not None:
             self.grad_fn.retain(self)
 
+    def register_hook(self, hook) -> autograd.RemovableHandle:
+        """Call ``hook(grad)`` with the gradient that reaches this tensor in backward; what it
+        returns (a tensor) replaces that gradient, None keeps it."""
+        if not self.requires_grad:
+            raise AutogradError(
+                "register_hook: cannot register a hook on a tensor that doesn't require "
+                f"gradient ({describe('tensor', self)}); call .requires_grad_() first"
+            )
+        node = self.grad_fn if self.grad_fn is not None else self.grad_accumulator()
+
+        def run(array):
+            changed = hook(self.grad_tensor(array))
+            return None if changed is None else changed.array
+
+        return autograd.RemovableHandle(node, run)
+
     @property
     def retains_grad(self) -> bool:
         node = self.grad_fn

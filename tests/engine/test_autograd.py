@@ -486,3 +486,35 @@ def test_a_second_backward_through_a_saving_op_raises_as_in_pytorch(op):
         except RuntimeError:
             outcomes.append("raised")
     assert outcomes == ["raised", "raised"]
+
+
+def _hooked(m):
+    """register_hook on a leaf and on a non-leaf, then the leaf's hook removed by its handle."""
+    x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    seen = []
+    handle = x.register_hook(lambda g: seen.append(g.tolist()))
+    y = x * 2
+    y.register_hook(lambda g: g * 10)
+    (y * m.tensor([1.0, 2.0, 3.0])).sum().backward()
+    first = x.grad.tolist()
+    handle.remove()
+    x.grad = None
+    (x * 3).sum().backward()
+    return first, seen, x.grad.tolist()
+
+
+def test_hooks_see_and_change_gradients_as_in_pytorch():
+    assert _hooked(ne) == _hooked(torch) == ([20, 40, 60], [[20, 40, 60]], [3, 3, 3])
+    with pytest.raises(RuntimeError, match="register_hook: cannot register.*requires_grad_"):
+        ne.tensor([1.0]).register_hook(print)
+
+
+def test_inference_mode_and_autograd_backward_of_a_list_as_in_pytorch():
+    for m in (torch, ne):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        with m.inference_mode():
+            assert not (x * 2).requires_grad
+        with m.inference_mode(False):
+            assert (x * 2).requires_grad
+        m.autograd.backward([(x * 2).sum(), (x * x).sum()])
+        assert x.grad.tolist() == [4.0, 6.0]
