@@ -191,17 +191,21 @@ class LeftShift(BitwiseAnd):
 
 class RightShift(BitwiseAnd):
     """a >> b, keeping the sign; a count that is negative or the width or more shifts by
-    width - 1 (all sign bits), as in PyTorch."""
+    width - 1 (all sign bits; 0 for uint8), as in PyTorch."""
 
     op, torch = "bitwise_right_shift", "a >> b"
 
     def forward(self, a, b):
         bits = _bits(a)
+        unsigned = str(a.dtype).endswith("uint8")  # numpy "uint8", torch "torch.uint8"
         if not hasattr(b, "shape"):
-            return a >> (b if 0 <= b < bits else bits - 1)
+            if 0 <= b < bits:
+                return a >> b
+            return a * 0 if unsigned else a >> (bits - 1)
         xp = self.xp
         inside = (b >= 0) & (b < bits)
-        return a >> xp.where(inside, b, bits - 1)
+        out = a >> xp.where(inside, b, bits - 1)
+        return xp.where(inside, out, 0) if unsigned else out
 
 
 class IsClose(Function):
