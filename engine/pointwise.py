@@ -20,30 +20,44 @@ import numpy as np
 
 from . import dtypes
 from . import ops as O
-from . import tensor as _t  # the module: tensor.py imports this one at its top
 from .checks import bad_operand, check_broadcast, fit_int, floating, promote_pair
+from .convert import as_array, is_engine_tensor
 from .errors import ArgumentError, DTypeError, UnsupportedDTypeError, describe
 
 ROUNDING_MODES = (None, "trunc", "floor")
 
 
+# This module sits below tensor.py: a check returns a plan, (op class, operands, settings),
+# which the Tensor method runs with apply() (Tensor._run); tensors are told apart by
+# is_engine_tensor, and numbers or arrays become tensors like their partner (_like).
+def _plan(function, *operands, **params):
+    return function, operands, params
+
+
+def _like(value, reference):
+    if is_engine_tensor(value):
+        return value
+    device = reference.device
+    return type(reference).wrap(device.backend.from_numpy(as_array(value)), device)
+
+
 # ---------------------------------------------------------------------- operand checks
 def unary(cls, t):
     """A float op of one tensor (tan, erf...): integers and bools computed in float32."""
-    return _t.apply(cls, floating(cls.op, t))
+    return _plan(cls, floating(cls.op, t))
 
 
-def step(cls, t, into=None, **params):
+def step(cls, t, **params):
     """floor, ceil, round, trunc: integers as they are; bools are not rounded in PyTorch."""
     if t.dtype is dtypes.bool_:
         raise UnsupportedDTypeError(
             f"{cls.op}: not implemented for {describe('self', t)} (nor in PyTorch); a bool "
             f"is already whole: convert first if a number is wanted, t.long().{cls.op}()"
         )
-    return _t.apply(cls, t, into=into, **params)
+    return _plan(cls, t, **params)
 
 
-def round_(t, decimals, into=None):
+def round_(t, decimals):
     if decimals is not None and not t.dtype.is_floating_point:
         raise UnsupportedDTypeError(
             f"round: decimals= is not implemented for {describe('self', t)} (nor in "
@@ -52,7 +66,7 @@ def round_(t, decimals, into=None):
         )
     if decimals is not None and not isinstance(decimals, (int, np.integer)):
         raise TypeError(f"round: decimals must be an int, not {type(decimals).__name__}")
-    return step(O.Round, t, into, decimals=None if decimals is None else int(decimals))
+    return step(O.Round, t, decimals=None if decimals is None else int(decimals))
 
 
 def frac_checked(t):
@@ -61,16 +75,15 @@ def frac_checked(t):
             f"frac: not implemented for {describe('self', t)} (nor in PyTorch): an integer's "
             "fractional part is 0; for floats use t.float().frac()"
         )
-    return _t.apply(O.Frac, t)
+    return _plan(O.Frac, t)
 
 
 def operands(op: str, a, b, *, true_division=False, floats_only=False):
     """(a, b) promoted to PyTorch's result dtype; b a tensor (broadcastable with a) or a
     Python number, which stays a number."""
-    Tensor = _t.Tensor
-    if isinstance(b, (np.ndarray, list, tuple)) and not isinstance(b, Tensor):
-        b = _t.tensor_like(b, a)
-    if isinstance(b, Tensor):
+    if isinstance(b, (np.ndarray, list, tuple)) and not is_engine_tensor(b):
+        b = _like(b, a)
+    if is_engine_tensor(b):
         if a.array.shape != b.array.shape:
             check_broadcast(op, [tuple(a.shape), tuple(b.shape)], [a, b], ["self", "other"])
         if a.array.dtype != b.array.dtype or (true_division and a.dtype.category < 2):
@@ -101,7 +114,7 @@ def _no_zero_divisor(op: str, a, b) -> None:
     """Integer division by 0 raises in PyTorch (RuntimeError: ZeroDivisionError)."""
     if a.dtype.category == 2:
         return
-    tensor = isinstance(b, _t.Tensor)
+    tensor = is_engine_tensor(b)
     if (b.numel() and b.device.backend.any(b.array == 0)) if tensor else b == 0:
         raise ArgumentError(
             f"{op}: ZeroDivisionError: integer division by zero ({describe('self', a)}, "
@@ -113,16 +126,16 @@ def _no_zero_divisor(op: str, a, b) -> None:
 def divide_like(cls, op: str, a, b, reverse=False, **params):
     """fmod, remainder, floor_divide, div with a rounding mode: a op b (b op a: reverse)."""
     a, b = operands(op, a, b)
-    if a.dtype is dtypes.bool_ and (not isinstance(b, _t.Tensor) or b.dtype is dtypes.bool_):
+    if a.dtype is dtypes.bool_ and (not is_engine_tensor(b) or b.dtype is dtypes.bool_):
         raise UnsupportedDTypeError(
             f"{op}: not implemented for bool tensors ({describe('self', a)}), nor in "
             "PyTorch; convert first: a.long()"
         )
     if reverse:
         _no_zero_divisor(op, a, a)
-        return _t.apply(cls, b, a, **params)
+        return _plan(cls, b, a, **params)
     _no_zero_divisor(op, a, b)
-    return _t.apply(cls, a, b, **params)
+    return _plan(cls, a, b, **params)
 
 
 def rounding_mode(op: str, mode) -> None:
@@ -133,33 +146,31 @@ def rounding_mode(op: str, mode) -> None:
         )
 
 
-def div(a, b, rounding_mode_=None, reverse=False):
-    rounding_mode("div", rounding_mode_)
-    if rounding_mode_ is None:
-        return b / a if reverse else a / b
-    return divide_like(O.DivRounding, "div", a, b, reverse, rounding_mode=rounding_mode_)
+def div(a, b, mode):
+    """div(a, b, rounding_mode="trunc" or "floor"); None is a / b, which the method does."""
+    rounding_mode("div", mode)
+    return divide_like(O.DivRounding, "div", a, b, rounding_mode=mode)
 
 
 def float_pair(cls, a, b, reverse=False):
     """atan2, hypot: two tensors, promoted; atan2 computes integers in float32."""
-    if not isinstance(b, _t.Tensor):
+    if not is_engine_tensor(b):
         raise TypeError(
             f"{cls.op}(): argument 'other' must be a Tensor, not {type(b).__name__} (as in "
             f"PyTorch); make it one: ne.{cls.op}(a, ne.tensor({b!r}))"
         )
     a, b = operands(cls.op, a, b, true_division=cls is O.Atan2, floats_only=cls is O.Hypot)
-    return _t.apply(cls, b, a) if reverse else _t.apply(cls, a, b)
+    return _plan(cls, b, a) if reverse else _plan(cls, a, b)
 
 
-def lerp_checked(a, end, weight, into=None):
-    Tensor = _t.Tensor
-    if not isinstance(end, Tensor):
+def lerp_checked(a, end, weight):
+    if not is_engine_tensor(end):
         raise TypeError(
             f"lerp(): argument 'end' must be a Tensor, not {type(end).__name__}; "
             f"make it one: a.lerp(ne.full_like(a, {end!r}), weight)"
         )
     tensors = [("self", a), ("end", end)]
-    if isinstance(weight, Tensor):
+    if is_engine_tensor(weight):
         tensors.append(("weight", weight))
     for role, t in tensors:
         if t.dtype is not a.dtype:
@@ -176,18 +187,17 @@ def lerp_checked(a, end, weight, into=None):
     shapes = [tuple(t.shape) for _, t in tensors]
     if len(set(shapes)) > 1:
         check_broadcast("lerp", shapes, [t for _, t in tensors], [r for r, _ in tensors])
-    if isinstance(weight, Tensor):
-        return _t.apply(O.Lerp, a, end, weight, into=into)
+    if is_engine_tensor(weight):
+        return _plan(O.Lerp, a, end, weight)
     if not isinstance(weight, numbers.Number) or isinstance(weight, complex):
         bad_operand("lerp", a, weight)
-    return _t.apply(O.Lerp, a, end, float(weight), into=into)
+    return _plan(O.Lerp, a, end, float(weight))
 
 
-def clamp_tensors(t, low, high, into=None):
+def clamp_tensors(t, low, high):
     """clamp with tensor bounds (a bound may be None, not a number: PyTorch's rule)."""
-    Tensor = _t.Tensor
     for role, bound in (("min", low), ("max", high)):
-        if bound is not None and not isinstance(bound, Tensor):
+        if bound is not None and not is_engine_tensor(bound):
             raise TypeError(
                 f"clamp: min and max must both be tensors or both be numbers, but {role} is "
                 f"{type(bound).__name__} and the other a tensor (as in PyTorch); make it "
@@ -199,24 +209,25 @@ def clamp_tensors(t, low, high, into=None):
         check_broadcast("clamp", shapes, [x for _, x in named], [r for r, _ in named])
     result = result_type([x for _, x in named])
     t, low, high = (None if x is None else x.to(result) for x in (t, low, high))
-    return _t.apply(O.ClampTensor, t, low, high, into=into)
+    return _plan(O.ClampTensor, t, low, high)
 
 
 def result_type(tensors) -> dtypes.DType:
-    """PyTorch's result dtype of several tensors: a 0-d one counts only where its kind
-    (bool < int < float) is above every dimensioned one's."""
-    dimensioned = [x.dtype for x in tensors if x.ndim]
-    zero_d = [x.dtype for x in tensors if not x.ndim]
+    """PyTorch's result dtype of several tensors: the 0-d ones count only where their kind
+    (bool < int < float) is above the dimensioned ones'."""
+    dimensioned = _promoted([x.dtype for x in tensors if x.ndim])
+    zero_d = _promoted([x.dtype for x in tensors if not x.ndim])
+    if dimensioned is None:
+        return zero_d
+    if zero_d is None or zero_d.category <= dimensioned.category:
+        return dimensioned
+    return zero_d
+
+
+def _promoted(kinds):
     result = None
-    for d in dimensioned:
+    for d in kinds:
         result = d if result is None else dtypes.promote(result, d)
-    for d in zero_d:
-        if result is None:
-            result = d
-        elif d.category > result.category:
-            result = d if not dimensioned else dtypes.promote(d, d)
-        elif not dimensioned:
-            result = dtypes.promote(result, d)
     return result
 
 
@@ -234,63 +245,69 @@ def _integer_operands(op: str, a, b):
 
 def bitwise(cls, logical_cls, a, b, reverse=False):
     """&, |, ^: logical on two bools, bitwise on integers (a bool with an int is int)."""
-    Tensor = _t.Tensor
+    if isinstance(b, (np.ndarray, list, tuple)):
+        b = _like(b, a)
     if a.dtype is dtypes.bool_ and (
-        isinstance(b, bool) or (isinstance(b, Tensor) and b.dtype is dtypes.bool_)
+        isinstance(b, bool) or (is_engine_tensor(b) and b.dtype is dtypes.bool_)
     ):
-        b = _t.tensor_like(b, a)
+        b = _like(b, a)
         if a.array.shape != b.array.shape:
             check_broadcast(cls.op, [tuple(a.shape), tuple(b.shape)], [a, b], ["self", "other"])
-        return _t.apply(logical_cls, a, b)
+        return _plan(logical_cls, a, b)
     a, b = _integer_operands(cls.op, a, b)
-    if not isinstance(b, Tensor):
-        b = _t.tensor_like(np.asarray(b, dtype=a.dtype.numpy), a)
-    return _t.apply(cls, b, a) if reverse else _t.apply(cls, a, b)
+    if not is_engine_tensor(b):
+        b = _like(np.asarray(b, dtype=a.dtype.numpy), a)
+    return _plan(cls, b, a) if reverse else _plan(cls, a, b)
 
 
 def shift(cls, a, b, reverse=False):
-    Tensor = _t.Tensor
     a, b = _integer_operands(cls.op, a, b)
-    if a.dtype is dtypes.bool_:  # a bool shifted by a bool: PyTorch computes it in int64
-        a = a.to(dtypes.int64)
-        b = b.to(dtypes.int64) if isinstance(b, Tensor) else int(b)
+    if a.dtype is dtypes.bool_:  # both bools (a bool and an int shift as int64)
+        raise UnsupportedDTypeError(
+            f"{cls.op}: not implemented for two bools ({describe('self', a)}), nor in "
+            "PyTorch; convert first: a.long()"
+        )
     if reverse:
-        b = _t.tensor_like(np.asarray(b, dtype=a.dtype.numpy), a)
-        return _t.apply(cls, b, a)
+        b = _like(np.asarray(b, dtype=a.dtype.numpy), a)
+        return _plan(cls, b, a)
     if isinstance(b, bool):
         b = int(b)
-    return _t.apply(cls, a, b)
+    return _plan(cls, a, b)
 
 
 def invert(t):
     if t.dtype is dtypes.bool_:
-        return _t.apply(O.LogicalNot, t)
+        return _plan(O.LogicalNot, t)
     if t.dtype.is_floating_point:
         raise DTypeError(
             f"~ (bitwise_not) is only implemented on integer and bool tensors, not "
             f"{describe('self', t)} (as in PyTorch); for a mask use ~(t > 0) or t == 0"
         )
-    return _t.apply(O.BitwiseNot, t)
+    return _plan(O.BitwiseNot, t)
 
 
 def logical(cls, a, b):
     """logical_and/or/xor of any dtypes: nonzero is True; the result is bool."""
-    if not isinstance(b, _t.Tensor):
+    if not is_engine_tensor(b):
         raise TypeError(
             f"{cls.op}(): argument 'other' must be a Tensor, not {type(b).__name__} (as in "
             f"PyTorch); make it one: ne.tensor({b!r})"
         )
     if a.array.shape != b.array.shape:
         check_broadcast(cls.op, [tuple(a.shape), tuple(b.shape)], [a, b], ["self", "other"])
-    return _t.apply(cls, truth(a), truth(b))
+    return _plan(cls, truth(a), truth(b))
 
 
 def truth(t):
-    return t if t.dtype is dtypes.bool_ else _t.apply(O.Ne, t, 0)
+    return t if t.dtype is dtypes.bool_ else t != 0
 
 
-def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    b = _t.tensor_like(b, a)
+def isclose_checked(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    if not is_engine_tensor(b):
+        raise TypeError(
+            f"isclose(): argument 'other' must be a Tensor, not {type(b).__name__} (as in "
+            f"PyTorch); make it one: ne.full_like(a, {b!r})"
+        )
     if a.dtype is not b.dtype:
         raise DTypeError(
             f"isclose: {a.dtype.name} did not match {b.dtype.name} ({describe('self', a)}, "
@@ -304,12 +321,14 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
             )
     if a.array.shape != b.array.shape:
         check_broadcast("isclose", [tuple(a.shape), tuple(b.shape)], [a, b], ["self", "other"])
-    return _t.apply(O.IsClose, a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return _plan(O.IsClose, a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     """Whether every element of a is close to b's (torch.allclose): isclose, then all."""
-    return bool(isclose(a, b, rtol, atol, equal_nan).all())
+    if not is_engine_tensor(b):  # a number or an array (the engine's older allclose took them)
+        b = _like(b, a).to(a.dtype)
+    return bool(a.isclose(b, rtol, atol, equal_nan).all())
 
 
 # ---------------------------------------------------------------------- free functions
@@ -333,37 +352,46 @@ floor, ceil, round, trunc, frac, sign = (  # noqa: A001 - PyTorch's names
     _method(n) for n in ("floor", "ceil", "round", "trunc", "frac", "sign")
 )
 fix = trunc
-fmod, atan2, hypot, lerp = (_method(n) for n in ("fmod", "atan2", "hypot", "lerp"))
+atan2, hypot, lerp = (_method(n) for n in ("atan2", "hypot", "lerp"))
 arctan2 = atan2
-bitwise_not, logical_not = (_method(n) for n in ("bitwise_not", "logical_not"))
+bitwise_not, logical_not, isclose = (_method(n) for n in ("bitwise_not", "logical_not", "isclose"))
 logical_and, logical_or, logical_xor = (
     _method(n) for n in ("logical_and", "logical_or", "logical_xor")
 )
 
 
+def fmod(a, b):
+    if not is_engine_tensor(a):
+        raise TypeError(
+            f"fmod(): argument 'input' must be a Tensor, not {type(a).__name__} (as in "
+            f"PyTorch); make it one: ne.fmod(ne.tensor({a!r}), b)"
+        )
+    return a.fmod(b)
+
+
 def remainder(a, b):
-    return a.remainder(b) if isinstance(a, _t.Tensor) else b.__rmod__(a)
+    return a.remainder(b) if is_engine_tensor(a) else b.__rmod__(a)
 
 
 def floor_divide(a, b):
-    return a.floor_divide(b) if isinstance(a, _t.Tensor) else b.__rfloordiv__(a)
+    return a.floor_divide(b) if is_engine_tensor(a) else b.__rfloordiv__(a)
 
 
 def bitwise_and(a, b):
-    return a.bitwise_and(b) if isinstance(a, _t.Tensor) else b.__rand__(a)
+    return a.bitwise_and(b) if is_engine_tensor(a) else b.__rand__(a)
 
 
 def bitwise_or(a, b):
-    return a.bitwise_or(b) if isinstance(a, _t.Tensor) else b.__ror__(a)
+    return a.bitwise_or(b) if is_engine_tensor(a) else b.__ror__(a)
 
 
 def bitwise_xor(a, b):
-    return a.bitwise_xor(b) if isinstance(a, _t.Tensor) else b.__rxor__(a)
+    return a.bitwise_xor(b) if is_engine_tensor(a) else b.__rxor__(a)
 
 
 def bitwise_left_shift(a, b):
-    return a.bitwise_left_shift(b) if isinstance(a, _t.Tensor) else b.__rlshift__(a)
+    return a.bitwise_left_shift(b) if is_engine_tensor(a) else b.__rlshift__(a)
 
 
 def bitwise_right_shift(a, b):
-    return a.bitwise_right_shift(b) if isinstance(a, _t.Tensor) else b.__rrshift__(a)
+    return a.bitwise_right_shift(b) if is_engine_tensor(a) else b.__rrshift__(a)

@@ -617,16 +617,16 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __invert__(self):  # logical on bool, bitwise on integers (pointwise.py)
-        return _pw.invert(self)
+        return self._run(_pw.invert(self))
 
     def __and__(self, other):
-        return _pw.bitwise(O.BitwiseAnd, O.LogicalAnd, self, other)
+        return self._run(_pw.bitwise(O.BitwiseAnd, O.LogicalAnd, self, other))
 
     def __or__(self, other):
-        return _pw.bitwise(O.BitwiseOr, O.LogicalOr, self, other)
+        return self._run(_pw.bitwise(O.BitwiseOr, O.LogicalOr, self, other))
 
     def __xor__(self, other):
-        return _pw.bitwise(O.BitwiseXor, O.LogicalXor, self, other)
+        return self._run(_pw.bitwise(O.BitwiseXor, O.LogicalXor, self, other))
 
     def logical_not(self):  # any dtype: nonzero is True
         return apply(O.LogicalNot, _pw.truth(self))
@@ -682,7 +682,7 @@ class Tensor:
 
     def clamp(self, min=None, max=None):
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            return _pw.clamp_tensors(self, min, max)
+            return self._run(_pw.clamp_tensors(self, min, max))
         _clamp_bounds("clamp", self, min, max)
         return apply(O.Clamp, self, low=min, high=max)
 
@@ -693,177 +693,186 @@ class Tensor:
         return apply(O.MaskedFill, self, mask, value)
 
     # elementwise maths beyond the basics: operand checks in pointwise.py, ops in engine/ops
+    def _run(self, plan, into=None):
+        """Run a plan of pointwise.py, (op class, operands, settings), as apply() does."""
+        function, operands, params = plan
+        return apply(function, *operands, into=into, **params)
+
     def tan(self):
-        return _pw.unary(O.Tan, self)
+        return self._run(_pw.unary(O.Tan, self))
 
     def asin(self):
-        return _pw.unary(O.Asin, self)
+        return self._run(_pw.unary(O.Asin, self))
 
     def acos(self):
-        return _pw.unary(O.Acos, self)
+        return self._run(_pw.unary(O.Acos, self))
 
     def atan(self):
-        return _pw.unary(O.Atan, self)
+        return self._run(_pw.unary(O.Atan, self))
 
     def sinh(self):
-        return _pw.unary(O.Sinh, self)
+        return self._run(_pw.unary(O.Sinh, self))
 
     def cosh(self):
-        return _pw.unary(O.Cosh, self)
+        return self._run(_pw.unary(O.Cosh, self))
 
     def asinh(self):
-        return _pw.unary(O.Asinh, self)
+        return self._run(_pw.unary(O.Asinh, self))
 
     def acosh(self):
-        return _pw.unary(O.Acosh, self)
+        return self._run(_pw.unary(O.Acosh, self))
 
     def atanh(self):
-        return _pw.unary(O.Atanh, self)
+        return self._run(_pw.unary(O.Atanh, self))
 
     arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 
     def rsqrt(self):
-        return _pw.unary(O.Rsqrt, self)
+        return self._run(_pw.unary(O.Rsqrt, self))
 
     def log2(self):
-        return _pw.unary(O.Log2, self)
+        return self._run(_pw.unary(O.Log2, self))
 
     def log10(self):
-        return _pw.unary(O.Log10, self)
+        return self._run(_pw.unary(O.Log10, self))
 
     def log1p(self):
-        return _pw.unary(O.Log1p, self)
+        return self._run(_pw.unary(O.Log1p, self))
 
     def exp2(self):
-        return _pw.unary(O.Exp2, self)
+        return self._run(_pw.unary(O.Exp2, self))
 
     def expm1(self):
-        return _pw.unary(O.Expm1, self)
+        return self._run(_pw.unary(O.Expm1, self))
 
     def erf(self):
-        return _pw.unary(O.Erf, self)
+        return self._run(_pw.unary(O.Erf, self))
 
     def floor(self):
-        return _pw.step(O.Floor, self)
+        return self._run(_pw.step(O.Floor, self))
 
     def ceil(self):
-        return _pw.step(O.Ceil, self)
+        return self._run(_pw.step(O.Ceil, self))
 
     def trunc(self):
-        return _pw.step(O.Trunc, self)
+        return self._run(_pw.step(O.Trunc, self))
 
     fix = trunc
 
     def round(self, *, decimals=None):
-        return _pw.round_(self, decimals)
+        return self._run(_pw.round_(self, decimals))
 
     def frac(self):
-        return _pw.frac_checked(self)
+        return self._run(_pw.frac_checked(self))
 
     def sign(self):
         return apply(O.Sign, self)
 
     def fmod(self, other):
-        return _pw.divide_like(O.Fmod, "fmod", self, other)
+        return self._run(_pw.divide_like(O.Fmod, "fmod", self, other))
 
     def remainder(self, other):
-        return _pw.divide_like(O.Remainder, "remainder", self, other)
+        return self._run(_pw.divide_like(O.Remainder, "remainder", self, other))
 
     def __rmod__(self, other):
-        return _pw.divide_like(O.Remainder, "remainder", self, other, reverse=True)
+        return self._run(_pw.divide_like(O.Remainder, "remainder", self, other, reverse=True))
 
     def floor_divide(self, other):
-        return _pw.divide_like(O.FloorDivide, "floor_divide", self, other)
+        return self._run(_pw.divide_like(O.FloorDivide, "floor_divide", self, other))
 
     def __rfloordiv__(self, other):
-        return _pw.divide_like(O.FloorDivide, "floor_divide", self, other, reverse=True)
+        return self._run(_pw.divide_like(O.FloorDivide, "floor_divide", self, other, reverse=True))
 
     __mod__, __floordiv__ = remainder, floor_divide
 
     def div(self, other, *, rounding_mode=None):  # a / b, or rounded: "trunc", "floor"
-        return _pw.div(self, other, rounding_mode)
+        if rounding_mode is None:
+            return self / other
+        return self._run(_pw.div(self, other, rounding_mode))
 
     divide = div
 
     def atan2(self, other):
-        return _pw.float_pair(O.Atan2, self, other)
+        return self._run(_pw.float_pair(O.Atan2, self, other))
 
     arctan2 = atan2
 
     def hypot(self, other):
-        return _pw.float_pair(O.Hypot, self, other)
+        return self._run(_pw.float_pair(O.Hypot, self, other))
 
     def lerp(self, end, weight):
-        return _pw.lerp_checked(self, end, weight)
+        return self._run(_pw.lerp_checked(self, end, weight))
 
     def bitwise_and(self, other):
-        return _pw.bitwise(O.BitwiseAnd, O.LogicalAnd, self, other)
+        return self._run(_pw.bitwise(O.BitwiseAnd, O.LogicalAnd, self, other))
 
     def bitwise_or(self, other):
-        return _pw.bitwise(O.BitwiseOr, O.LogicalOr, self, other)
+        return self._run(_pw.bitwise(O.BitwiseOr, O.LogicalOr, self, other))
 
     def bitwise_xor(self, other):
-        return _pw.bitwise(O.BitwiseXor, O.LogicalXor, self, other)
+        return self._run(_pw.bitwise(O.BitwiseXor, O.LogicalXor, self, other))
 
     def __rand__(self, other):
-        return _pw.bitwise(O.BitwiseAnd, O.LogicalAnd, self, other, reverse=True)
+        return self._run(_pw.bitwise(O.BitwiseAnd, O.LogicalAnd, self, other, reverse=True))
 
     def __ror__(self, other):
-        return _pw.bitwise(O.BitwiseOr, O.LogicalOr, self, other, reverse=True)
+        return self._run(_pw.bitwise(O.BitwiseOr, O.LogicalOr, self, other, reverse=True))
 
     def __rxor__(self, other):
-        return _pw.bitwise(O.BitwiseXor, O.LogicalXor, self, other, reverse=True)
+        return self._run(_pw.bitwise(O.BitwiseXor, O.LogicalXor, self, other, reverse=True))
 
     def bitwise_not(self):
-        return _pw.invert(self)
+        return self._run(_pw.invert(self))
 
     def bitwise_left_shift(self, other):
-        return _pw.shift(O.LeftShift, self, other)
+        return self._run(_pw.shift(O.LeftShift, self, other))
 
     def bitwise_right_shift(self, other):
-        return _pw.shift(O.RightShift, self, other)
+        return self._run(_pw.shift(O.RightShift, self, other))
 
     def __rlshift__(self, other):
-        return _pw.shift(O.LeftShift, self, other, reverse=True)
+        return self._run(_pw.shift(O.LeftShift, self, other, reverse=True))
 
     def __rrshift__(self, other):
-        return _pw.shift(O.RightShift, self, other, reverse=True)
+        return self._run(_pw.shift(O.RightShift, self, other, reverse=True))
 
     __lshift__, __rshift__ = bitwise_left_shift, bitwise_right_shift
 
     def logical_and(self, other):
-        return _pw.logical(O.LogicalAnd, self, other)
+        return self._run(_pw.logical(O.LogicalAnd, self, other))
 
     def logical_or(self, other):
-        return _pw.logical(O.LogicalOr, self, other)
+        return self._run(_pw.logical(O.LogicalOr, self, other))
 
     def logical_xor(self, other):
-        return _pw.logical(O.LogicalXor, self, other)
+        return self._run(_pw.logical(O.LogicalXor, self, other))
 
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-        return _pw.isclose(self, other, rtol, atol, equal_nan)
+        return self._run(_pw.isclose_checked(self, other, rtol, atol, equal_nan))
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
         return _pw.allclose(self, other, rtol, atol, equal_nan)
 
     # in place, where learners use them (t.floor_(), t.round_(), t.lerp_(target, 0.1))
     def floor_(self) -> Tensor:
-        return _in_place(self, "floor_", lambda: _pw.step(O.Floor, self, into=self))
+        return _in_place(self, "floor_", lambda: self._run(_pw.step(O.Floor, self), into=self))
 
     def ceil_(self) -> Tensor:
-        return _in_place(self, "ceil_", lambda: _pw.step(O.Ceil, self, into=self))
+        return _in_place(self, "ceil_", lambda: self._run(_pw.step(O.Ceil, self), into=self))
 
     def trunc_(self) -> Tensor:
-        return _in_place(self, "trunc_", lambda: _pw.step(O.Trunc, self, into=self))
+        return _in_place(self, "trunc_", lambda: self._run(_pw.step(O.Trunc, self), into=self))
 
     def round_(self, *, decimals=None) -> Tensor:
-        return _in_place(self, "round_", lambda: _pw.round_(self, decimals, into=self))
+        return _in_place(self, "round_", lambda: self._run(_pw.round_(self, decimals), into=self))
 
     def sign_(self) -> Tensor:
         return _in_place(self, "sign_", lambda: apply(O.Sign, self, into=self))
 
     def lerp_(self, end, weight) -> Tensor:
-        return _in_place(self, "lerp_", lambda: _pw.lerp_checked(self, end, weight, into=self))
+        return _in_place(
+            self, "lerp_", lambda: self._run(_pw.lerp_checked(self, end, weight), into=self)
+        )
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim=False, *, axis=None):
@@ -1156,7 +1165,7 @@ class Tensor:
 
     def clamp_(self, min=None, max=None) -> Tensor:
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            compute = lambda: _pw.clamp_tensors(self, min, max, into=self)  # noqa: E731
+            compute = lambda: self._run(_pw.clamp_tensors(self, min, max), into=self)  # noqa: E731
             return _in_place(self, "clamp_", compute)
         _clamp_bounds("clamp_", self, min, max)
         return _in_place(self, "clamp_", lambda: apply(O.Clamp, self, low=min, high=max, into=self))

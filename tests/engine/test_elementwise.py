@@ -664,6 +664,58 @@ CASES = [
         _grads(lambda m, a: a // 1.5, [2.0, -1.25]),
         r"derivative for aten::floor_divide is not implemented",
     ),
+    # odds and ends: scalars first, mixed bools, empty and 0-d operands
+    (
+        "fmod_scalar_first",
+        lambda m, d: m.fmod(3, _j(m, d)),
+        r"fmod\(\): argument 'input' must be a Tensor, not int",
+    ),
+    (
+        "shift_two_bools",
+        lambda m, d: _t(m, d, [True]) << _t(m, d, [True]),
+        r"bitwise_left_shift: not implemented for two bools.*long\(\)",
+    ),
+    (
+        "isclose_number",
+        lambda m, d: m.isclose(_t(m, d, [1.0]), 1.0),
+        r"isclose\(\): argument 'other' must be a Tensor, not float",
+    ),
+    (
+        "div_bools_rounding",
+        lambda m, d: m.div(_t(m, d, [True]), _t(m, d, [True]), rounding_mode="trunc"),
+        r"div: not implemented for bool",
+    ),
+    (
+        "mixed_bools_and_ints",
+        lambda m, d: [
+            _t(m, d, [True, False]) % 2,
+            _t(m, d, [True, False]) // 2,
+            _t(m, d, [3]) % _t(m, d, [True]),
+            True ^ _t(m, d, [True, False]),
+            ~_t(m, d, [1], dtype=m.uint8),
+        ],
+        None,
+    ),
+    (
+        "empty_and_0d",
+        lambda m, d: [
+            m.ones(0, device=d).sign(),
+            m.ones(0, dtype=m.int64, device=d) % m.ones(0, dtype=m.int64, device=d),
+            _t(m, d, [1, 2]) << _t(m, d, 3),
+            m.lerp(_t(m, d, 0.0), _t(m, d, [1.0, 2.0]), 0.5),
+            _t(m, d, [1, 5]).clamp(_t(m, d, 2), _t(m, d, 4)),
+        ],
+        None,
+    ),
+    (
+        "int8_sign_float_logical_not",
+        lambda m, d: [
+            _t(m, d, [-3, 0, 4], dtype=m.int8).sign(),
+            _t(m, d, [0.0, 2.0]).logical_not(),
+            2.5 % _t(m, d, [2]),
+        ],
+        None,
+    ),
     # grad_fn names, as PyTorch prints them
     (
         "names_unary",
