@@ -43,6 +43,55 @@ from .dtypes import bool_ as bool  # noqa: A001 - torch's name for it
 from .errors import AnomalyError, AutogradError, DeviceError, DTypeError, EngineError, ShapeError
 from .formatting import get_printoptions, set_printoptions
 from .functions import cat, gather, matmul, maximum, stack, where
+from .pointwise import (  # noqa: A004 - PyTorch's names (round)
+    acos,
+    acosh,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    bitwise_and,
+    bitwise_left_shift,
+    bitwise_not,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+    ceil,
+    cosh,
+    erf,
+    exp2,
+    expm1,
+    fix,
+    floor,
+    floor_divide,
+    fmod,
+    frac,
+    hypot,
+    isclose,
+    lerp,
+    log1p,
+    log2,
+    log10,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    remainder,
+    round,
+    rsqrt,
+    sign,
+    sinh,
+    tan,
+    trunc,
+)
 from .tensor import Size, Tensor
 from .trace import Trace, trace
 
@@ -96,8 +145,9 @@ def mul(a, b):
     return a * b if isinstance(a, Tensor) else b * a
 
 
-def div(a, b):
-    return a / b if isinstance(a, Tensor) else tensor(a) / b
+def div(a, b, *, rounding_mode=None):
+    a = a if isinstance(a, Tensor) else tensor(a)
+    return a / b if rounding_mode is None else a.div(b, rounding_mode=rounding_mode)
 
 
 def max(t, *args, **kwargs):  # noqa: A001 - PyTorch's name

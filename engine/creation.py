@@ -317,7 +317,8 @@ def rand_like(t: Tensor, dtype=None, device=None) -> Tensor:
     return rand(t.shape, dtype=dtype or t.dtype, device=device or t.device)
 
 
-def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-    x = a.device.backend.to_numpy(a.array)
-    y = b.device.backend.to_numpy(b.array) if isinstance(b, Tensor) else np.asarray(b)
-    return bool(np.allclose(x, y, rtol=rtol, atol=atol))
+def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan=False):
+    """torch.allclose: every element of a isclose to b's (same dtype, broadcast)."""
+    from .pointwise import allclose as _allclose
+
+    return _allclose(a, b, rtol, atol, equal_nan)

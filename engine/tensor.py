@@ -18,6 +18,7 @@ import numpy as np
 
 from . import autograd, dtypes, return_types
 from . import ops as O
+from . import pointwise as _pw
 from .autograd import STATE, VersionCounter
 from .backends import Device
 from .backends import device as parse_device
@@ -33,7 +34,6 @@ from .checks import (
     floating,
     infer_shape,
     names_dtype,
-    need_bool,
     need_floating,
     no_bool_sub,
     promote_pair,
@@ -549,7 +549,6 @@ class Tensor:
     add = __add__
     sub = __sub__
     mul = __mul__
-    div = __truediv__
     pow = __pow__
     __matmul__ = matmul
     neg = __neg__
@@ -633,21 +632,20 @@ class Tensor:
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
-    def __invert__(self):
-        need_bool("logical_not", self)
-        return apply(O.LogicalNot, self)
+    def __invert__(self):  # logical on bool, bitwise on integers (pointwise.py)
+        return self._run(_pw.invert(self))
 
     def __and__(self, other):
-        return _logical(O.LogicalAnd, self, other)
+        return self._run(_pw.bitwise(O.BitwiseAnd, O.LogicalAnd, self, other))
 
     def __or__(self, other):
-        return _logical(O.LogicalOr, self, other)
+        return self._run(_pw.bitwise(O.BitwiseOr, O.LogicalOr, self, other))
 
     def __xor__(self, other):
-        return _logical(O.LogicalXor, self, other)
+        return self._run(_pw.bitwise(O.BitwiseXor, O.LogicalXor, self, other))
 
-    def logical_not(self):
-        return ~self
+    def logical_not(self):  # any dtype: nonzero is True
+        return apply(O.LogicalNot, _pw.truth(self))
 
     def any(self, dim=None, keepdim=False, *, axis=None):
         dim = dim if axis is None else axis
@@ -699,6 +697,8 @@ class Tensor:
         return apply(O.Relu, self)
 
     def clamp(self, min=None, max=None):
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            return self._run(_pw.clamp_tensors(self, min, max))
         _clamp_bounds("clamp", self, min, max)
         return apply(O.Clamp, self, low=min, high=max)
 
@@ -707,6 +707,188 @@ class Tensor:
     def masked_fill(self, mask, value):
         mask, value = _masked_fill_args("masked_fill", self, mask, value)
         return apply(O.MaskedFill, self, mask, value)
+
+    # elementwise maths beyond the basics: operand checks in pointwise.py, ops in engine/ops
+    def _run(self, plan, into=None):
+        """Run a plan of pointwise.py, (op class, operands, settings), as apply() does."""
+        function, operands, params = plan
+        return apply(function, *operands, into=into, **params)
+
+    def tan(self):
+        return self._run(_pw.unary(O.Tan, self))
+
+    def asin(self):
+        return self._run(_pw.unary(O.Asin, self))
+
+    def acos(self):
+        return self._run(_pw.unary(O.Acos, self))
+
+    def atan(self):
+        return self._run(_pw.unary(O.Atan, self))
+
+    def sinh(self):
+        return self._run(_pw.unary(O.Sinh, self))
+
+    def cosh(self):
+        return self._run(_pw.unary(O.Cosh, self))
+
+    def asinh(self):
+        return self._run(_pw.unary(O.Asinh, self))
+
+    def acosh(self):
+        return self._run(_pw.unary(O.Acosh, self))
+
+    def atanh(self):
+        return self._run(_pw.unary(O.Atanh, self))
+
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+    def rsqrt(self):
+        return self._run(_pw.unary(O.Rsqrt, self))
+
+    def log2(self):
+        return self._run(_pw.unary(O.Log2, self))
+
+    def log10(self):
+        return self._run(_pw.unary(O.Log10, self))
+
+    def log1p(self):
+        return self._run(_pw.unary(O.Log1p, self))
+
+    def exp2(self):
+        return self._run(_pw.unary(O.Exp2, self))
+
+    def expm1(self):
+        return self._run(_pw.unary(O.Expm1, self))
+
+    def erf(self):
+        return self._run(_pw.unary(O.Erf, self))
+
+    def floor(self):
+        return self._run(_pw.step(O.Floor, self))
+
+    def ceil(self):
+        return self._run(_pw.step(O.Ceil, self))
+
+    def trunc(self):
+        return self._run(_pw.step(O.Trunc, self))
+
+    fix = trunc
+
+    def round(self, *, decimals=None):
+        return self._run(_pw.round_(self, decimals))
+
+    def frac(self):
+        return self._run(_pw.frac_checked(self))
+
+    def sign(self):
+        return apply(O.Sign, self)
+
+    def fmod(self, other):
+        return self._run(_pw.divide_like(O.Fmod, "fmod", self, other))
+
+    def remainder(self, other):
+        return self._run(_pw.divide_like(O.Remainder, "remainder", self, other))
+
+    def __rmod__(self, other):
+        return self._run(_pw.divide_like(O.Remainder, "remainder", self, other, reverse=True))
+
+    def floor_divide(self, other):
+        return self._run(_pw.divide_like(O.FloorDivide, "floor_divide", self, other))
+
+    def __rfloordiv__(self, other):
+        return self._run(_pw.divide_like(O.FloorDivide, "floor_divide", self, other, reverse=True))
+
+    __mod__, __floordiv__ = remainder, floor_divide
+
+    def div(self, other, *, rounding_mode=None):  # a / b, or rounded: "trunc", "floor"
+        if rounding_mode is None:
+            return self / other
+        return self._run(_pw.div(self, other, rounding_mode))
+
+    divide = div
+
+    def atan2(self, other):
+        return self._run(_pw.float_pair(O.Atan2, self, other))
+
+    arctan2 = atan2
+
+    def hypot(self, other):
+        return self._run(_pw.float_pair(O.Hypot, self, other))
+
+    def lerp(self, end, weight):
+        return self._run(_pw.lerp_checked(self, end, weight))
+
+    def bitwise_and(self, other):
+        return self._run(_pw.bitwise(O.BitwiseAnd, O.LogicalAnd, self, other))
+
+    def bitwise_or(self, other):
+        return self._run(_pw.bitwise(O.BitwiseOr, O.LogicalOr, self, other))
+
+    def bitwise_xor(self, other):
+        return self._run(_pw.bitwise(O.BitwiseXor, O.LogicalXor, self, other))
+
+    def __rand__(self, other):
+        return self._run(_pw.bitwise(O.BitwiseAnd, O.LogicalAnd, self, other, reverse=True))
+
+    def __ror__(self, other):
+        return self._run(_pw.bitwise(O.BitwiseOr, O.LogicalOr, self, other, reverse=True))
+
+    def __rxor__(self, other):
+        return self._run(_pw.bitwise(O.BitwiseXor, O.LogicalXor, self, other, reverse=True))
+
+    def bitwise_not(self):
+        return self._run(_pw.invert(self))
+
+    def bitwise_left_shift(self, other):
+        return self._run(_pw.shift(O.LeftShift, self, other))
+
+    def bitwise_right_shift(self, other):
+        return self._run(_pw.shift(O.RightShift, self, other))
+
+    def __rlshift__(self, other):
+        return self._run(_pw.shift(O.LeftShift, self, other, reverse=True))
+
+    def __rrshift__(self, other):
+        return self._run(_pw.shift(O.RightShift, self, other, reverse=True))
+
+    __lshift__, __rshift__ = bitwise_left_shift, bitwise_right_shift
+
+    def logical_and(self, other):
+        return self._run(_pw.logical(O.LogicalAnd, self, other))
+
+    def logical_or(self, other):
+        return self._run(_pw.logical(O.LogicalOr, self, other))
+
+    def logical_xor(self, other):
+        return self._run(_pw.logical(O.LogicalXor, self, other))
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return self._run(_pw.isclose_checked(self, other, rtol, atol, equal_nan))
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        return _pw.allclose(self, other, rtol, atol, equal_nan)
+
+    # in place, where learners use them (t.floor_(), t.round_(), t.lerp_(target, 0.1))
+    def floor_(self) -> Tensor:
+        return _in_place(self, "floor_", lambda: self._run(_pw.step(O.Floor, self), into=self))
+
+    def ceil_(self) -> Tensor:
+        return _in_place(self, "ceil_", lambda: self._run(_pw.step(O.Ceil, self), into=self))
+
+    def trunc_(self) -> Tensor:
+        return _in_place(self, "trunc_", lambda: self._run(_pw.step(O.Trunc, self), into=self))
+
+    def round_(self, *, decimals=None) -> Tensor:
+        return _in_place(self, "round_", lambda: self._run(_pw.round_(self, decimals), into=self))
+
+    def sign_(self) -> Tensor:
+        return _in_place(self, "sign_", lambda: apply(O.Sign, self, into=self))
+
+    def lerp_(self, end, weight) -> Tensor:
+        return _in_place(
+            self, "lerp_", lambda: self._run(_pw.lerp_checked(self, end, weight), into=self)
+        )
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim=False, *, axis=None):
@@ -998,6 +1180,9 @@ class Tensor:
         return _in_place(self, "copy_", lambda: apply(O.Copy, self, source, into=self))
 
     def clamp_(self, min=None, max=None) -> Tensor:
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            compute = lambda: self._run(_pw.clamp_tensors(self, min, max), into=self)  # noqa: E731
+            return _in_place(self, "clamp_", compute)
         _clamp_bounds("clamp_", self, min, max)
         return _in_place(self, "clamp_", lambda: apply(O.Clamp, self, low=min, high=max, into=self))
 
@@ -1280,15 +1465,6 @@ def _compare(cls, a: Tensor, b) -> Tensor:
 
 def _unsupported(kind, value):
     raise TypeError(f"{kind}: cannot compare a tensor with {type(value).__name__}")
-
-
-def _logical(cls, a: Tensor, b) -> Tensor:
-    b = tensor_like(b, a)
-    need_bool(cls.op, a)
-    need_bool(cls.op, b)
-    if a.array.shape != b.array.shape:
-        check_broadcast(cls.op, [tuple(a.shape), tuple(b.shape)], [a, b], ["a", "b"])
-    return apply(cls, a, b)
 
 
 def _extreme(over_all, over_dim, t: Tensor, dim, keepdim: bool, **choice):

@@ -21,6 +21,17 @@ Where each Tensor method lives (the method a learner calls -> the class here):
     a.t()              T            nn.Embedding       Embedding    nn.LayerNorm      LayerNorm
     F.mse_loss(a, b)   MseLoss      a.isnan(), isinf   IsNan, IsInf a.sort(), median  Sort, Median
 
+More elementwise maths (pointwise.py checks the operands and promotes dtypes first):
+
+    a.tan(), asin, acos, atan    Tan, Asin, Acos, Atan    a.floor(), ceil, trunc  Floor, Ceil...
+    a.sinh(), cosh, asinh, ...   Sinh, Cosh, Asinh, ...   a.round(decimals=)      Round
+    a.rsqrt(), log2, log10       Rsqrt, Log2, Log10       a.sign(), a.frac()      Sign, Frac
+    a.log1p(), exp2, expm1, erf  Log1p, Exp2, Expm1, Erf  a.clamp(tensor bounds)  ClampTensor
+    a % b, remainder, fmod       Remainder, Fmod          a // b, floor_divide    FloorDivide
+    div(rounding_mode=)          DivRounding              atan2, hypot, lerp      Atan2, Hypot...
+    &, |, ^, ~ on integers       BitwiseAnd, ...Not       a << b, a >> b          LeftShift...
+    isclose(a, b), allclose      IsClose
+
 nn.Linear (F.linear) is Addmm on rows (MatMul without a bias), after T for W.t(), with the
 views PyTorch puts around other inputs (Reshape, UnsafeView, SqueezeDims); a.square() is
 a * a. The fused ops (Addmm, Embedding, LayerNorm, Var, Std, MseLoss) also give their

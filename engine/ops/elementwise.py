@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -260,3 +262,345 @@ class Clone(Function):
 
     def backward(self, grad):
         return (grad,)
+
+
+# ----------------------------------------------------------------------------- more maths
+# The backends share numpy's names for exp, log, sin...; the ops below reach the rest
+# through _fn: numpy's function on the numpy backend, torch's of the same meaning on torch.
+def _fn(xp, numpy_fn, torch_name: str):
+    return numpy_fn if xp.name == "numpy" else getattr(xp.torch, torch_name)
+
+
+def _zeros(xp, grad):
+    """A zero gradient shaped like grad (0 * grad would turn an inf or NaN grad into NaN)."""
+    return xp.zeros(tuple(grad.shape), _engine_dtype(grad))
+
+
+class _Unary(Function):
+    """One input, a numpy function and a torch function of the same meaning (`numpy`,
+    `torch_name`), saving the input (or the output, where `saves_output`)."""
+
+    numpy = staticmethod(np.negative)
+    torch_name = ""
+    saves_output = False
+
+    def forward(self, a):
+        out = _fn(self.xp, self.numpy, self.torch_name)(a)
+        self.save(out if self.saves_output else a)
+        return out
+
+
+class Tan(_Unary):
+    op, grad_name = "tan", "TanBackward0"
+    rules = ("grad * (1 + tan(a)**2)",)
+    torch = "a.tan()"
+    numpy, torch_name, saves_output = staticmethod(np.tan), "tan", True
+
+    def backward(self, grad):
+        out = self.saved[0]
+        return (grad * (1 + out * out),)
+
+    def named_values(self):
+        return {"tan(a)": self.saved[0]} if self.saved else {}
+
+
+class Asin(_Unary):
+    op, grad_name = "asin", "AsinBackward0"
+    rules = ("grad / sqrt(1 - a**2)",)
+    torch = "a.asin()"
+    numpy, torch_name = staticmethod(np.arcsin), "asin"
+
+    def backward(self, grad):
+        a = self.saved[0]
+        return (grad / self.xp.sqrt(1 - a * a),)
+
+
+class Acos(_Unary):
+    op, grad_name = "acos", "AcosBackward0"
+    rules = ("-grad / sqrt(1 - a**2)",)
+    torch = "a.acos()"
+    numpy, torch_name = staticmethod(np.arccos), "acos"
+
+    def backward(self, grad):
+        a = self.saved[0]
+        return (-grad / self.xp.sqrt(1 - a * a),)
+
+
+class Atan(_Unary):
+    op, grad_name = "atan", "AtanBackward0"
+    rules = ("grad / (1 + a**2)",)
+    torch = "a.atan()"
+    numpy, torch_name = staticmethod(np.arctan), "atan"
+
+    def backward(self, grad):
+        a = self.saved[0]
+        return (grad / (1 + a * a),)
+
+
+class Sinh(_Unary):
+    op, grad_name = "sinh", "SinhBackward0"
+    rules = ("grad * cosh(a)",)
+    torch = "a.sinh()"
+    numpy, torch_name = staticmethod(np.sinh), "sinh"
+
+    def backward(self, grad):
+        return (grad * _fn(self.xp, np.cosh, "cosh")(self.saved[0]),)
+
+    def named_values(self):
+        return {"cosh(a)": _fn(self.xp, np.cosh, "cosh")(self.saved[0])} if self.saved else {}
+
+
+class Cosh(_Unary):
+    op, grad_name = "cosh", "CoshBackward0"
+    rules = ("grad * sinh(a)",)
+    torch = "a.cosh()"
+    numpy, torch_name = staticmethod(np.cosh), "cosh"
+
+    def backward(self, grad):
+        return (grad * _fn(self.xp, np.sinh, "sinh")(self.saved[0]),)
+
+    def named_values(self):
+        return {"sinh(a)": _fn(self.xp, np.sinh, "sinh")(self.saved[0])} if self.saved else {}
+
+
+class Asinh(_Unary):
+    op, grad_name = "asinh", "AsinhBackward0"
+    rules = ("grad / sqrt(a**2 + 1)",)
+    torch = "a.asinh()"
+    numpy, torch_name = staticmethod(np.arcsinh), "asinh"
+
+    def backward(self, grad):
+        a = self.saved[0]
+        return (grad / self.xp.sqrt(a * a + 1),)
+
+
+class Acosh(_Unary):
+    op, grad_name = "acosh", "AcoshBackward0"
+    rules = ("grad / sqrt(a**2 - 1)",)
+    torch = "a.acosh()"
+    numpy, torch_name = staticmethod(np.arccosh), "acosh"
+
+    def backward(self, grad):
+        a = self.saved[0]
+        return (grad / self.xp.sqrt(a * a - 1),)
+
+
+class Atanh(_Unary):
+    op, grad_name = "atanh", "AtanhBackward0"
+    rules = ("grad / (1 - a**2)",)
+    torch = "a.atanh()"
+    numpy, torch_name = staticmethod(np.arctanh), "atanh"
+
+    def backward(self, grad):
+        a = self.saved[0]
+        return (grad / (1 - a * a),)
+
+
+def _rsqrt(a):
+    return 1 / np.sqrt(a)
+
+
+class Rsqrt(_Unary):
+    op, grad_name = "rsqrt", "RsqrtBackward0"
+    rules = ("-grad * rsqrt(a)**3 / 2",)
+    torch = "a.rsqrt()"
+    numpy, torch_name, saves_output = staticmethod(_rsqrt), "rsqrt", True
+
+    def backward(self, grad):
+        out = self.saved[0]
+        return (-0.5 * grad * out * out * out,)
+
+    def named_values(self):
+        return {"rsqrt(a)": self.saved[0]} if self.saved else {}
+
+
+class Log2(_Unary):
+    op, grad_name = "log2", "Log2Backward0"
+    rules = ("grad / (a * log(2))",)
+    torch = "a.log2()"
+    numpy, torch_name = staticmethod(np.log2), "log2"
+
+    def backward(self, grad):
+        return (grad / (self.saved[0] * math.log(2)),)
+
+
+class Log10(_Unary):
+    op, grad_name = "log10", "Log10Backward0"
+    rules = ("grad / (a * log(10))",)
+    torch = "a.log10()"
+    numpy, torch_name = staticmethod(np.log10), "log10"
+
+    def backward(self, grad):
+        return (grad / (self.saved[0] * math.log(10)),)
+
+
+class Log1p(_Unary):
+    op, grad_name = "log1p", "Log1PBackward0"
+    rules = ("grad / (1 + a)",)
+    torch = "a.log1p()"
+    numpy, torch_name = staticmethod(np.log1p), "log1p"
+
+    def backward(self, grad):
+        return (grad / (1 + self.saved[0]),)
+
+
+class Exp2(_Unary):
+    op, grad_name = "exp2", "Exp2Backward0"
+    rules = ("grad * exp2(a) * log(2)",)
+    torch = "a.exp2()"
+    numpy, torch_name, saves_output = staticmethod(np.exp2), "exp2", True
+
+    def backward(self, grad):
+        return (grad * self.saved[0] * math.log(2),)
+
+    def named_values(self):
+        return {"exp2(a)": self.saved[0]} if self.saved else {}
+
+
+class Expm1(_Unary):
+    op, grad_name = "expm1", "Expm1Backward0"
+    rules = ("grad * (expm1(a) + 1)",)
+    torch = "a.expm1()"
+    numpy, torch_name, saves_output = staticmethod(np.expm1), "expm1", True
+
+    def backward(self, grad):
+        return (grad * (self.saved[0] + 1),)
+
+    def named_values(self):
+        return {"expm1(a)": self.saved[0]} if self.saved else {}
+
+
+class Erf(Function):
+    op, grad_name = "erf", "ErfBackward0"
+    rules = ("grad * 2 / sqrt(pi) * exp(-a**2)",)
+    torch = "a.erf()"
+
+    def forward(self, a):
+        self.save(a)
+        return self.xp.erf(a)
+
+    def backward(self, grad):
+        a = self.saved[0]
+        return (grad * (2 / math.sqrt(math.pi)) * self.xp.exp(-a * a),)
+
+
+class Frac(_Unary):
+    op, grad_name = "frac", "FracBackward0"
+    rules = ("grad",)
+    torch = "a.frac()"
+
+    def forward(self, a):
+        return a - _fn(self.xp, np.trunc, "trunc")(a)
+
+    def backward(self, grad):
+        return (grad,)
+
+
+class _Step(_Unary):
+    """floor, ceil, round, trunc, sign: steps, so the gradient is 0 everywhere (PyTorch's
+    choice at the jumps too). An integer input comes back as it is, in its dtype."""
+
+    rules = ("0 * grad",)
+
+    def forward(self, a):
+        if not _engine_dtype(a).is_floating_point:
+            return self.xp.copy(a)
+        return _fn(self.xp, self.numpy, self.torch_name)(a)
+
+    def backward(self, grad):
+        return (_zeros(self.xp, grad),)
+
+
+class Floor(_Step):
+    op, grad_name = "floor", "FloorBackward0"
+    torch = "a.floor()"
+    numpy, torch_name = staticmethod(np.floor), "floor"
+
+
+class Ceil(_Step):
+    op, grad_name = "ceil", "CeilBackward0"
+    torch = "a.ceil()"
+    numpy, torch_name = staticmethod(np.ceil), "ceil"
+
+
+class Trunc(_Step):
+    op, grad_name = "trunc", "TruncBackward0"
+    torch = "a.trunc()"
+    numpy, torch_name = staticmethod(np.trunc), "trunc"
+
+
+class Round(_Step):
+    """Half to even (2.5 -> 2), as PyTorch; ``decimals`` rounds to 10**-decimals the way
+    PyTorch does (a * 10**d rounded, then divided), and makes the node RoundBackward1."""
+
+    op, grad_name = "round", "RoundBackward0"
+    torch = "a.round() if decimals is None else a.round(decimals=decimals)"
+    numpy, torch_name = staticmethod(np.rint), "round"
+
+    def forward(self, a, decimals=None):
+        if decimals is None:
+            return super().forward(a)
+        self.grad_name = "RoundBackward1"
+        if self.xp.name != "numpy":
+            return self.xp.torch.round(a, decimals=decimals)
+        scale = 10.0 ** abs(decimals)
+        if decimals >= 0:
+            return (np.rint(a * scale) / scale).astype(a.dtype)
+        return (np.rint(a / scale) * scale).astype(a.dtype)
+
+
+class Sign(_Step):
+    """-1, 0 or 1 (0 for NaN, as PyTorch); a bool tensor stays as it is."""
+
+    op, grad_name = "sign", "SignBackward0"
+    torch = "a.sign()"
+
+    def forward(self, a):
+        xp = self.xp
+        if _engine_dtype(a).is_floating_point:
+            return xp.where(xp.isnan(a), 0.0, xp.sign(a))
+        return xp.copy(a) if _engine_dtype(a).category == 0 else xp.sign(a)
+
+
+class ClampTensor(Function):
+    """clamp with tensor bounds: min(max(a, min), max), broadcast. The gradient goes to a
+    inside [min, max], to min where a is below it (and min < max), to max where a is above
+    it or max < min (max wins then): PyTorch's split, ties to a."""
+
+    op, grad_name = "clamp", "ClampBackward0"
+    inputs = ("a", "min", "max")
+    rules = (
+        "where((a >= min) & (a <= max), grad, 0)",
+        "where((a < min) & (min < max), grad, 0)",
+        "where((a > max) | (max < min), grad, 0)",
+    )
+    torch = "torch.clamp(a, min, max)"
+
+    def forward(self, a, low, high):
+        xp = self.xp
+        self.save(a, low, high)
+        if high is None:
+            self.rules = ("where(a >= min, grad, 0)", "where(a < min, grad, 0)", "")
+            return xp.maximum(a, low)
+        if low is None:
+            self.rules = ("where(a <= max, grad, 0)", "", "where(a > max, grad, 0)")
+            return xp.minimum(a, high)
+        return xp.minimum(xp.maximum(a, low), high)
+
+    def backward(self, grad):
+        a, low, high = self.saved
+        xp = self.xp
+        if high is None:
+            above = a >= low
+            return xp.where(above, grad, 0.0), xp.where(above, 0.0, grad), None
+        if low is None:
+            below = a <= high
+            return xp.where(below, grad, 0.0), None, xp.where(below, 0.0, grad)
+        inside = (a >= low) & (a <= high)
+        to_low = (a < low) & (low < high)
+        to_high = (a > high) | (high < low)
+        return (
+            xp.where(inside, grad, 0.0),
+            xp.where(to_low, grad, 0.0),
+            xp.where(to_high, grad, 0.0),
+        )

@@ -136,3 +136,99 @@ class IsFinite(IsNan):
 
     def forward(self, a):
         return self.xp.isfinite(a)
+
+
+# ----------------------------------------------------------------------------- bitwise
+class BitwiseAnd(Function):
+    """&, |, ^, ~ on integer tensors (on bool ones they are LogicalAnd...); no gradient."""
+
+    op, torch = "bitwise_and", "a & b"
+    differentiable = False
+
+    def forward(self, a, b):
+        return a & b
+
+
+class BitwiseOr(BitwiseAnd):
+    op, torch = "bitwise_or", "a | b"
+
+    def forward(self, a, b):
+        return a | b
+
+
+class BitwiseXor(BitwiseAnd):
+    op, torch = "bitwise_xor", "a ^ b"
+
+    def forward(self, a, b):
+        return a ^ b
+
+
+class BitwiseNot(BitwiseAnd):
+    op, torch = "bitwise_not", "~a"
+
+    def forward(self, a):
+        return ~a
+
+
+def _bits(x) -> int:
+    return 8 * x.dtype.itemsize
+
+
+class LeftShift(BitwiseAnd):
+    """a << b. A shift by a negative count or by the dtype's width or more gives 0, as in
+    PyTorch (numpy leaves those to the CPU)."""
+
+    op, torch = "bitwise_left_shift", "a << b"
+
+    def forward(self, a, b):
+        bits = _bits(a)
+        if not hasattr(b, "shape"):
+            return a * 0 if not 0 <= b < bits else a << b
+        xp = self.xp
+        inside = (b >= 0) & (b < bits)
+        return xp.where(inside, a << xp.where(inside, b, 0), 0)
+
+
+class RightShift(BitwiseAnd):
+    """a >> b, keeping the sign; a count that is negative or the width or more shifts by
+    width - 1 (all sign bits; 0 for uint8), as in PyTorch."""
+
+    op, torch = "bitwise_right_shift", "a >> b"
+
+    def forward(self, a, b):
+        bits = _bits(a)
+        unsigned = str(a.dtype).endswith("uint8")  # numpy "uint8", torch "torch.uint8"
+        if not hasattr(b, "shape"):
+            if 0 <= b < bits:
+                return a >> b
+            return a * 0 if unsigned else a >> (bits - 1)
+        xp = self.xp
+        inside = (b >= 0) & (b < bits)
+        out = a >> xp.where(inside, b, bits - 1)
+        return xp.where(inside, out, 0) if unsigned else out
+
+
+class IsClose(Function):
+    """|a - b| <= atol + rtol * |b| elementwise (or a == b, for infinities; NaN == NaN only
+    with equal_nan), as torch.isclose; integers are compared as floats."""
+
+    op = "isclose"
+    torch = "torch.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)"
+    differentiable = False
+
+    def forward(self, a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+        xp = self.xp
+        close = a == b
+        if equal_nan:
+            close = close | (xp.isnan(a) & xp.isnan(b))
+        if rtol == 0 and atol == 0:
+            return close
+        if a.dtype == b.dtype and not _is_float(a):
+            a, b = a * 1.0, b * 1.0  # PyTorch compares integers in its default float dtype
+        error = xp.abs(a - b)
+        return close | (xp.isfinite(error) & (error <= atol + xp.abs(rtol * b)))
+
+
+def _is_float(x) -> bool:
+    dtype = x.dtype
+    return getattr(dtype, "is_floating_point", None) or getattr(dtype, "kind", "") == "f"
