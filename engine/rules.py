@@ -175,8 +175,8 @@ VOCABULARY = {
 # scans and norms: cumsum's backward is a cumsum run backwards (flip, cumsum, flip)
 VOCABULARY.update(
     {
-        "cumsum": lambda x, dim: np.cumsum(x, axis=dim),
-        "flip": lambda x, dim: np.flip(x, axis=dim),
+        "cumsum": lambda x, dim: np.cumsum(x, axis=dim) if np.ndim(x) else np.asarray(x),
+        "flip": lambda x, dim: np.flip(x, axis=dim) if np.ndim(x) else np.asarray(x),
         "abs": np.abs,
     }
 )

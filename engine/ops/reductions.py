@@ -431,7 +431,7 @@ class Cumprod(Function):
         return (_cumprod_grad_with_zeros(xp, a, grad, self.dim),)
 
     def named_values(self):
-        return {"y": self.saved[1], "dim": self.dim} if self.saved else {}
+        return {"a": self.saved[0], "y": self.saved[1], "dim": self.dim} if self.saved else {}
 
 
 def _cumprod_grad_with_zeros(xp, a, grad, dim):
@@ -468,8 +468,9 @@ class Amax(Function):
         if 0 in a.shape:  # numpy's max has no empty reduction; nothing to pick
             shape = [1 if dims is None or d in dims else n for d, n in enumerate(a.shape)]
             out = self.xp.zeros(tuple(shape), _engine_dtype(a))
-            return out if keepdim else self.xp.reshape(out, _dropped(a.shape, dims))
-        out = self.pick(a, dims, keepdim)
+            out = out if keepdim else self.xp.reshape(out, _dropped(a.shape, dims))
+        else:
+            out = self.pick(a, dims, keepdim)
         self.save(a, out)
         return out
 
@@ -493,6 +494,7 @@ class Amax(Function):
             return {}
         hits, ties = self.hits_and_ties()
         return {
+            "a": self.saved[0],
             f"a == {self.op}": hits,
             "ties": ties,
             "a_shape": tuple(self.input_shape),
@@ -544,7 +546,8 @@ class LogSumExp(Function):
     def named_values(self):
         if not self.saved:
             return {}
-        return {"y": self.saved[1], "a_shape": tuple(self.input_shape), "dims": self.dims}
+        a_shape = tuple(self.input_shape)
+        return {"a": self.saved[0], "y": self.saved[1], "a_shape": a_shape, "dims": self.dims}
 
 
 class VectorNorm(Function):
@@ -612,7 +615,7 @@ class VectorNorm(Function):
     def named_values(self):
         if not self.saved:
             return {}
-        values = {"n": _expanded(self, self.saved[1]), "p": self.p}
+        values = {"a": self.saved[0], "n": _expanded(self, self.saved[1]), "p": self.p}
         if self.kind == "inf":
             values["ties"] = self._hits_and_ties()[1]
         return {**values, "a_shape": tuple(self.input_shape), "dims": self.dims}
