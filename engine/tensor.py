@@ -695,8 +695,10 @@ class Tensor:
     # ------------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None):
         dim = dim if axis is None else axis
-        t = sum_dtype(self) if dtype is None else self.to(dtype)
-        return apply(O.Sum, t, dims=checked_dims("sum", self, dim), keepdim=keepdim)
+        if dtype is not None:  # summed in that dtype, and given in it (int32 too)
+            return self.to(dtype).sum(dim, keepdim).to(dtype)
+        dims = checked_dims("sum", self, dim)
+        return apply(O.Sum, sum_dtype(self), dims=dims, keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None):
         dim = dim if axis is None else axis

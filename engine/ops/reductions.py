@@ -449,8 +449,7 @@ def _cumprod_grad_with_zeros(xp, a, grad, dim):
     table = xp.broadcast_to(xp.reshape(a_last, (*lead, 1, n)), (*lead, n, n))  # [i, k] = a[k]
     table = xp.where(eye, xp.ones((), _engine_dtype(a)), table)  # a[i] left out of row i
     products = xp.cumprod(table, len(lead) + 1)  # [i, j] = prod over k <= j, k != i
-    later = xp.eye(n, n, _engine_dtype(a))
-    later = _fn(xp, "triu")(later)  # [i, j] = 1 where j >= i
+    later = _fn(xp, "triu")(xp.ones((n, n), _engine_dtype(a)))  # [i, j] = 1 where j >= i
     g = xp.reshape(g_last, (*lead, 1, n))
     out = xp.sum(products * later * g, axis=len(lead) + 1)
     return xp.permute(out, tuple(back))
