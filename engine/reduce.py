@@ -85,7 +85,7 @@ def legacy_type(t: Tensor, dtype):
     if dtype is None:
         return prefix + _LEGACY[t.dtype.name]
     device = None
-    if isinstance(dtype, str) and dtype.endswith("Tensor"):
+    if isinstance(dtype, str):
         name = dtype.removeprefix("torch.")
         if name.startswith("cuda."):
             name, device = name.removeprefix("cuda."), "cuda"
