@@ -24,7 +24,9 @@ Where each Tensor method lives (the method a learner calls -> the class here):
     a.amax(dims)       Amax         a.amin(dims)       Amin         a.norm(), linalg  VectorNorm
 
 linalg.matrix_norm's 1 and inf norms are sums of abs then Amax/Amin, as PyTorch shows them;
-count_nonzero is (a != 0) summed. nn.Linear (F.linear) is Addmm on rows (MatMul without a bias), after T for W.t(), with the
+count_nonzero is (a != 0) summed.
+
+nn.Linear (F.linear) is Addmm on rows (MatMul without a bias), after T for W.t(), with the
 views PyTorch puts around other inputs (Reshape, UnsafeView, SqueezeDims); a.square() is
 a * a. The fused ops (Addmm, Embedding, LayerNorm, Var, Std, MseLoss) also give their
 ``parts``.
