@@ -11,7 +11,7 @@ PyTorch oracle or an ``ne.cuda`` function is used.
 
 import warnings as _warnings
 
-from . import autograd, dtypes, return_types
+from . import autograd, dtypes, linalg, return_types
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backends import Device, cpu_backend, cuda_status, set_cpu_backend
 from .backends import new_device as device  # torch.device: made without a GPU, checked on use
@@ -19,13 +19,18 @@ from .creation import (
     Generator,
     allclose,
     arange,
+    as_tensor,
     empty,
     empty_like,
     eye,
     from_numpy,
     full,
     full_like,
+    linspace,
+    logspace,
     manual_seed,
+    multinomial,
+    normal,
     ones,
     ones_like,
     rand,
@@ -92,6 +97,7 @@ from .pointwise import (  # noqa: A004 - PyTorch's names (round)
     tan,
     trunc,
 )
+from .reduce import all, amax, amin, any, count_nonzero, cumprod, cumsum, logsumexp, norm
 from .tensor import Size, Tensor
 from .trace import Trace, trace
 

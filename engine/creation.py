@@ -322,3 +322,149 @@ def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal
     from .pointwise import allclose as _allclose
 
     return _allclose(a, b, rtol, atol, equal_nan)
+
+
+# ---------------------------------------------------------------------- more creation (issue 12)
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """steps numbers from start to end, evenly spaced, both ends included; computed as
+    PyTorch does, from start in the first half and back from end in the second."""
+    steps = _count("linspace", steps)
+    kind = dtypes.from_any(dtype) if dtype is not None else dtypes.float32
+    start, end = (float(v.item()) if isinstance(v, Tensor) else v for v in (start, end))
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    i = np.arange(steps, dtype=np.float64)
+    values = np.where(i < steps // 2, start + i * step, end - (steps - 1 - i) * step)
+    if steps == 1:
+        values = np.array([start], np.float64)
+    if not kind.is_floating_point:
+        values = np.trunc(values)
+    target = _creation_device(device)
+    out = Tensor.wrap(target.backend.from_numpy(values.astype(kind.numpy)), target)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def logspace(
+    start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False
+) -> Tensor:
+    """base ** linspace(start, end, steps)."""
+    exponents = linspace(start, end, steps, dtype=dtypes.float64).numpy()
+    kind = dtypes.from_any(dtype) if dtype is not None else dtypes.float32
+    values = np.power(float(base), exponents)
+    if not kind.is_floating_point:
+        values = np.trunc(values)
+    target = _creation_device(device)
+    out = Tensor.wrap(target.backend.from_numpy(values.astype(kind.numpy)), target)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+    """Normal samples: mean and std tensors (broadcast together) or numbers with size=.
+    The numbers are the engine's stream, not PyTorch's; no gradient flows to mean or std."""
+    tensors = [v for v in (mean, std) if isinstance(v, Tensor)]
+    if tensors:
+        if size is not None:
+            raise TypeError(
+                "normal: size= is only taken with a float mean and std; with tensors the "
+                "shape is theirs (broadcast)"
+            )
+        first = tensors[0]
+        device = first.device if device is None else device
+        if dtype is None:
+            dtype = (
+                dtypes.promote(*(t.dtype for t in tensors)) if len(tensors) == 2 else first.dtype
+            )
+        if not dtypes.from_any(dtype).is_floating_point:
+            raise UnsupportedDTypeError(
+                f"normal: expected a floating point mean and std, got {first.dtype.name}; "
+                "convert first: mean.float()"
+            )
+        shapes = [tuple(t.shape) for t in tensors]
+        from .checks import check_broadcast
+
+        shape = check_broadcast("normal", shapes, tensors, ["mean", "std"][: len(tensors)])
+    else:
+        if size is None:
+            raise TypeError(
+                "normal: with a float mean and std, give the shape: normal(0.0, 1.0, size=(3,))"
+            )
+        shape = tuple(size) if isinstance(size, (tuple, list)) else (size,)
+    m = _host_values(mean)
+    s = _host_values(std)
+    if np.any(s < 0):
+        raise ArgumentError(
+            f"normal: expected all elements of std >= 0.0, but found {float(np.min(s))}; a "
+            "standard deviation is never negative"
+        )
+    noise = randn(shape, generator=generator, dtype=dtypes.float64).numpy()
+    values = m + s * noise
+    return tensor(values, dtype=dtype or dtypes.float32, device=device)
+
+
+def _host_values(value) -> np.ndarray:
+    if isinstance(value, Tensor):
+        return value.detach().device.backend.to_numpy(value.array).astype(np.float64)
+    return np.asarray(float(value))
+
+
+def multinomial(input: Tensor, num_samples: int, replacement=False, *, generator=None) -> Tensor:
+    """Indices drawn by the (unnormalised, non-negative) weights in each row of input
+    (1-d or 2-d); without replacement each index comes at most once per row."""
+    op = "multinomial"
+    if not isinstance(input, Tensor) or input.ndim not in (1, 2):
+        got = f"shape {shape_str(input.shape)}" if isinstance(input, Tensor) else type(input)
+        raise ArgumentError(f"{op}: prob_dist must be 1 or 2 dim, got {got}")
+    if not input.dtype.is_floating_point:
+        raise UnsupportedDTypeError(
+            f"{op}: expected a floating point tensor of weights, got {input.dtype.name}; "
+            "convert first: weights.float()"
+        )
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
+        raise ArgumentError(f"{op}: cannot sample num_samples={num_samples!r} <= 0 samples")
+    weights = _host_values(input).reshape(-1, input.shape[-1])
+    categories = weights.shape[1]
+    if np.any(weights < 0) or not np.all(np.isfinite(weights)):
+        raise ArgumentError(f"{op}: probability tensor contains either inf, nan or element < 0")
+    if np.any(weights.sum(1) == 0):
+        raise ArgumentError(
+            f"{op}: invalid multinomial distribution (sum of probabilities <= 0): a row of "
+            "weights is all zeros"
+        )
+    if not replacement:
+        if num_samples > categories:
+            raise ArgumentError(
+                f"{op}: cannot sample num_samples={num_samples} > prob_dist.size(-1)="
+                f"{categories} samples without replacement; pass replacement=True or ask fewer"
+            )
+        nonzero = int((weights > 0).sum(1).min())
+        if num_samples > nonzero:
+            raise ArgumentError(
+                f"{op}: cannot sample {num_samples} without replacement from a row with "
+                f"only {nonzero} non-zero weights; pass replacement=True or ask fewer"
+            )
+    rng = random_stream(op, generator)
+    rows = [
+        rng.choice(categories, num_samples, replace=replacement, p=w / w.sum()) for w in weights
+    ]
+    drawn = np.stack(rows).astype(np.int64)
+    if input.ndim == 1:
+        drawn = drawn[0]
+    return Tensor.wrap(input.device.backend.from_numpy(drawn), input.device)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """data as a tensor, sharing memory where it can: a Tensor already of that dtype and
+    device is returned itself, a numpy array on the numpy backend is shared."""
+    if isinstance(data, Tensor):
+        out = data
+        if device is not None:
+            out = out.to(parse_device(device))
+        return out if dtype is None else out.to(dtypes.from_any(dtype))
+    target = _creation_device(device)
+    if isinstance(data, np.ndarray) and target.backend_name == "numpy":
+        kind = dtypes.from_any(dtype) if dtype is not None else None
+        if kind is None or kind.numpy == data.dtype:
+            try:
+                return from_numpy(data)
+            except (TypeError, ValueError):
+                pass
+    return tensor(data, dtype=dtype, device=device)

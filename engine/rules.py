@@ -172,6 +172,16 @@ VOCABULARY = {
 }
 
 
+# scans and norms: cumsum's backward is a cumsum run backwards (flip, cumsum, flip)
+VOCABULARY.update(
+    {
+        "cumsum": lambda x, dim: np.cumsum(x, axis=dim) if np.ndim(x) else np.asarray(x),
+        "flip": lambda x, dim: np.flip(x, axis=dim) if np.ndim(x) else np.asarray(x),
+        "abs": np.abs,
+    }
+)
+
+
 # ---------------------------------------------------------------------- reading the words
 def substitute(rule: str, values: dict, render) -> str:
     """The rule with each named value replaced by ``render(name, value)``.

@@ -891,18 +891,22 @@ class Tensor:
         )
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False, *, axis=None):
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None):
         dim = dim if axis is None else axis
-        return apply(O.Sum, sum_dtype(self), dims=checked_dims("sum", self, dim), keepdim=keepdim)
+        if dtype is not None:  # summed in that dtype, and given in it (int32 too)
+            return self.to(dtype).sum(dim, keepdim).to(dtype)
+        dims = checked_dims("sum", self, dim)
+        return apply(O.Sum, sum_dtype(self), dims=dims, keepdim=keepdim)
 
-    def mean(self, dim=None, keepdim=False, *, axis=None):
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None):
         dim = dim if axis is None else axis
-        if not self.dtype.is_floating_point:
+        t = self if dtype is None else self.to(dtype)
+        if not t.dtype.is_floating_point:
             raise DTypeError(
-                f"mean: needs a floating point tensor, but got {self.dtype.name}; "
-                "call .float() first"
+                f"mean: could not infer the output dtype: needs a floating point tensor, but "
+                f"got {describe('self', t)}; call .float() first, or pass dtype=ne.float32"
             )
-        return apply(O.Mean, self, dims=checked_dims("mean", self, dim), keepdim=keepdim)
+        return apply(O.Mean, t, dims=checked_dims("mean", self, dim), keepdim=keepdim)
 
     def var(self, dim=None, keepdim=False, unbiased=True, correction=None):
         need_floating("var", self)
@@ -966,11 +970,12 @@ class Tensor:
         dim = dim if axis is None else axis
         return _arg_extreme(O.ArgMin, self, dim, keepdim)
 
-    def prod(self, dim=None, keepdim=False, *, axis=None):
+    def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None):
         dim = dim if axis is None else axis
+        t = sum_dtype(self) if dtype is None else self.to(dtype)
         if dim is not None:
             dim = checked_dim("prod", self, dim)
-        return apply(O.Prod, sum_dtype(self), dim=dim, keepdim=keepdim)
+        return apply(O.Prod, t, dim=dim, keepdim=keepdim)
 
     def softmax(self, dim=None, *, axis=None):
         dim = dim if axis is None else axis
@@ -996,6 +1001,102 @@ class Tensor:
         if not self.ndim:
             values, indices = values.reshape(()), indices.reshape(())
         return return_types.topk(values, indices)
+
+    # reductions, scans and norms (issue 12); new_* and type() make tensors like self
+    def cumsum(self, dim=None, *, dtype=None, axis=None):
+        from .reduce import scan
+
+        return scan(O.Cumsum, self, dim if axis is None else axis, dtype)
+
+    def cumprod(self, dim=None, *, dtype=None, axis=None):
+        from .reduce import scan
+
+        return scan(O.Cumprod, self, dim if axis is None else axis, dtype)
+
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None):
+        from .reduce import logsumexp
+
+        return logsumexp(self, dim if axis is None else axis, keepdim)
+
+    def amax(self, dim=(), keepdim=False, *, axis=None):
+        from .reduce import extreme
+
+        return extreme(O.Amax, self, dim if axis is None else axis, keepdim)
+
+    def amin(self, dim=(), keepdim=False, *, axis=None):
+        from .reduce import extreme
+
+        return extreme(O.Amin, self, dim if axis is None else axis, keepdim)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        from .linalg import torch_norm
+
+        return torch_norm(self, p, dim, keepdim, dtype)
+
+    def count_nonzero(self, dim=None, *, axis=None):
+        from .reduce import count_nonzero
+
+        return count_nonzero(self, dim if axis is None else axis)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import zeros
+        from .reduce import like_self
+
+        return zeros(*size, **like_self(self, dtype, device), requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import ones
+        from .reduce import like_self
+
+        return ones(*size, **like_self(self, dtype, device), requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        from .creation import full
+        from .reduce import like_self
+
+        out = full(size, fill_value, **like_self(self, dtype, device))
+        return out.requires_grad_(True) if requires_grad else out
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        from .creation import tensor
+        from .reduce import like_self
+
+        return tensor(data, **like_self(self, dtype, device), requires_grad=requires_grad)
+
+    def type(self, dtype=None, non_blocking=False):
+        """No argument: torch's legacy name ('torch.FloatTensor'); a dtype or such a
+        name: this tensor converted to it."""
+        from .reduce import legacy_type
+
+        return legacy_type(self, dtype)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        from .creation import randn
+
+        noise = randn(tuple(self.shape), generator=generator, dtype=floating("normal_", self).dtype)
+        return self.copy_(noise * std + mean)
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None, **bounds):
+        from .creation import rand
+
+        a, b = bounds.get("from", a), bounds.get("to", b)
+        draw = rand(tuple(self.shape), generator=generator, dtype=floating("uniform_", self).dtype)
+        return self.copy_(draw * (b - a) + a)
+
+    def random_(self, *args, generator=None, **kwargs):
+        """random_(to) or random_(from, to): ints in from .. to - 1 (random_() with no
+        bounds draws 0 .. 2**24 for floats, as torch's float32 mantissa allows)."""
+        from .creation import randint
+
+        low, high = (0, None) if not args else (0, args[0]) if len(args) == 1 else args[:2]
+        low, high = kwargs.get("from", low), kwargs.get("to", high)
+        if high is None:
+            high = 2**24 if self.dtype.is_floating_point else 2 ** (8 * self.dtype.itemsize - 1)
+            high = 2 if self.dtype is dtypes.bool_ else high
+        return self.copy_(randint(low, high, tuple(self.shape), generator=generator))
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):

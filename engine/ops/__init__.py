@@ -20,6 +20,11 @@ Where each Tensor method lives (the method a learner calls -> the class here):
     F.gelu(a)          Gelu         F.nll_loss(...)    NllLoss      a.var(), a.std()  Var, Std
     a.t()              T            nn.Embedding       Embedding    nn.LayerNorm      LayerNorm
     F.mse_loss(a, b)   MseLoss      a.isnan(), isinf   IsNan, IsInf a.sort(), median  Sort, Median
+    a.cumsum(dim)      Cumsum       a.cumprod(dim)     Cumprod      a.logsumexp(dim)  LogSumExp
+    a.amax(dims)       Amax         a.amin(dims)       Amin         a.norm(), linalg  VectorNorm
+
+linalg.matrix_norm's 1 and inf norms are sums of abs then Amax/Amin, as PyTorch shows them;
+count_nonzero is (a != 0) summed.
 
 More elementwise maths (pointwise.py checks the operands and promotes dtypes first):
 

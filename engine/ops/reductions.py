@@ -254,6 +254,8 @@ class Prod(Function):
         self.dims = None if dim is None else (dim,)
         if dim is not None:
             self.grad_name = "ProdBackward1"
+            if a.ndim == 0:  # prod(0) of a 0-d tensor: the product of its one element
+                self.dim = self.dims = dim = None
         out = self.xp.prod(a, axis=dim, keepdims=keepdim)
         self.save(a, out)
         return out
@@ -356,3 +358,266 @@ class LogSoftmax(Function):
 
     def named_values(self):
         return {"y": self.saved[0], "dim": self.dim} if self.saved else {}
+
+
+# ----------------------------------------------------------------------------- scans, amax, norms
+# cumsum, logsumexp and the rest have no function in the backends' shared list; _fn gives
+# numpy's on the numpy backend and torch's of the same meaning on the torch one.
+def _fn(xp, numpy_name: str, torch_name: str | None = None):
+    import numpy as np
+
+    if xp.name == "numpy":
+        return getattr(np, numpy_name)
+    return getattr(xp.torch, torch_name or numpy_name)
+
+
+def _cumsum(xp, a, dim):
+    return _fn(xp, "cumsum")(a, dim)
+
+
+def _reverse_cumsum(xp, a, dim):
+    """Sum of a[j] over j >= i along dim: cumsum's backward."""
+    return xp.flip(_cumsum(xp, xp.flip(a, dim), dim), dim)
+
+
+def _expanded(node, x):
+    """A reduction's output (or gradient) broadcast back over the input's shape."""
+    return node.xp.broadcast_to(keep_dims(node, x), tuple(node.input_shape))
+
+
+class Cumsum(Function):
+    """cumsum(dim): running sums along dim; each input adds to every later output."""
+
+    op, grad_name = "cumsum", "CumsumBackward0"
+    rules = ("flip(cumsum(flip(grad, dim), dim), dim)",)
+    torch = "a.cumsum(dim)"
+
+    def forward(self, a, dim):
+        self.dim = dim
+        if a.ndim == 0:
+            return self.xp.copy(a)
+        return _cumsum(self.xp, a, dim)
+
+    def backward(self, grad):
+        if grad.ndim == 0:
+            return (grad,)
+        return (_reverse_cumsum(self.xp, grad, self.dim),)
+
+    def named_values(self):
+        return {"dim": self.dim}
+
+
+class Cumprod(Function):
+    """cumprod(dim): running products along dim. Its backward sums, for each input, the
+    later gradients times the products without that input: computed without dividing
+    where a has zeros, so exact there (as PyTorch's); the words divide, as the maths does."""
+
+    op, grad_name = "cumprod", "CumprodBackward0"
+    rules = ("flip(cumsum(flip(grad * y, dim), dim), dim) / a",)
+    torch = "a.cumprod(dim)"
+
+    def forward(self, a, dim):
+        self.dim = dim
+        out = self.xp.copy(a) if a.ndim == 0 else self.xp.cumprod(a, dim)
+        self.save(a, out)
+        return out
+
+    def backward(self, grad):
+        xp, (a, out) = self.xp, self.saved
+        if a.ndim == 0:
+            return (grad,)
+        if bool(_fn(xp, "all")(a != 0)):  # no zeros: the later gradients over a
+            return (_reverse_cumsum(xp, grad * out, self.dim) / a,)
+        return (_cumprod_grad_with_zeros(xp, a, grad, self.dim),)
+
+    def named_values(self):
+        return {"a": self.saved[0], "y": self.saved[1], "dim": self.dim} if self.saved else {}
+
+
+def _cumprod_grad_with_zeros(xp, a, grad, dim):
+    """grad_a[i] = sum over j >= i of grad[j] * prod(a[k] for k <= j, k != i), exactly:
+    an (n, n) table per slice, fine for the sizes a learner inspects."""
+    n = a.shape[dim]
+    order = [d for d in range(a.ndim) if d != dim] + [dim]
+    back = [0] * a.ndim
+    for i, d in enumerate(order):
+        back[d] = i
+    a_last = xp.permute(a, tuple(order))  # (..., n)
+    g_last = xp.permute(grad, tuple(order))
+    lead = tuple(a_last.shape[:-1])
+    eye = xp.eye(n, n, _engine_dtype(a)) != 0
+    table = xp.broadcast_to(xp.reshape(a_last, (*lead, 1, n)), (*lead, n, n))  # [i, k] = a[k]
+    table = xp.where(eye, xp.ones((), _engine_dtype(a)), table)  # a[i] left out of row i
+    products = xp.cumprod(table, len(lead) + 1)  # [i, j] = prod over k <= j, k != i
+    later = _fn(xp, "triu")(xp.ones((n, n), _engine_dtype(a)))  # [i, j] = 1 where j >= i
+    g = xp.reshape(g_last, (*lead, 1, n))
+    out = xp.sum(products * later * g, axis=len(lead) + 1)
+    return xp.permute(out, tuple(back))
+
+
+class Amax(Function):
+    """amax(dims): the largest value over dims; ties share the gradient equally."""
+
+    op, grad_name = "amax", "AmaxBackward0"
+    rules = ("where(a == amax, expand_to(grad, a_shape, dims) / ties, 0)",)
+    torch = "a.amax(tuple(range(a.ndim)) if dims is None else dims, keepdim)"
+
+    def forward(self, a, dims=None, keepdim=False):
+        self.input_shape, self.dims, self.keepdim = a.shape, dims, keepdim
+        if 0 in a.shape:  # numpy's max has no empty reduction; nothing to pick
+            shape = [1 if dims is None or d in dims else n for d, n in enumerate(a.shape)]
+            out = self.xp.zeros(tuple(shape), _engine_dtype(a))
+            out = out if keepdim else self.xp.reshape(out, _dropped(a.shape, dims))
+        else:
+            out = self.pick(a, dims, keepdim)
+        self.save(a, out)
+        return out
+
+    def pick(self, a, dims, keepdim):
+        return self.xp.max(a, axis=dims, keepdims=keepdim)
+
+    def hits_and_ties(self):
+        a, out = self.saved
+        xp = self.xp
+        hits = a == _expanded(self, out)
+        ties = xp.sum(xp.astype(hits, _engine_dtype(a)), axis=self.dims, keepdims=True)
+        return hits, xp.broadcast_to(ties, tuple(self.input_shape))
+
+    def backward(self, grad):
+        hits, ties = self.hits_and_ties()
+        grad = _expanded(self, grad)
+        return (self.xp.where(hits, grad / ties, self.xp.zeros((), _engine_dtype(grad))),)
+
+    def named_values(self):
+        if not self.saved:
+            return {}
+        hits, ties = self.hits_and_ties()
+        return {
+            "a": self.saved[0],
+            f"a == {self.op}": hits,
+            "ties": ties,
+            "a_shape": tuple(self.input_shape),
+            "dims": self.dims,
+        }
+
+
+class Amin(Amax):
+    op, grad_name = "amin", "AminBackward0"
+    rules = ("where(a == amin, expand_to(grad, a_shape, dims) / ties, 0)",)
+    torch = "a.amin(tuple(range(a.ndim)) if dims is None else dims, keepdim)"
+
+    def pick(self, a, dims, keepdim):
+        return self.xp.min(a, axis=dims, keepdims=keepdim)
+
+
+def _dropped(shape, dims) -> tuple:
+    return tuple(n for d, n in enumerate(shape) if dims is not None and d not in dims)
+
+
+class LogSumExp(Function):
+    """log(sum(exp(a))) over dims, shifted by the max so exp never overflows; its
+    gradient is the softmax over those dims."""
+
+    op, grad_name = "logsumexp", "LogsumexpBackward0"
+    rules = ("expand_to(grad, a_shape, dims) * exp(a - expand_to(y, a_shape, dims))",)
+    torch = "a.logsumexp(tuple(range(a.ndim)) if dims is None else dims, keepdim)"
+
+    def forward(self, a, dims=None, keepdim=False):
+        xp = self.xp
+        self.input_shape, self.dims, self.keepdim = a.shape, dims, keepdim
+        dtype = _engine_dtype(a)
+        if 0 in a.shape:
+            kept = [1 if dims is None or d in dims else n for d, n in enumerate(a.shape)]
+            shift = xp.zeros(tuple(kept), dtype)
+        else:
+            shift = xp.max(a, axis=dims, keepdims=True)
+            shift = xp.where(xp.isfinite(shift), shift, xp.zeros((), dtype))
+        out = xp.log(xp.sum(xp.exp(a - shift), axis=dims, keepdims=True)) + shift
+        if not keepdim:
+            out = xp.reshape(out, _dropped(a.shape, dims))
+        self.save(a, out)
+        return out
+
+    def backward(self, grad):
+        a, out = self.saved
+        return (_expanded(self, grad) * self.xp.exp(a - _expanded(self, out)),)
+
+    def named_values(self):
+        if not self.saved:
+            return {}
+        a_shape = tuple(self.input_shape)
+        return {"a": self.saved[0], "y": self.saved[1], "a_shape": a_shape, "dims": self.dims}
+
+
+class VectorNorm(Function):
+    """linalg.vector_norm(a, ord, dims): (sum |a|^p)^(1/p), with p = inf the largest |a|
+    (ties share the gradient), p = 0 the count of non-zeros. Where the norm is 0 the
+    gradient is 0, as in PyTorch."""
+
+    op, grad_name = "vector_norm", "LinalgVectorNormBackward0"
+    rules = ("where(n == 0, 0, expand_to(grad, a_shape, dims) * a / n)",)
+    torch = "torch.linalg.vector_norm(a, p, dims, keepdim)"
+    _WORDS = {
+        2: "where(n == 0, 0, expand_to(grad, a_shape, dims) * a / n)",
+        1: "expand_to(grad, a_shape, dims) * sign(a)",
+        0: "0 * a",
+        "inf": "expand_to(grad, a_shape, dims) * sign(a) * where(abs(a) == n, 1, 0) / ties",
+        "p": "where(n == 0, 0, expand_to(grad, a_shape, dims) * a * abs(a) ** (p - 2) "
+        "/ n ** (p - 1))",
+    }
+
+    def forward(self, a, p=2, dims=None, keepdim=False):
+        xp = self.xp
+        self.input_shape, self.dims, self.keepdim, self.p = a.shape, dims, keepdim, p
+        kind = p if p in (0, 1, 2) else "inf" if p in (_INF, -_INF) else "p"
+        self.kind = kind
+        self.rules = (self._WORDS[kind],)
+        size = xp.abs(a)
+        if kind == 2:
+            out = xp.sqrt(xp.sum(a * a, axis=dims, keepdims=keepdim))
+        elif kind == 1:
+            out = xp.sum(size, axis=dims, keepdims=keepdim)
+        elif kind == 0:
+            out = xp.sum(xp.astype(a != 0, _engine_dtype(a)), axis=dims, keepdims=keepdim)
+        elif kind == "inf":
+            pick = xp.max if p > 0 else xp.min
+            out = pick(size, axis=dims, keepdims=keepdim)
+        else:
+            out = xp.sum(size**p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+        self.save(a, out)
+        return out
+
+    def backward(self, grad):
+        xp, (a, out) = self.xp, self.saved
+        grad = _expanded(self, grad)
+        zero = xp.zeros((), _engine_dtype(a))
+        if self.kind == 1:
+            return (grad * xp.sign(a),)
+        if self.kind == 0:
+            return (grad * zero,)
+        n = _expanded(self, out)
+        if self.kind == "inf":
+            hits, ties = self._hits_and_ties()
+            return (xp.where(hits, grad * xp.sign(a) / ties, zero),)
+        if self.kind == 2:
+            return (xp.where(n == 0, zero, grad * a / xp.where(n == 0, zero + 1, n)),)
+        p = self.p
+        safe = xp.where(n == 0, zero + 1, n)
+        return (xp.where(n == 0, zero, grad * a * xp.abs(a) ** (p - 2) / safe ** (p - 1)),)
+
+    def _hits_and_ties(self):
+        xp, (a, out) = self.xp, self.saved
+        hits = xp.abs(a) == _expanded(self, out)
+        ties = xp.sum(xp.astype(hits, _engine_dtype(a)), axis=self.dims, keepdims=True)
+        return hits, xp.broadcast_to(ties, tuple(self.input_shape))
+
+    def named_values(self):
+        if not self.saved:
+            return {}
+        values = {"a": self.saved[0], "n": _expanded(self, self.saved[1]), "p": self.p}
+        if self.kind == "inf":
+            values["ties"] = self._hits_and_ties()[1]
+        return {**values, "a_shape": tuple(self.input_shape), "dims": self.dims}
+
+
+_INF = float("inf")

@@ -335,6 +335,87 @@ OPS: list[OpInfo] = [
         [((3, 4),)],
         extra=[_edge([[2.0, 1.0, 2.0, 3.0, 1.0], [5.0, 5.0, 4.0, 4.0, 3.0]])],
     ),
+    # reductions, scans and norms (issue 12)
+    OpInfo(
+        "cumsum", lambda m, a: a.cumsum(-1), [((),), ((4,),), ((3, 4),), ((2, 3, 4),), ((1, 0, 3),)]
+    ),
+    OpInfo("cumsum_dim0", lambda m, a: m.cumsum(a, dim=0), [((3, 4),), ((0,),)]),
+    OpInfo("cumprod", lambda m, a: a.cumprod(1), [((3, 4),), ((2, 3, 4),), ((1, 0, 3),)]),
+    OpInfo("cumprod_0d", lambda m, a: m.cumprod(a, 0), [((),), ((5,),)], views=False),
+    OpInfo(
+        "logsumexp", lambda m, a: a.logsumexp(-1), [((4,),), ((3, 4),), ((2, 3, 4),), ((1, 0, 3),)]
+    ),
+    OpInfo(
+        "logsumexp_dims_keepdim", lambda m, a: m.logsumexp(a, (0, 2), keepdim=True), [((2, 3, 4),)]
+    ),
+    OpInfo(
+        "logsumexp_stable",
+        lambda m, a: a.logsumexp(1),
+        [((3, 4),)],
+        extra=[_edge([[1000.0, 1000.0, -1000.0], [-1000.0, -1001.0, -2000.0]])],
+    ),
+    OpInfo("logsumexp_0d", lambda m, a: a.logsumexp(0), [((),)], views=False),
+    OpInfo("amax", lambda m, a: a.amax(), _NONEMPTY, extra=[_edge([1.0, 3.0, 3.0, 2.0])]),
+    OpInfo(
+        "amax_dims",
+        lambda m, a: a.amax((0, -1)),
+        [((3, 4),), ((2, 3, 4),)],
+        extra=[_edge([[1.0, 3.0], [3.0, 2.0]])],
+    ),
+    OpInfo(
+        "amin_dim_keepdim",
+        lambda m, a: m.amin(a, 1, keepdim=True),
+        [((3, 4),), ((2, 3, 4),), ((0, 3),)],
+        extra=[_edge([[1.0, 1.0, 2.0], [0.5, 3.0, 0.5]])],
+    ),
+    OpInfo("norm", lambda m, a: a.norm(), _REDUCE_SHAPES, extra=[_edge([0.0, 0.0])]),
+    OpInfo("norm_dim_keepdim", lambda m, a: a.norm(dim=1, keepdim=True), _DIM_SHAPES),
+    OpInfo("norm_p1", lambda m, a: m.norm(a, p=1, dim=0), _DIM_SHAPES[:2], kinks=(0.0,)),
+    OpInfo(
+        "norm_inf",
+        lambda m, a: a.norm(p=float("inf"), dim=-1),
+        [((3, 4),), ((4,),)],
+        kinks=(0.0,),
+        extra=[_edge([1.0, -3.0, 3.0, 2.0])],
+    ),
+    OpInfo("norm_fro_dims", lambda m, a: a.norm(p="fro", dim=(0, 1)), [((3, 4),), ((2, 3, 4),)]),
+    OpInfo("norm_p3", lambda m, a: a.norm(p=3), [((3, 4),)], kinks=(0.0,)),
+    OpInfo("linalg_vector_norm", lambda m, a: m.linalg.vector_norm(a, 2, dim=(-1,)), [((3, 4),)]),
+    OpInfo(
+        "linalg_vector_norm_neg_inf",
+        lambda m, a: m.linalg.vector_norm(a, float("-inf")),
+        [((3, 4),)],
+        kinks=(0.0,),
+    ),
+    OpInfo("linalg_norm", lambda m, a: m.linalg.norm(a), [((3, 4),), ((2, 3, 4),), ((0,),)]),
+    OpInfo("linalg_norm_ord1", lambda m, a: m.linalg.norm(a, 1), [((3, 4),)], kinks=(0.0,)),
+    OpInfo(
+        "linalg_matrix_norm_inf",
+        lambda m, a: m.linalg.matrix_norm(a, float("inf"), keepdim=True),
+        [((3, 4),), ((2, 3, 4),)],
+        kinks=(0.0,),
+    ),
+    OpInfo(
+        "count_nonzero",
+        lambda m, a: m.count_nonzero(a.relu(), dim=1),
+        _DIM_SHAPES,
+        differentiable=False,
+    ),
+    OpInfo(
+        "count_nonzero_all",
+        lambda m, a: (a > 0).count_nonzero(),
+        _REDUCE_SHAPES,
+        differentiable=False,
+    ),
+    OpInfo(
+        "prod_zeros",
+        lambda m, a: a.prod(dim=1),
+        [((3, 4),)],
+        extra=[_edge([[2.0, 0.0, 3.0], [0.0, 0.0, 3.0], [1.0, 2.0, 3.0]])],
+    ),
+    OpInfo("prod_0d_dim", lambda m, a: a.prod(-1), [((),)], views=False),
+    OpInfo("sum_dtype", lambda m, a: a.sum(dim=0, dtype=m.float64), _DIM_SHAPES[:2]),
+    OpInfo("mean_dtype", lambda m, a: m.mean(a, dtype=m.float64), _NONEMPTY),
     # linear algebra
     OpInfo(
         "matmul",
