@@ -43,6 +43,37 @@ from .dtypes import bool_ as bool  # noqa: A001 - torch's name for it
 from .errors import AnomalyError, AutogradError, DeviceError, DTypeError, EngineError, ShapeError
 from .formatting import get_printoptions, set_printoptions
 from .functions import cat, gather, matmul, maximum, stack, where
+from .shaping import (
+    bmm,
+    chunk,
+    diag,
+    diagonal,
+    einsum,
+    flip,
+    fliplr,
+    flipud,
+    ger,
+    index_add,
+    index_select,
+    masked_select,
+    meshgrid,
+    moveaxis,
+    movedim,
+    narrow,
+    outer,
+    repeat_interleave,
+    roll,
+    scatter,
+    scatter_add,
+    split,
+    swapaxes,
+    swapdims,
+    take_along_dim,
+    tensor_split,
+    tile,
+    unbind,
+    unflatten,
+)
 from .tensor import Size, Tensor
 from .trace import Trace, trace
 
