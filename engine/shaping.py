@@ -44,21 +44,15 @@ def _int_index(op: str, t: Tensor, index, ndim=None) -> Tensor:
     return index.to(dtypes.int64)
 
 
-def _in_range(op: str, t: Tensor, index: Tensor, size: int, dim: int) -> None:
+def _in_range(op: str, t: Tensor, index: Tensor, size: int, dim: int, negative=True) -> None:
     xp = t.device.backend
-    if index.numel() and (int(xp.max(index.array)) >= size or int(xp.min(index.array)) < -size):
+    low = -size if negative else 0
+    if index.numel() and (int(xp.max(index.array)) >= size or int(xp.min(index.array)) < low):
         raise IndexError(
             f"{op}: index out of range: {describe('self', t)} has size {size} in dim {dim}, "
             f"but index holds values from {int(xp.min(index.array))} to "
             f"{int(xp.max(index.array))}; keep them in 0..{size - 1}"
         )
-
-
-def _wrapped(t: Tensor, index: Tensor, size: int) -> Tensor:
-    xp = t.device.backend
-    if index.numel() and int(xp.min(index.array)) < 0:
-        return index % size
-    return index
 
 
 # ---------------------------------------------------------------------- reordering
@@ -354,8 +348,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     index = _int_index("index_select", input, index, ndim=1)
     if input.ndim == 0:
         return input.reshape(1).index_select(0, index.reshape(-1)).reshape(index.shape)
-    _in_range("index_select", input, index, input.shape[d], d)
-    index = _wrapped(input, index, input.shape[d])
+    _in_range("index_select", input, index, input.shape[d], d, negative=False)
     return apply(O.IndexSelect, input, dim=d, index=index.array)
 
 
@@ -417,7 +410,7 @@ def _scatter_args(op: str, t: Tensor, dim, index):
                 f"index may be at most self's size in every dim but {d}"
             )
     if t.ndim:
-        _in_range(op, t, index, t.shape[d], d)
+        _in_range(op, t, index, t.shape[d], d, negative=False)
     return d, index
 
 
@@ -486,8 +479,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
             f"{source.dtype.name}; convert with source.to(self.dtype)"
         )
     if input.ndim:
-        _in_range("index_add", input, index, input.shape[d], d)
-        index = _wrapped(input, index, input.shape[d])
+        _in_range("index_add", input, index, input.shape[d], d, negative=False)
     return apply(O.IndexAdd, input, source, dim=d, index=index.array, alpha=alpha)
 
 

@@ -199,7 +199,7 @@ def _on_numpy(value):
     return value
 
 
-class Moving(Function):
+class Moving:
     """An op whose output elements are copies of a's elements (the gather words above)."""
 
     rules = (_GATHER_RULE,)
@@ -222,7 +222,7 @@ def _torch_like(xp) -> bool:
     return xp.name == "torch"
 
 
-class Flip(Moving):
+class Flip(Moving, Function):
     op, grad_name = "flip", "FlipBackward0"
     torch = "a.flip(dims)"
 
@@ -238,7 +238,7 @@ class Flip(Moving):
         return (self.forward(grad, self.params["dims"]),)
 
 
-class Roll(Moving):
+class Roll(Moving, Function):
     """a.roll(shifts, dims); without dims the flattened tensor rolls, shape kept."""
 
     op, grad_name = "roll", "RollBackward0"
@@ -272,7 +272,7 @@ def _diagonal_view(xp, a, offset, dim1, dim2):
     return view
 
 
-class Diagonal(Moving):
+class Diagonal(Moving, Function):
     """a.diagonal(offset, dim1, dim2): a view, the diagonal as the last dim. torch.diag of
     a matrix is the same, copied (PyTorch names its node DiagonalBackward0_copy)."""
 
@@ -295,7 +295,7 @@ class Diagonal(Moving):
         return (out,)
 
 
-class DiagEmbed(Moving):
+class DiagEmbed(Moving, Function):
     """torch.diag(v, diagonal): a square matrix with v on that diagonal, zeros elsewhere."""
 
     op, grad_name = "diag", "DiagEmbedBackward0"
@@ -332,7 +332,7 @@ def _windows(xp, a, dim, size, step):
     return np.lib.stride_tricks.as_strided(a, shape, tuple(strides), writeable=a.flags.writeable)
 
 
-class Unfold(Moving):
+class Unfold(Moving, Function):
     """Tensor.unfold(dim, size, step): windows of size elements, step apart, as a view."""
 
     op, grad_name = "unfold", "UnfoldBackward0"
@@ -356,7 +356,7 @@ class Unfold(Moving):
         return (out,)
 
 
-class Repeat(Moving):
+class Repeat(Moving, Function):
     """a.repeat(*sizes) and a.tile(sizes): copies of a side by side along each dim."""
 
     op, grad_name = "repeat", "RepeatBackward0"
@@ -382,7 +382,7 @@ class Repeat(Moving):
         return (self.xp.reshape(summed, tuple(self.input_shape)),)
 
 
-class IndexSelect(Moving):
+class IndexSelect(Moving, Function):
     op, grad_name = "index_select", "IndexSelectBackward0"
     torch = "a.index_select(dim, index)"
 
@@ -408,7 +408,7 @@ class IndexSelect(Moving):
         return (out,)
 
 
-class MaskedSelect(Moving):
+class MaskedSelect(Moving, Function):
     """a.masked_select(mask): the elements where the (broadcast) mask is True, as 1-d."""
 
     op, grad_name = "masked_select", "MaskedSelectBackward0"
