@@ -20,6 +20,19 @@ Where each Tensor method lives (the method a learner calls -> the class here):
     F.gelu(a)          Gelu         F.nll_loss(...)    NllLoss      a.var(), a.std()  Var, Std
     a.t()              T            nn.Embedding       Embedding    nn.LayerNorm      LayerNorm
     F.mse_loss(a, b)   MseLoss      a.isnan(), isinf   IsNan, IsInf a.sort(), median  Sort, Median
+    a.flip(dims)       Flip         a.roll(shifts)     Roll         a.diagonal(), diag Diagonal
+    diag(vector)       DiagEmbed    a.unfold(d, n, s)  Unfold       a.repeat(), tile  Repeat
+    a.index_select()   IndexSelect  a.masked_select()  MaskedSelect a.scatter(d, i, s) Scatter
+    scatter(.., value) ScatterValue a.scatter_add()    ScatterAdd   a.index_add()     IndexAdd
+    F.pad(a, pad)      ConstantPadNd
+
+engine/shaping.py composes the rest as PyTorch's graph shows them: narrow, split, chunk,
+tensor_split and unbind are Index views (named SliceBackward0, SplitBackward0, ...);
+movedim is Permute, swapaxes Transpose, unflatten and view_as Reshape, meshgrid Reshape
+and Expand, repeat_interleave Expand and Reshape (IndexSelect for a tensor of counts),
+take_along_dim Gather, outer Mul, bmm MatMul, and einsum Diagonal, Sum, Permute, Reshape
+and Mul. The moving ops' words are one rule: the output gathers a's elements at
+``positions`` (the forward run on 0..numel-1), so grad is added back there.
 
 nn.Linear (F.linear) is Addmm on rows (MatMul without a bias), after T for W.t(), with the
 views PyTorch puts around other inputs (Reshape, UnsafeView, SqueezeDims); a.square() is
