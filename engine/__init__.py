@@ -98,6 +98,37 @@ from .pointwise import (  # noqa: A004 - PyTorch's names (round)
     trunc,
 )
 from .reduce import all, amax, amin, any, count_nonzero, cumprod, cumsum, logsumexp, norm
+from .shaping import (
+    bmm,
+    chunk,
+    diag,
+    diagonal,
+    einsum,
+    flip,
+    fliplr,
+    flipud,
+    ger,
+    index_add,
+    index_select,
+    masked_select,
+    meshgrid,
+    moveaxis,
+    movedim,
+    narrow,
+    outer,
+    repeat_interleave,
+    roll,
+    scatter,
+    scatter_add,
+    split,
+    swapaxes,
+    swapdims,
+    take_along_dim,
+    tensor_split,
+    tile,
+    unbind,
+    unflatten,
+)
 from .tensor import Size, Tensor
 from .trace import Trace, trace
 

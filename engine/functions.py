@@ -87,9 +87,11 @@ def _one_dtype(tensors: list) -> list:
     return [t if t.dtype is result else t.to(result) for t in tensors]
 
 
-def where(condition: Tensor, a, b) -> Tensor:
+def where(condition: Tensor, a=None, b=None) -> Tensor:
     if not isinstance(condition, Tensor):
         raise TypeError("where: the condition must be a bool tensor")
+    if a is None and b is None:  # where(condition) is condition.nonzero(as_tuple=True)
+        return condition.nonzero(as_tuple=True)
     need_bool("where", condition)
     reference = condition
     a = tensor_like(a, reference) if not isinstance(a, numbers.Number) else a

@@ -1241,6 +1241,145 @@ class Tensor:
         dim = dim if axis is None else axis
         return _gather(self, dim, index)
 
+    # shaping and indexing: engine/shaping.py checks the operands and applies the ops (it
+    # imports this module, so each method imports it on use)
+    def flip(self, *dims):
+        from . import shaping
+
+        return shaping.flip(self, *dims)
+
+    def fliplr(self):
+        from . import shaping
+
+        return shaping.fliplr(self)
+
+    def flipud(self):
+        from . import shaping
+
+        return shaping.flipud(self)
+
+    def roll(self, shifts, dims=None):
+        from . import shaping
+
+        return shaping.roll(self, shifts, dims)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        from . import shaping
+
+        return shaping.diagonal(self, offset, dim1, dim2)
+
+    def diag(self, diagonal=0):
+        from . import shaping
+
+        return shaping.diag(self, diagonal)
+
+    def unfold(self, dimension, size, step):
+        from . import shaping
+
+        return shaping.unfold(self, dimension, size, step)
+
+    def unflatten(self, dim, sizes):
+        from . import shaping
+
+        return shaping.unflatten(self, dim, sizes)
+
+    def repeat(self, *sizes):
+        from . import shaping
+
+        return shaping.repeat(self, *sizes)
+
+    def tile(self, *dims):
+        from . import shaping
+
+        return shaping.tile(self, dims[0] if len(dims) == 1 else dims)
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        from . import shaping
+
+        return shaping.repeat_interleave(self, repeats, dim)
+
+    def chunk(self, chunks, dim=0):
+        from . import shaping
+
+        return shaping.chunk(self, chunks, dim)
+
+    def split(self, split_size, dim=0):
+        from . import shaping
+
+        return shaping.split(self, split_size, dim)
+
+    def tensor_split(self, indices_or_sections, dim=0):
+        from . import shaping
+
+        return shaping.tensor_split(self, indices_or_sections, dim)
+
+    def unbind(self, dim=0):
+        from . import shaping
+
+        return shaping.unbind(self, dim)
+
+    def narrow(self, dim, start, length):
+        from . import shaping
+
+        return shaping.narrow(self, dim, start, length)
+
+    def movedim(self, source, destination):
+        from . import shaping
+
+        return shaping.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0, axis1):
+        return self.transpose(axis0, axis1)
+
+    swapdims = swapaxes
+
+    def view_as(self, other):
+        return self.view(*other.shape)
+
+    def masked_select(self, mask):
+        from . import shaping
+
+        return shaping.masked_select(self, mask)
+
+    def index_select(self, dim, index):
+        from . import shaping
+
+        return shaping.index_select(self, dim, index)
+
+    def take_along_dim(self, indices, dim=None):
+        from . import shaping
+
+        return shaping.take_along_dim(self, indices, dim)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        from . import shaping
+
+        return shaping.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        from . import shaping
+
+        return shaping.scatter_add(self, dim, index, src)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        from . import shaping
+
+        return shaping.index_add(self, dim, index, source, alpha=alpha)
+
+    def outer(self, vec2):
+        from . import shaping
+
+        return shaping.outer(self, vec2)
+
+    ger = outer
+
+    def bmm(self, mat2):
+        from . import shaping
+
+        return shaping.bmm(self, mat2)
+
     # ------------------------------------------------------------------ in place
     def add_(self, other, alpha=1):
         other = other if alpha == 1 else other * alpha

@@ -169,6 +169,34 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     return x * mask
 
 
+def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
+    """F.pad: value (0 by default) around input, ``pad`` = (before, after) pairs from the
+    last dim backwards; a negative amount crops. Only mode="constant" is supported."""
+    pad = tuple(int(p) for p in pad)
+    if mode != "constant":
+        raise NotImplementedError(
+            f"pad: mode={mode!r} is not supported by the engine, only 'constant'; pad with a "
+            "value, or build the border with ne.cat and flips"
+        )
+    if len(pad) % 2:
+        raise ShapeError(f"pad: the padding {pad} must have an even length ((before, after) pairs)")
+    if len(pad) // 2 > input.ndim:
+        raise ShapeError(
+            f"pad: the padding {pad} pads {len(pad) // 2} dims but {describe('input', input)} "
+            f"has only {input.ndim}; give at most {2 * input.ndim} numbers"
+        )
+    for i in range(len(pad) // 2):
+        d = input.ndim - 1 - i
+        size = input.shape[d] + pad[2 * i] + pad[2 * i + 1]
+        if size < 0:
+            raise ShapeError(
+                f"pad: padding ({pad[2 * i]}, {pad[2 * i + 1]}) of dim {d} of "
+                f"{describe('input', input)} leaves size {size}; crop by at most the size"
+            )
+    value = 0 if value is None else (value.item() if isinstance(value, Tensor) else value)
+    return apply(O.ConstantPadNd, input, pad=pad, value=value)
+
+
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     normalized_shape = (
         (normalized_shape,)

@@ -22,6 +22,11 @@ Where each Tensor method lives (the method a learner calls -> the class here):
     F.mse_loss(a, b)   MseLoss      a.isnan(), isinf   IsNan, IsInf a.sort(), median  Sort, Median
     a.cumsum(dim)      Cumsum       a.cumprod(dim)     Cumprod      a.logsumexp(dim)  LogSumExp
     a.amax(dims)       Amax         a.amin(dims)       Amin         a.norm(), linalg  VectorNorm
+    a.flip(dims)       Flip         a.roll(shifts)     Roll         a.diagonal(), diag Diagonal
+    diag(vector)       DiagEmbed    a.unfold(d, n, s)  Unfold       a.repeat(), tile  Repeat
+    a.index_select()   IndexSelect  a.masked_select()  MaskedSelect a.scatter(d, i, s) Scatter
+    scatter(.., value) ScatterValue a.scatter_add()    ScatterAdd   a.index_add()     IndexAdd
+    F.pad(a, pad)      ConstantPadNd
 
 linalg.matrix_norm's 1 and inf norms are sums of abs then Amax/Amin, as PyTorch shows them;
 count_nonzero is (a != 0) summed.
@@ -36,6 +41,14 @@ More elementwise maths (pointwise.py checks the operands and promotes dtypes fir
     div(rounding_mode=)          DivRounding              atan2, hypot, lerp      Atan2, Hypot...
     &, |, ^, ~ on integers       BitwiseAnd, ...Not       a << b, a >> b          LeftShift...
     isclose(a, b), allclose      IsClose
+
+engine/shaping.py composes the rest as PyTorch's graph shows them: narrow, split, chunk,
+tensor_split and unbind are Index views (named SliceBackward0, SplitBackward0, ...);
+movedim is Permute, swapaxes Transpose, unflatten and view_as Reshape, meshgrid Reshape
+and Expand, repeat_interleave Expand and Reshape (IndexSelect for a tensor of counts),
+take_along_dim Gather, outer Mul, bmm MatMul, and einsum Diagonal, Sum, Permute, Reshape
+and Mul. The moving ops' words are one rule: the output gathers a's elements at
+``positions`` (the forward run on 0..numel-1), so grad is added back there.
 
 nn.Linear (F.linear) is Addmm on rows (MatMul without a bias), after T for W.t(), with the
 views PyTorch puts around other inputs (Reshape, UnsafeView, SqueezeDims); a.square() is
