@@ -29,7 +29,11 @@ class BatchNorm(Function):
         "grad.sum(dims)",
     )
     eval_rules = ("grad * wc * rstd", "(grad * xhat).sum(dims)", "grad.sum(dims)")
-    torch = "F.batch_norm(a, running_mean, running_var, weight, bias, training, momentum, eps)"
+    torch = (  # the running statistics are constants to the gradient: detached
+        "F.batch_norm(a, None if running_mean is None else running_mean.detach(), "
+        "None if running_var is None else running_var.detach(), weight, bias, training, "
+        "momentum, eps)"
+    )
 
     def forward(
         self, a, weight, bias, running_mean, running_var, training=True, momentum=0.1, eps=1e-5
