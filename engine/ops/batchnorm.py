@@ -28,6 +28,7 @@ class BatchNorm(Function):
         "(grad * xhat).sum(dims)",
         "grad.sum(dims)",
     )
+    rules = training_rules
     eval_rules = ("grad * wc * rstd", "(grad * xhat).sum(dims)", "grad.sum(dims)")
     torch = (  # the running statistics are constants to the gradient: detached
         "F.batch_norm(a, None if running_mean is None else running_mean.detach(), "
@@ -61,12 +62,14 @@ class BatchNorm(Function):
         out = xhat if wc is None else xhat * wc
         if bias is not None:
             out = out + xp.reshape(bias, channels)
-        self.save(a, weight, bias, xhat, rstd, wc)
+        self.channels = channels
+        self.save(a, weight, bias, xhat, rstd)  # not wc, a view of weight: weight is watched
         return out, xp.reshape(mean, (a.shape[1],)), xp.reshape(unbiased, (a.shape[1],))
 
     def backward(self, grad):
         xp = self.xp
-        _, weight, _, xhat, rstd, wc = self.saved
+        _, weight, _, xhat, rstd = self.saved
+        wc = None if weight is None else xp.reshape(weight, self.channels)
         needs_a, needs_weight, needs_bias = self.needs_input_grad[:3]
         dims = self.dims
         grad_a = None
@@ -86,5 +89,6 @@ class BatchNorm(Function):
     def named_values(self):
         if not self.saved:
             return {}
-        _, _, _, xhat, rstd, wc = self.saved
+        _, weight, _, xhat, rstd = self.saved
+        wc = None if weight is None else self.xp.reshape(weight, self.channels)
         return {"xhat": xhat, "rstd": rstd, "wc": 1 if wc is None else wc, "dims": self.dims}

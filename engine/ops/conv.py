@@ -212,6 +212,9 @@ def _conv_rules(spatial: int, bias: bool) -> tuple:
     return (*rules, f"grad.sum({over})") if bias else rules
 
 
+Convolution.rules = _conv_rules(2, True)  # the words of a 2-D convolution with a bias
+
+
 # ----------------------------------------------------------------------------- pooling
 class MaxPool2D(_Windowed):
     """The largest value in each window (the first of equal ones; NaN wins, as in
