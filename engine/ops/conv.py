@@ -236,7 +236,7 @@ class MaxPool2D(_Windowed):
         cols = windows(xp, source, *self.geometry)  # (N, C, K, OH, OW)
         nan = xp.isnan(cols)
         if xp.any(nan):  # NaN is the max, as in PyTorch
-            which = xp.argmax(nan, axis=2, keepdims=True)
+            which = xp.argmax(xp.astype(nan, int64), axis=2, keepdims=True)
         else:
             which = xp.argmax(cols, axis=2, keepdims=True)
         out = xp.take_along_axis(cols, which, 2)[:, :, 0]
