@@ -99,8 +99,8 @@ def test_max_pool2d_values_gradients_and_indices_match_pytorch(kw, device):
     for dilation in (1, 2) if not kw.get("ceil_mode") else (1,):
         settings = {**kw, "dilation": dilation}
         _same_values_and_grads(
-            lambda t: F.max_pool2d(t, **settings),
-            lambda t: TF.max_pool2d(t, **settings),
+            lambda t, s=settings: F.max_pool2d(t, **s),
+            lambda t, s=settings: TF.max_pool2d(t, **s),
             [x],
             device,
         )
@@ -143,7 +143,9 @@ def test_adaptive_avg_pool2d_matches_pytorch(size, device):
 def test_pool1d_runs_as_pytorch_does_through_the_2d_node(device):
     x = np.random.default_rng(0).standard_normal((2, 3, 10))
     for f, tf in ((F.max_pool1d, TF.max_pool1d), (F.avg_pool1d, TF.avg_pool1d)):
-        _same_values_and_grads(lambda t: f(t, 3, 2, 1), lambda t: tf(t, 3, 2, 1), [x], device)
+        _same_values_and_grads(
+            lambda t, f=f: f(t, 3, 2, 1), lambda t, tf=tf: tf(t, 3, 2, 1), [x], device
+        )
         out = f(ne.tensor(x, requires_grad=True), 3, 2, 1)
         inner = out.grad_fn.next_functions[0][0].name()
         assert inner in ("MaxPool2DWithIndicesBackward0", "AvgPool2DBackward0")
