@@ -95,8 +95,9 @@ def _torch_pad(padding) -> tuple:
     return tuple(v for pair in reversed(padding) for v in pair)
 
 
-class _Windowed(Function):
-    """What the ops here share: the settings, the 2-D view of a 1-D input, the names."""
+class _Windowed:
+    """A mixin, not an op: what the ops here share (the settings, the 2-D view of a
+    1-D input, the names)."""
 
     def setup(self, a, kernel, stride, padding, dilation, ceil_mode=False):
         xp = self.xp
@@ -130,7 +131,7 @@ class _Windowed(Function):
 
 
 # ----------------------------------------------------------------------------- conv
-class Convolution(_Windowed):
+class Convolution(_Windowed, Function):
     """Cross-correlation of ``a`` (N, C, *spatial) with ``w`` (O, C / groups, *kernel),
     plus the bias ``b`` (O,) per output channel: F.conv1d, F.conv2d and nn.Conv1d/2d.
 
@@ -216,7 +217,7 @@ Convolution.rules = _conv_rules(2, True)  # the words of a 2-D convolution with 
 
 
 # ----------------------------------------------------------------------------- pooling
-class MaxPool2D(_Windowed):
+class MaxPool2D(_Windowed, Function):
     """The largest value in each window (the first of equal ones; NaN wins, as in
     PyTorch); the gradient goes to that one element. ``is_max`` in the words marks it
     in each window; the indices (flat positions in each input plane) come out too."""
@@ -273,7 +274,7 @@ class MaxPool2D(_Windowed):
         return {"a_shape": self.a_shape, "is_max": is_max, **self.settings}
 
 
-class AvgPool2D(_Windowed):
+class AvgPool2D(_Windowed, Function):
     """The mean of each window: its sum over ``divisor``, the window's size (clipped
     where ceil_mode lets it hang past the padding), or with count_include_pad=False
     the number of its elements inside the input. Each element of a window gets
