@@ -138,6 +138,66 @@ def _normal_cdf(x):
 
 _erf = np.vectorize(math.erf, otypes=[float])
 
+
+# windows, for convolution and pooling: (N, C, *kernel_size, *out) arrays of what each
+# kernel position reads from the (zero-)padded input at each output position.
+def _conv_geometry(shape, kernel_size, stride, padding, dilation, out=None):
+    spatial = len(shape) - 2
+    pads = [(p, p) if isinstance(p, (int, np.integer)) else tuple(p) for p in padding]
+    if out is None:
+        out = [
+            (shape[2 + i] + sum(pads[i]) - dilation[i] * (kernel_size[i] - 1) - 1) // stride[i] + 1
+            for i in range(spatial)
+        ]
+    reach = [
+        (out[i] - 1) * stride[i] + dilation[i] * (kernel_size[i] - 1) + 1 for i in range(spatial)
+    ]
+    pads = [(lo, max(hi, reach[i] - shape[2 + i] - lo)) for i, (lo, hi) in enumerate(pads)]
+    positions = list(np.ndindex(*kernel_size))
+    reads = [
+        tuple(
+            slice(k[i] * dilation[i], k[i] * dilation[i] + stride[i] * (out[i] - 1) + 1, stride[i])
+            for i in range(spatial)
+        )
+        for k in positions
+    ]
+    return pads, tuple(out), positions, reads
+
+
+def _unfold(x, kernel_size, stride, padding, dilation):
+    """The windows of x: (N, C, *kernel_size, *out)."""
+    x = np.asarray(x)
+    pads, out, positions, reads = _conv_geometry(x.shape, kernel_size, stride, padding, dilation)
+    source = np.pad(x, [(0, 0), (0, 0), *pads])
+    windows = np.zeros((*x.shape[:2], *kernel_size, *out), x.dtype)
+    for k, read in zip(positions, reads):
+        windows[(slice(None), slice(None), *k)] = source[(slice(None), slice(None), *read)]
+    return windows
+
+
+def _fold(windows, shape, kernel_size, stride, padding, dilation):
+    """The adjoint of unfold: each window's values added back where they were read, into
+    zeros(shape). Windows of a grouped convolution (N, G, C / G, ...) are joined first."""
+    windows = np.asarray(windows)
+    spatial = len(shape) - 2
+    if windows.ndim == 2 + 2 * spatial + 1:
+        windows = windows.reshape(windows.shape[0], -1, *windows.shape[3:])
+    out = windows.shape[-spatial:]
+    windows = np.broadcast_to(windows, (*shape[:2], *kernel_size, *out))
+    pads, _, positions, reads = _conv_geometry(shape, kernel_size, stride, padding, dilation, out)
+    total = np.zeros((*shape[:2], *(shape[2 + i] + sum(pads[i]) for i in range(spatial))))
+    for k, read in zip(positions, reads):
+        total[(slice(None), slice(None), *read)] += windows[(slice(None), slice(None), *k)]
+    inside = tuple(slice(lo, lo + shape[2 + i]) for i, (lo, _) in enumerate(pads))
+    return total[(slice(None), slice(None), *inside)].astype(windows.dtype)
+
+
+def _split(x, dim, groups):
+    """x with dim split into (groups, size / groups): the groups of a grouped conv."""
+    x = np.asarray(x)
+    return x.reshape(*x.shape[:dim], groups, -1, *x.shape[dim + 1 :])
+
+
 VOCABULARY = {
     "exp": np.exp,
     "log": np.log,
@@ -168,6 +228,10 @@ VOCABULARY = {
     "outside": _outside,
     "index_put": _index_put,
     "Phi": _normal_cdf,  # the standard normal's cumulative distribution
+    "unfold": _unfold,
+    "fold": _fold,
+    "split": _split,
+    "einsum": np.einsum,
     "phi": lambda x: np.exp(-0.5 * np.asarray(x) ** 2) / math.sqrt(2 * math.pi),
 }
 

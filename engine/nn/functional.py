@@ -72,6 +72,355 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     return apply(O.Gelu, x, approximate=approximate)
 
 
+# ---------------------------------------------------------------- convolution, pooling, batch norm
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    return checked_conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    return checked_conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def _tuple(op: str, name: str, value, spatial: int, low: int = 0) -> tuple:
+    """An int or a tuple of ``spatial`` ints, as PyTorch takes kernel_size, stride, ..."""
+    values = (value,) * spatial if isinstance(value, numbers.Integral) else tuple(value)
+    if len(values) != spatial or not all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values
+    ):
+        raise ArgumentError(
+            f"{op}: {name} must be an int or a tuple of {spatial} ints, but got {value!r}"
+        )
+    if any(v < low for v in values):
+        raise ArgumentError(f"{op}: {name} must be >= {low} in every dim, but got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def _spatial_input(op: str, x, spatial: int, where) -> tuple[Tensor, bool]:
+    """The input as a batch (N, C, *spatial) and whether it was one unbatched sample."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{_where(where)}: the input must be a Tensor, got {type(x).__name__}")
+    if x.ndim == spatial + 1:
+        return x.unsqueeze(0), True
+    if x.ndim != spatial + 2:
+        layout = "(N, C, L)" if spatial == 1 else "(N, C, H, W)"
+        fix = "x.reshape(len(x), 1, 8, 8)" if spatial == 2 else "x.unsqueeze(1)"
+        raise ShapeError(
+            f"{_where(where)}: expected a {spatial + 2}-D input {layout} (or {spatial + 1}-D "
+            f"without the batch dim), but got {describe('input', x)}. Reshape it, e.g. "
+            f"{fix} for one channel of 8x8 images."
+        )
+    return x, False
+
+
+def _where(where) -> str:
+    return where if isinstance(where, str) else module_name(where)
+
+
+def checked_conv(x, weight, bias, stride, padding, dilation, groups, spatial, where) -> Tensor:
+    """conv1d/conv2d, whose errors name ``where``: the function, or the layer that ran it."""
+    op = f"conv{spatial}d"
+    x, unbatched = _spatial_input(op, x, spatial, where)
+    if weight.ndim != spatial + 2:
+        raise ShapeError(
+            f"{_where(where)}: the weight must be {spatial + 2}-D (out_channels, in_channels "
+            f"/ groups, *kernel_size), but got {describe('weight', weight)}"
+        )
+    stride = _tuple(op, "stride", stride, spatial, 1)
+    dilation = _tuple(op, "dilation", dilation, spatial, 1)
+    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
+        raise ArgumentError(f"{_where(where)}: groups must be an int >= 1, got {groups!r}")
+    channels, out_channels = x.shape[1], weight.shape[0]
+    if channels != weight.shape[1] * groups or out_channels % groups:
+        raise ShapeError(
+            f"{_where(where)}: the input has {channels} channels but the weight expects "
+            f"{weight.shape[1] * groups} ({describe('input', x)}, {describe('weight', weight)}, "
+            f"groups={groups}; the weight is (out_channels, in_channels / groups, "
+            f"*kernel_size)). Give the input {weight.shape[1] * groups} channels (dim 1), or "
+            f"make the layer's in_channels {channels}."
+            + (
+                f" out_channels={out_channels} must be divisible by groups."
+                if out_channels % groups
+                else ""
+            )
+        )
+    kernel = tuple(weight.shape[2:])
+    pairs = _conv_padding(where, padding, kernel, stride, dilation, spatial)
+    sizes = [x.shape[2 + i] + sum(pairs[i]) for i in range(spatial)]
+    spans = [dilation[i] * (kernel[i] - 1) + 1 for i in range(spatial)]
+    if any(s < k for s, k in zip(sizes, spans)):
+        raise ShapeError(
+            f"{_where(where)}: the padded input is {' x '.join(map(str, sizes))} per channel but "
+            f"the kernel spans {' x '.join(map(str, spans))} ({describe('input', x)}, "
+            f"kernel_size={kernel}, dilation={dilation}); the kernel can't be greater than the "
+            "input: pad the input (padding=...) or use a smaller kernel."
+        )
+    for role, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype is not x.dtype:
+            raise DTypeError(
+                f"{_where(where)}: the input and the {role} must have the same dtype, but got "
+                f"{describe('input', x)} and {describe(role, t)}; convert the input "
+                f"(x.to({t.dtype!r})) or the model (model.to(x.dtype))"
+            )
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ShapeError(
+            f"{_where(where)}: the bias must have one value per output channel, shape "
+            f"({out_channels},), but got {describe('bias', bias)}"
+        )
+    pad = tuple(v for pair in reversed(pairs) for v in pair)  # F.pad's order, for the check
+    out = apply(
+        O.Convolution,
+        x,
+        weight,
+        bias,
+        stride=stride,
+        padding=pairs,
+        dilation=dilation,
+        groups=groups,
+        pad=pad,
+    )
+    return out.squeeze(0) if unbatched else out
+
+
+def _conv_padding(where, padding, kernel, stride, dilation, spatial) -> tuple:
+    """padding as ((before, after), ...) per spatial dim; 'same' pads the extra one of an
+    even kernel after, as PyTorch does; 'valid' is no padding."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * spatial
+        if padding != "same":
+            raise ArgumentError(
+                f"{_where(where)}: invalid padding string {padding!r}; use 'same', 'valid', an "
+                "int or a tuple of ints"
+            )
+        if any(s != 1 for s in stride):
+            raise ArgumentError(
+                f"{_where(where)}: padding='same' is not supported for strided convolutions "
+                f"(stride={stride}); use stride=1 or give the padding as numbers"
+            )
+        total = [dilation[i] * (kernel[i] - 1) for i in range(spatial)]
+        return tuple((t // 2, t - t // 2) for t in total)
+    return tuple((p, p) for p in _tuple(f"conv{spatial}d", "padding", padding, spatial))
+
+
+def _pool_settings(op, x, kernel_size, stride, padding, dilation, where):
+    kernel = _tuple(op, "kernel_size", kernel_size, 2, 1)
+    stride = kernel if stride is None or stride == [] else _tuple(op, "stride", stride, 2, 1)
+    padding = _tuple(op, "padding", padding, 2)
+    dilation = _tuple(op, "dilation", dilation, 2, 1)
+    for i in range(2):
+        if padding[i] * 2 > kernel[i]:
+            raise ArgumentError(
+                f"{_where(where)}: padding should be at most half of the kernel size, but got "
+                f"padding={padding} and kernel_size={kernel}; use padding <= kernel_size // 2"
+            )
+    return kernel, stride, padding, dilation
+
+
+def _check_pool_size(where, x, kernel, stride, padding, dilation, ceil_mode):
+    size = [
+        O.conv.out_size(
+            x.shape[2 + i], kernel[i], stride[i], padding[i], padding[i], dilation[i], ceil_mode
+        )
+        for i in range(2)
+    ]
+    if min(size) < 1:
+        raise ShapeError(
+            f"{_where(where)}: {describe('input', x)} gives an output of "
+            f"{size[0]} x {size[1]} per channel with kernel_size={kernel}, stride={stride}, "
+            f"padding={padding}: output size is too small. Use a smaller kernel or a larger input."
+        )
+
+
+def max_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode=False,
+    return_indices=False,
+    _where_=None,
+):
+    where = _where_ or "max_pool2d"
+    x, unbatched = _spatial_input("max_pool2d", input, 2, where)
+    kernel, stride, padding, dilation = _pool_settings(
+        "max_pool2d", x, kernel_size, stride, padding, dilation, where
+    )
+    _check_pool_size(where, x, kernel, stride, padding, dilation, ceil_mode)
+    out, indices = apply(
+        O.MaxPool2D,
+        x,
+        kernel_size=kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=bool(ceil_mode),
+    )
+    if unbatched:
+        out, indices = out.squeeze(0), indices.squeeze(0)
+    return (out, indices) if return_indices else out
+
+
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+    _where_=None,
+):
+    where = _where_ or "avg_pool2d"
+    if divisor_override is not None:
+        raise ArgumentError(f"{_where(where)}: divisor_override is not supported here")
+    x, unbatched = _spatial_input("avg_pool2d", input, 2, where)
+    kernel, stride, padding, _ = _pool_settings(
+        "avg_pool2d", x, kernel_size, stride, padding, 1, where
+    )
+    _check_pool_size(where, x, kernel, stride, padding, (1, 1), ceil_mode)
+    out = apply(
+        O.AvgPool2D,
+        x,
+        kernel_size=kernel,
+        stride=stride,
+        padding=padding,
+        ceil_mode=bool(ceil_mode),
+        count_include_pad=bool(count_include_pad),
+    )
+    return out.squeeze(0) if unbatched else out
+
+
+def _pool1d(pool, op, input, kernel_size, stride, padding, **kw):
+    """A 1-D pool as PyTorch runs it: the 2-D one on the input unsqueezed to a height of 1."""
+    if not isinstance(input, Tensor) or input.ndim not in (2, 3):
+        got = describe("input", input) if isinstance(input, Tensor) else type(input).__name__
+        raise ShapeError(f"{op}: expected a 2-D or 3-D input (N, C, L), but got {got}")
+    single = lambda v, name: (1, _tuple(op, name, v, 1)[0])  # noqa: E731
+    stride = None if stride is None or stride == [] else single(stride, "stride")
+    padding = (0, _tuple(op, "padding", padding, 1)[0])
+    out = pool(input.unsqueeze(-2), single(kernel_size, "kernel_size"), stride, padding, **kw)
+    if isinstance(out, tuple):
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def max_pool1d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    dilation = (1, _tuple("max_pool1d", "dilation", dilation, 1)[0])
+    return _pool1d(
+        max_pool2d,
+        "max_pool1d",
+        input,
+        kernel_size,
+        stride,
+        padding,
+        dilation=dilation,
+        ceil_mode=ceil_mode,
+        return_indices=return_indices,
+        _where_="max_pool1d",
+    )
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _pool1d(
+        avg_pool2d,
+        "avg_pool1d",
+        input,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad,
+        _where_="avg_pool1d",
+    )
+
+
+def adaptive_avg_pool2d(input, output_size, _where_=None) -> Tensor:
+    """The mean over adaptive windows; a 1 x 1 output is x.mean((-1, -2), keepdim=True), as
+    PyTorch computes it."""
+    where = _where_ or "adaptive_avg_pool2d"
+    x, unbatched = _spatial_input("adaptive_avg_pool2d", input, 2, where)
+    sizes = (
+        (output_size, output_size)
+        if isinstance(output_size, numbers.Integral)
+        else tuple(output_size)
+    )
+    if len(sizes) != 2:
+        raise ArgumentError(
+            f"{_where(where)}: output_size must be 2 (an int or (H, W)), got {output_size!r}"
+        )
+    sizes = tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(sizes))
+    if sizes == (1, 1):
+        out = x.mean((-1, -2), keepdim=True)
+    else:
+        out = apply(O.AdaptiveAvgPool2D, x, output_size=sizes)
+    return out.squeeze(0) if unbatched else out
+
+
+def batch_norm(
+    input,
+    running_mean,
+    running_var,
+    weight=None,
+    bias=None,
+    training=False,
+    momentum=0.1,
+    eps=1e-5,
+    _where_=None,
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias per channel (dim 1). In training the
+    batch's statistics, folded into running_mean/running_var (when given) in place:
+    new = (1 - momentum) * old + momentum * batch, with the unbiased variance."""
+    where = _where_ or "batch_norm"
+    if not isinstance(input, Tensor) or input.ndim < 2:
+        got = describe("input", input) if isinstance(input, Tensor) else type(input).__name__
+        raise ShapeError(
+            f"{_where(where)}: expected an input (N, C, ...) of 2 or more dims, got {got}"
+        )
+    channels = input.shape[1]
+    for role, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise ShapeError(
+                f"{_where(where)}: {role} should contain {channels} elements (one per channel "
+                f"of {describe('input', input)}), not {t.numel()}; the layer's num_features "
+                f"must be the input's dim 1"
+            )
+    if training and math.prod(input.shape) // max(channels, 1) <= 1:
+        raise ShapeError(
+            f"{_where(where)}: expected more than 1 value per channel when training, got "
+            f"{describe('input', input)}; use a batch of 2 or more, or model.eval()"
+        )
+    if not training and (running_mean is None or running_var is None):
+        raise ArgumentError(
+            f"{_where(where)}: running_mean and running_var are needed when not training"
+        )
+    out, mean, var = apply(
+        O.BatchNorm,
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        training=bool(training),
+        momentum=momentum,
+        eps=eps,
+    )
+    if training:
+        for buffer, batch in ((running_mean, mean), (running_var, var)):
+            if buffer is not None:  # out of the graph, in place, as PyTorch updates them
+                buffer.array *= 1 - momentum
+                buffer.array += momentum * batch.array
+                buffer.version_counter.bump()
+    return out
+
+
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x @ W.T + b, with W of shape [out_features, in_features]."""
     return checked_linear(x, weight, bias, "linear")

@@ -9,7 +9,7 @@ from .. import autograd, interop
 from ..autograd import STATE, Function
 from ..creation import zeros
 from ..errors import DTypeError, EngineError, ShapeError, describe, shape_str
-from ..tensor import Tensor, apply
+from ..tensor import Tensor, _to_arguments, apply
 
 
 class Parameter(Tensor):
@@ -206,11 +206,16 @@ class Module:
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> OrderedDict:
-        out = OrderedDict()
-        for name, p in self.named_parameters():
-            out[name] = p.detach()
-        for name, b in self.named_buffers():
-            out[name] = b.detach()
+        """Each module's parameters, then its buffers, module by module (PyTorch's order)."""
+        out, seen = OrderedDict(), set()
+        for prefix, module in self.named_modules():
+            for name, p in module._parameters.items():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    out[f"{prefix}.{name}" if prefix else name] = p.detach()
+            for name, b in module._buffers.items():
+                if b is not None:
+                    out[f"{prefix}.{name}" if prefix else name] = b.detach()
         return out
 
     def load_state_dict(self, state_dict, strict: bool = True):
@@ -365,7 +370,11 @@ def _module_hint(thing) -> str:
 
 
 def _move_in_place(t: Tensor, args, kwargs) -> None:
-    moved = t.to(*args, **kwargs)
+    target_device, target_dtype = _to_arguments(args, kwargs)
+    if target_dtype is not None and not t.dtype.is_floating_point:
+        moved = t.to(target_device) if target_device is not None else t  # as PyTorch: a
+    else:  # count such as num_batches_tracked keeps its integer dtype
+        moved = t.to(*args, **kwargs)
     t.array, t.device = moved.array, moved.device
 
 

@@ -18,6 +18,8 @@ Where each Tensor method lives (the method a learner calls -> the class here):
     a.squeeze()        Squeeze      a.expand(shape)    Expand       stack(tensors)    Stack
     a.unsqueeze()      Unsqueeze    a[key], a[1:]      Index        a.gather(d, i)    Gather
     F.gelu(a)          Gelu         F.nll_loss(...)    NllLoss      a.var(), a.std()  Var, Std
+    F.conv1d, conv2d   Convolution  F.max_pool2d       MaxPool2D    F.batch_norm      BatchNorm
+    F.avg_pool2d       AvgPool2D    F.adaptive_avg_pool2d  AdaptiveAvgPool2D (1x1 output: mean)
     a.t()              T            nn.Embedding       Embedding    nn.LayerNorm      LayerNorm
     F.mse_loss(a, b)   MseLoss      a.isnan(), isinf   IsNan, IsInf a.sort(), median  Sort, Median
     a.cumsum(dim)      Cumsum       a.cumprod(dim)     Cumprod      a.logsumexp(dim)  LogSumExp
@@ -69,6 +71,8 @@ run (in tensor.py and checks.py), so the rules stay pure maths.
 # ruff: noqa: F401, F403
 from ..autograd import Function
 from .arithmetic import *
+from .batchnorm import *
+from .conv import *
 from .elementwise import *
 from .linalg import *
 from .logical import *

@@ -85,6 +85,11 @@ def _idx(m, like, data):
     return m.tensor(data, device=like.device)
 
 
+def _stats(m, like, value):
+    """A running mean or variance for batch_norm: one value per channel of ``like``."""
+    return m.full((like.shape[1],), value, dtype=like.dtype, device=like.device)
+
+
 NAN = float("nan")
 
 
@@ -611,6 +616,96 @@ OPS: list[OpInfo] = [
     ),
     OpInfo("pad_3d", lambda m, a: m.nn.functional.pad(a, (1, 1, 0, 1, 2, 0)), [((2, 3, 4),)]),
     # nn.functional
+    # convolution, pooling, batch norm (F is m.nn.functional)
+    OpInfo(
+        "conv2d",
+        lambda m, a, w, b: m.nn.functional.conv2d(a, w, b),
+        [((2, 3, 6, 5), (4, 3, 3, 3), (4,))],
+    ),
+    OpInfo(
+        "conv2d_no_bias_padding",
+        lambda m, a, w: m.nn.functional.conv2d(a, w, padding=1),
+        [((1, 2, 5, 5), (3, 2, 3, 2)), ((2, 4, 4), (3, 2, 3, 3))],
+    ),
+    OpInfo(
+        "conv2d_stride_dilation_groups",
+        lambda m, a, w, b: m.nn.functional.conv2d(
+            a, w, b, stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2
+        ),
+        [((2, 4, 7, 6), (6, 2, 3, 2), (6,))],
+    ),
+    OpInfo(
+        "conv2d_same_even",
+        lambda m, a, w: m.nn.functional.conv2d(a, w, padding="same"),
+        [((1, 2, 5, 4), (3, 2, 2, 2))],
+    ),
+    OpInfo(
+        "conv1d",
+        lambda m, a, w, b: m.nn.functional.conv1d(a, w, b, stride=2, padding=1),
+        [((2, 3, 9), (4, 3, 3), (4,))],
+    ),
+    OpInfo(
+        "conv1d_dilation_groups_valid",
+        lambda m, a, w: m.nn.functional.conv1d(a, w, padding="valid", dilation=2, groups=3),
+        [((2, 3, 9), (6, 1, 2))],
+    ),
+    OpInfo(
+        "max_pool2d", lambda m, a: m.nn.functional.max_pool2d(a, 2), [((2, 3, 6, 4),), ((3, 5, 5),)]
+    ),
+    OpInfo(
+        "max_pool2d_stride_padding_dilation",
+        lambda m, a: m.nn.functional.max_pool2d(
+            a, (3, 2), stride=(2, 1), padding=(1, 1), dilation=(1, 2)
+        ),
+        [((2, 2, 7, 6),)],
+    ),
+    OpInfo(
+        "max_pool2d_ceil_mode",
+        lambda m, a: m.nn.functional.max_pool2d(a, 3, 2, padding=1, ceil_mode=True),
+        [((1, 2, 6, 7),)],
+    ),
+    OpInfo("max_pool1d", lambda m, a: m.nn.functional.max_pool1d(a, 3, 2, 1), [((2, 3, 8),)]),
+    OpInfo(
+        "avg_pool2d", lambda m, a: m.nn.functional.avg_pool2d(a, 2), [((2, 3, 6, 4),), ((3, 5, 5),)]
+    ),
+    OpInfo(
+        "avg_pool2d_padding_ceil",
+        lambda m, a: m.nn.functional.avg_pool2d(a, 3, 2, 1, ceil_mode=True),
+        [((1, 2, 6, 7),)],
+    ),
+    OpInfo(
+        "avg_pool2d_exclude_pad",
+        lambda m, a: m.nn.functional.avg_pool2d(a, (3, 2), (2, 1), (1, 1), count_include_pad=False),
+        [((1, 2, 6, 5),)],
+    ),
+    OpInfo("avg_pool1d", lambda m, a: m.nn.functional.avg_pool1d(a, 3, 2, 1), [((2, 3, 8),)]),
+    OpInfo(
+        "adaptive_avg_pool2d",
+        lambda m, a: m.nn.functional.adaptive_avg_pool2d(a, (3, 2)),
+        [((2, 3, 7, 5),), ((3, 4, 4),)],
+    ),
+    OpInfo(
+        "adaptive_avg_pool2d_1",
+        lambda m, a: m.nn.functional.adaptive_avg_pool2d(a, 1),
+        [((2, 3, 4, 5),)],
+    ),
+    OpInfo(
+        "batch_norm_train",
+        lambda m, a, w, b: m.nn.functional.batch_norm(
+            a, _stats(m, a, 0), _stats(m, a, 1), w, b, training=True
+        ),
+        [((4, 3, 2, 2), (3,), (3,)), ((5, 3), (3,), (3,))],
+    ),
+    OpInfo(
+        "batch_norm_train_no_affine",
+        lambda m, a: m.nn.functional.batch_norm(a, None, None, training=True, momentum=0.2),
+        [((3, 2, 4),)],
+    ),
+    OpInfo(
+        "batch_norm_eval",
+        lambda m, a, w, b: m.nn.functional.batch_norm(a, _stats(m, a, 0.5), _stats(m, a, 2), w, b),
+        [((4, 3, 2, 2), (3,), (3,))],
+    ),
     _unary("gelu", lambda m, a: m.nn.functional.gelu(a), domain=(-4.0, 4.0)),
     _unary("gelu_tanh", lambda m, a: m.nn.functional.gelu(a, approximate="tanh")),
     OpInfo(

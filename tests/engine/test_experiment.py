@@ -21,7 +21,8 @@ def _write(tmp_path, body: str):
 
 def test_the_samples_are_all_there():
     assert set(sample_names()) >= {
-        "breadcrumbs", "linear_regression", "digits_mlp", "mnist_mlp", "spirals", "ffn_block"
+        "breadcrumbs", "linear_regression", "digits_mlp", "mnist_mlp", "spirals", "ffn_block",
+        "cnn_digits",
     }  # fmt: skip
 
 
@@ -343,3 +344,12 @@ def test_sample_variants_are_read_without_running_the_sample():
 
     assert sample_variants("linear_regression") == ["scratch", "nn"]
     assert sample_variants("digits_mlp") == []
+
+
+def test_cnn_digits_trains(tmp_path):
+    """3 of its 20 epochs already reach 92%; all 20 give 98.3% validation accuracy against
+    digits_mlp's 96.7% on the same split (measured once, too slow for the suite)."""
+    cnn = load_experiment("cnn_digits")
+    reports = [r for r in Trainer(cnn, runs_dir=tmp_path).run(3) if isinstance(r, EpochReport)]
+    assert reports[-1].val_accuracy > 0.9
+    assert cnn.model[0].weight.shape == (16, 1, 3, 3)
