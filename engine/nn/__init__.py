@@ -1,6 +1,8 @@
 """nn: modules, layers and losses with PyTorch's names, shapes and initialisation."""
 
-from . import functional, init
+from . import functional, init, utils
+from .activation import ELU, Hardtanh, LeakyReLU, ReLU6, SiLU, Softplus
+from .attention import MultiheadAttention
 from .layers import (
     GELU,
     CrossEntropyLoss,
@@ -11,6 +13,7 @@ from .layers import (
     LayerNorm,
     Linear,
     LogSoftmax,
+    ModuleDict,
     ModuleList,
     MSELoss,
     NLLLoss,
@@ -19,5 +22,7 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    Unflatten,
 )
+from .loss import BCELoss, BCEWithLogitsLoss, HuberLoss, L1Loss, SmoothL1Loss
 from .module import Module, Parameter

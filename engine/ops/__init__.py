@@ -21,6 +21,12 @@ Where each Tensor method lives (the method a learner calls -> the class here):
     a.t()              T            nn.Embedding       Embedding    nn.LayerNorm      LayerNorm
     F.mse_loss(a, b)   MseLoss      a.isnan(), isinf   IsNan, IsInf a.sort(), median  Sort, Median
 
+Activations (activations.py): F.softplus Softplus, F.silu Silu, F.leaky_relu LeakyRelu,
+F.elu Elu, F.hardtanh and F.relu6 Hardtanh. a.tril(), a.triu(): Tril, Triu (shape.py).
+Losses (losses.py): F.binary_cross_entropy BinaryCrossEntropy,
+F.binary_cross_entropy_with_logits BinaryCrossEntropyWithLogits, F.smooth_l1_loss
+SmoothL1Loss, F.huber_loss HuberLoss, F.nll_loss(weight=) NllLossWeighted.
+
 nn.Linear (F.linear) is Addmm on rows (MatMul without a bias), after T for W.t(), with the
 views PyTorch puts around other inputs (Reshape, UnsafeView, SqueezeDims); a.square() is
 a * a. The fused ops (Addmm, Embedding, LayerNorm, Var, Std, MseLoss) also give their
@@ -39,10 +45,12 @@ run (in tensor.py and checks.py), so the rules stay pure maths.
 
 # ruff: noqa: F401, F403
 from ..autograd import Function
+from .activations import *
 from .arithmetic import *
 from .elementwise import *
 from .linalg import *
 from .logical import *
+from .losses import *
 from .nn import *
 from .reductions import *
 from .shape import *
