@@ -561,6 +561,8 @@ def smooth_l1_loss(
 ) -> Tensor:
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta ({beta})")
+    if beta == 0:  # PyTorch computes l1_loss then (Sub, Abs, Mean)
+        return l1_loss(input, target, reduction=reduction)
     input, target = _pointwise_pair("smooth_l1_loss", input, target, reduction)
     return apply(O.SmoothL1Loss, input, target, reduction=reduction, beta=beta)
 
@@ -574,7 +576,12 @@ def huber_loss(input, target, reduction="mean", delta: float = 1.0, weight=None)
     input, target = _pointwise_pair("huber_loss", input, target, reduction)
     if weight is None:
         return apply(O.HuberLoss, input, target, reduction=reduction, delta=delta)
-    _broadcast_weight("huber_loss", "weight", weight, input.shape)
+    if not isinstance(weight, Tensor) or tuple(weight.shape) != tuple(input.shape):
+        got = describe("weight", weight) if isinstance(weight, Tensor) else type(weight).__name__
+        raise ValueError(
+            f"huber_loss: Weights and input must have the same size: {got}, "
+            f"{describe('input', input)}; expand it, e.g. weight.expand_as(input)"
+        )
     losses = apply(O.HuberLoss, input, target, reduction="none", delta=delta) * weight
     if reduction == "none":
         return losses
