@@ -163,6 +163,7 @@ argmax, argmin, softmax, log_softmax, topk = (
 sort, argsort, msort, median, kthvalue, mode = (
     _method(n) for n in ("sort", "argsort", "msort", "median", "kthvalue", "mode")
 )
+tril, triu = (_method(n) for n in ("tril", "triu"))
 isnan, isinf, isfinite, equal, unique, bincount, nonzero, argwhere = (
     _method(n)
     for n in ("isnan", "isinf", "isfinite", "equal", "unique", "bincount", "nonzero", "argwhere")

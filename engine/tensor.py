@@ -1191,6 +1191,12 @@ class Tensor:
     def expand_as(self, other):
         return self.expand(*other.shape)
 
+    def tril(self, diagonal=0):
+        return apply(O.Tril, _triangle_operand("tril", self, diagonal), diagonal=int(diagonal))
+
+    def triu(self, diagonal=0):
+        return apply(O.Triu, _triangle_operand("triu", self, diagonal), diagonal=int(diagonal))
+
     # ------------------------------------------------------------------ indexing
     def __getitem__(self, key):
         key, advanced, name = index_key(self, key)
@@ -1856,3 +1862,18 @@ def _gather(t: Tensor, dim: int, index: Tensor) -> Tensor:
         return flat.reshape(index.shape)
     check_gather(t, d, index)
     return apply(O.Gather, t, dim=d, index=index.to(dtypes.int64).array)
+
+
+def _triangle_operand(op: str, t: Tensor, diagonal) -> Tensor:
+    """tril/triu's checks: a matrix or a batch of them, and an int diagonal."""
+    if isinstance(diagonal, bool) or not isinstance(diagonal, (int, np.integer)):
+        raise TypeError(
+            f"{op}(): argument 'diagonal' must be int, not {type(diagonal).__name__}; "
+            f"e.g. t.{op}(diagonal=1)"
+        )
+    if t.ndim < 2:
+        raise ShapeError(
+            f"{op}: input tensor must have at least 2 dimensions, but got {describe('self', t)}; "
+            f"make it a matrix first, e.g. t.reshape(1, -1).{op}()"
+        )
+    return t

@@ -1,6 +1,8 @@
 """nn: modules, layers and losses with PyTorch's names, shapes and initialisation."""
 
-from . import functional, init
+from . import functional, init, utils
+from .activation import ELU, Hardtanh, LeakyReLU, ReLU6, SiLU, Softplus
+from .attention import MultiheadAttention
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from .layers import (
@@ -13,6 +15,7 @@ from .layers import (
     LayerNorm,
     Linear,
     LogSoftmax,
+    ModuleDict,
     ModuleList,
     MSELoss,
     NLLLoss,
@@ -21,5 +24,7 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    Unflatten,
 )
+from .loss import BCELoss, BCEWithLogitsLoss, HuberLoss, L1Loss, SmoothL1Loss
 from .module import Module, Parameter

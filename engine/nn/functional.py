@@ -683,9 +683,19 @@ def _check_target(op: str, logits: Tensor, target, ignore_index: int) -> Tensor:
     return target
 
 
-def nll_loss(logp, target, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    logp,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     _check_reduction("nll_loss", reduction)
     _check_target("nll_loss", logp, target, ignore_index)
+    if weight is not None:
+        return _weighted_nll("nll_loss", logp, target, weight, ignore_index, reduction)
     return apply(O.NllLoss, logp, target, ignore_index=ignore_index, reduction=reduction)
 
 
@@ -769,3 +779,255 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
 def _check_reduction(op: str, reduction: str) -> None:
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+
+
+# ---------------------------------------------------------------------- issue 12: activations,
+# losses and attention (one block: softplus ... scaled_dot_product_attention)
+def _floating_input(op: str, x) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{op}(): argument 'input' must be a Tensor, not {type(x).__name__}; "
+            "make one with ne.tensor(...)"
+        )
+    if not x.dtype.is_floating_point:
+        raise DTypeError(
+            f"{op}: not implemented for {describe('input', x)}; convert first: x.float()"
+        )
+    return x
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return apply(O.Softplus, _floating_input("softplus", input), beta=beta, threshold=threshold)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    return apply(O.Silu, _floating_input("silu", input))
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    x = _floating_input("leaky_relu", input)
+    return apply(O.LeakyRelu, x, negative_slope=negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    return apply(O.Elu, _floating_input("elu", input), alpha=alpha)
+
+
+def hardtanh(
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    if min_val > max_val:
+        raise ValueError(
+            f"hardtanh: min_val cannot be greater than max_val (got min_val={min_val}, "
+            f"max_val={max_val}); swap them"
+        )
+    return apply(O.Hardtanh, _floating_input("hardtanh", input), min_val=min_val, max_val=max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    return apply(O.Hardtanh, _floating_input("relu6", input), min_val=0.0, max_val=6.0)
+
+
+def _same_shape(op: str, input, target) -> None:
+    for role, t in (("input", input), ("target", target)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {role} must be a Tensor, not {type(t).__name__}")
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(
+            f"{op}: Using a target size ({shape_str(tuple(target.shape))}) that is different "
+            f"to the input size ({shape_str(tuple(input.shape))}) is deprecated. Please ensure "
+            f"they have the same size: {describe('input', input)}, {describe('target', target)}; "
+            "e.g. target.reshape(input.shape), or target.float().unsqueeze(1) for (N,) labels"
+        )
+
+
+def _broadcast_weight(op: str, role: str, weight, shape) -> None:
+    if weight is None:
+        return
+    try:
+        np.broadcast_shapes(tuple(weight.shape), tuple(shape))
+    except ValueError:
+        raise ShapeError(
+            f"{op}: {describe(role, weight)} does not broadcast to the input's shape "
+            f"{shape_str(tuple(shape))}; give one weight per element or per class (last dim)"
+        ) from None
+
+
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None, reduction="mean"
+) -> Tensor:
+    op = "binary_cross_entropy"
+    _check_reduction(op, reduction)
+    _same_shape(op, input, target)
+    _floating_input(op, input)
+    values = input.device.backend.to_numpy(input.array)
+    bad = (values < 0) | (values > 1) | np.isnan(values)
+    if bad.any():
+        position = int(np.flatnonzero(bad.reshape(-1))[0])
+        raise RuntimeError(
+            f"{op}: all elements of input should be between 0 and 1 (probabilities), but got "
+            f"{values.reshape(-1)[position]!r} at position {position} of "
+            f"{describe('input', input)}. "
+            "Pass probabilities (x.sigmoid()), or use F.binary_cross_entropy_with_logits / "
+            "nn.BCEWithLogitsLoss on the raw scores, which is also more stable."
+        )
+    _broadcast_weight(op, "weight", weight, input.shape)
+    if target.dtype is not input.dtype:
+        target = target.to(input.dtype)
+    return apply(O.BinaryCrossEntropy, input, target, weight, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight=None,
+    size_average=None,
+    reduce=None,
+    reduction="mean",
+    pos_weight=None,
+) -> Tensor:
+    op = "binary_cross_entropy_with_logits"
+    _check_reduction(op, reduction)
+    _same_shape(op, input, target)
+    _floating_input(op, input)
+    _broadcast_weight(op, "weight", weight, input.shape)
+    _broadcast_weight(op, "pos_weight", pos_weight, input.shape)
+    if target.dtype is not input.dtype:
+        target = target.to(input.dtype)
+    return apply(
+        O.BinaryCrossEntropyWithLogits, input, target, weight, pos_weight, reduction=reduction
+    )
+
+
+def _pointwise_pair(op: str, input, target, reduction):
+    _check_reduction(op, reduction)
+    for role, t in (("input", input), ("target", target)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {role} must be a Tensor, not {type(t).__name__}")
+    if tuple(input.shape) != tuple(target.shape):
+        warnings.warn(
+            f"{op}: Using a target size ({shape_str(tuple(target.shape))}) that is different "
+            f"to the input size ({shape_str(tuple(input.shape))}). This will likely lead to "
+            "incorrect results due to broadcasting. Please ensure they have the same size "
+            "(e.g. target.reshape(input.shape)).",
+            UserWarning,
+            stacklevel=3,
+        )
+    try:
+        np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    except ValueError:
+        raise ShapeError(
+            broadcast_message(op, [tuple(input.shape), tuple(target.shape)], ["input", "target"])
+        ) from None
+    if input.dtype is not target.dtype:
+        input, target = promote_pair(input, target)
+    return input, target
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
+    """|input - target|, composed as PyTorch composes it (Sub, Abs, Mean)."""
+    input, target = _pointwise_pair("l1_loss", input, target, reduction)
+    losses = (input - target).abs()
+    if reduction == "none":
+        return losses
+    return losses.mean() if reduction == "mean" else losses.sum()
+
+
+def smooth_l1_loss(
+    input, target, size_average=None, reduce=None, reduction="mean", beta: float = 1.0
+) -> Tensor:
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta ({beta})")
+    if beta == 0:  # PyTorch computes l1_loss then (Sub, Abs, Mean)
+        return l1_loss(input, target, reduction=reduction)
+    input, target = _pointwise_pair("smooth_l1_loss", input, target, reduction)
+    return apply(O.SmoothL1Loss, input, target, reduction=reduction, beta=beta)
+
+
+def huber_loss(input, target, reduction="mean", delta: float = 1.0, weight=None) -> Tensor:
+    if delta <= 0:
+        raise RuntimeError(
+            f"huber_loss does not support non-positive values for delta ({delta}); use a "
+            "delta > 0, or F.l1_loss"
+        )
+    input, target = _pointwise_pair("huber_loss", input, target, reduction)
+    if weight is None:
+        return apply(O.HuberLoss, input, target, reduction=reduction, delta=delta)
+    if not isinstance(weight, Tensor) or tuple(weight.shape) != tuple(input.shape):
+        got = describe("weight", weight) if isinstance(weight, Tensor) else type(weight).__name__
+        raise ValueError(
+            f"huber_loss: Weights and input must have the same size: {got}, "
+            f"{describe('input', input)}; expand it, e.g. weight.expand_as(input)"
+        )
+    losses = apply(O.HuberLoss, input, target, reduction="none", delta=delta) * weight
+    if reduction == "none":
+        return losses
+    return losses.mean() if reduction == "mean" else losses.sum()
+
+
+def _class_weight(op: str, weight, logp):
+    classes = logp.shape[-1] if logp.ndim else 0
+    if not isinstance(weight, Tensor) or tuple(weight.shape) != (classes,):
+        got = describe("weight", weight) if isinstance(weight, Tensor) else type(weight).__name__
+        raise RuntimeError(
+            f"{op}: weight tensor should be defined either for all {classes} classes or no "
+            f"classes but got {got}; pass one weight per class, e.g. ne.ones({classes})"
+        )
+    return weight if weight.dtype is logp.dtype else weight.to(logp.dtype)
+
+
+def _weighted_nll(op, logp, target, weight, ignore_index, reduction) -> Tensor:
+    weight = _class_weight(op, weight, logp)
+    return apply(
+        O.NllLossWeighted,
+        logp,
+        target,
+        weight,
+        ignore_index=ignore_index,
+        reduction=reduction,
+    )
+
+
+def scaled_dot_product_attention(
+    query,
+    key,
+    value,
+    attn_mask=None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale=None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """softmax(q @ k^T * scale + mask) @ v, composed from matmul, masked_fill and softmax
+    so the Graph pane shows each step (PyTorch fuses it into one kernel)."""
+    op = "scaled_dot_product_attention"
+    for role, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor) or t.ndim < 2:
+            got = describe(role, t) if isinstance(t, Tensor) else type(t).__name__
+            raise ShapeError(f"{op}: {role} must be a tensor of shape (..., L, E), got {got}")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ShapeError(
+            f"{op}: query (..., L, E), key (..., S, E) and value (..., S, Ev) must agree, but got "
+            f"{describe('query', query)}, {describe('key', key)}, {describe('value', value)}; "
+            "query and key need the same last dim, key and value the same length S"
+        )
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(
+            f"{op}: _scaled_dot_product_attention: Explicit attn_mask should not be set when "
+            "is_causal=True; pass one or the other"
+        )
+    length, source = query.shape[-2], key.shape[-2]
+    factor = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.transpose(-2, -1)) * factor
+    if is_causal:
+        causal = tensor(np.ones((length, source), bool), device=query.device).tril()
+        scores = scores.masked_fill(~causal, float("-inf"))
+    elif attn_mask is not None:
+        if attn_mask.dtype is dtypes.bool_:
+            scores = scores.masked_fill(~attn_mask, float("-inf"))
+        else:
+            scores = scores + attn_mask
+    weights = scores.softmax(-1)
+    if dropout_p:
+        weights = dropout(weights, dropout_p, True)
+    return weights @ value

@@ -267,9 +267,107 @@ class CrossEntropyLoss(Module):
 
 
 class NLLLoss(Module):
-    def __init__(self, ignore_index: int = -100, reduction: str = "mean"):
+    def __init__(
+        self,
+        weight=None,
+        size_average=None,
+        ignore_index: int = -100,
+        reduce=None,
+        reduction: str = "mean",
+    ):
         super().__init__()
         self.ignore_index, self.reduction = ignore_index, reduction
+        self.register_buffer("weight", weight)
 
     def forward(self, input, target):
-        return F.nll_loss(input, target, self.ignore_index, self.reduction)
+        return F.nll_loss(
+            input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
+        )
+
+
+# ---------------------------------------------------------------------- containers (issue 12)
+class ModuleDict(Module):
+    """Modules by name, in insertion order, each registered as a child (as PyTorch's)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def update(self, modules) -> None:
+        if isinstance(modules, (str, bytes)) or not hasattr(modules, "__iter__"):
+            raise TypeError(
+                "ModuleDict.update should be called with an iterable of key/value pairs, but "
+                f"got {type(modules).__name__}"
+            )
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for j, pair in enumerate(pairs):
+            if not hasattr(modules, "items") and len(pair) != 2:
+                raise ValueError(
+                    f"ModuleDict update sequence element #{j} has length {len(pair)}; 2 is "
+                    "required (a (name, module) pair)"
+                )
+            key, module = pair
+            self[key] = module
+
+
+class Unflatten(Module):
+    """Splits dim ``dim`` into ``unflattened_size``: Flatten's inverse."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        dim = self.dim if self.dim >= 0 else self.dim + x.ndim
+        if not 0 <= dim < x.ndim:
+            raise IndexError(
+                f"Unflatten: dim {self.dim} is out of range for {x.ndim}-d input "
+                f"(expected to be in range of [{-x.ndim}, {x.ndim - 1}])"
+            )
+        sizes = self.unflattened_size
+        known = math.prod(n for n in sizes if n != -1)
+        if -1 not in sizes and known != x.shape[dim]:
+            raise RuntimeError(
+                f"Unflatten: unflattened_size {sizes} must multiply to the size of dim "
+                f"{self.dim}, {x.shape[dim]}, of input of shape {tuple(x.shape)}"
+            )
+        return x.reshape(*x.shape[:dim], *sizes, *x.shape[dim + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

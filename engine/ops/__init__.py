@@ -52,6 +52,12 @@ take_along_dim Gather, outer Mul, bmm MatMul, and einsum Diagonal, Sum, Permute,
 and Mul. The moving ops' words are one rule: the output gathers a's elements at
 ``positions`` (the forward run on 0..numel-1), so grad is added back there.
 
+Activations (activations.py): F.softplus Softplus, F.silu Silu, F.leaky_relu LeakyRelu,
+F.elu Elu, F.hardtanh and F.relu6 Hardtanh. a.tril(), a.triu(): Tril, Triu (shape.py).
+Losses (losses.py): F.binary_cross_entropy BinaryCrossEntropy,
+F.binary_cross_entropy_with_logits BinaryCrossEntropyWithLogits, F.smooth_l1_loss
+SmoothL1Loss, F.huber_loss HuberLoss, F.nll_loss(weight=) NllLossWeighted.
+
 nn.Linear (F.linear) is Addmm on rows (MatMul without a bias), after T for W.t(), with the
 views PyTorch puts around other inputs (Reshape, UnsafeView, SqueezeDims); a.square() is
 a * a. The fused ops (Addmm, Embedding, LayerNorm, Var, Std, MseLoss) also give their
@@ -70,12 +76,14 @@ run (in tensor.py and checks.py), so the rules stay pure maths.
 
 # ruff: noqa: F401, F403
 from ..autograd import Function
+from .activations import *
 from .arithmetic import *
 from .batchnorm import *
 from .conv import *
 from .elementwise import *
 from .linalg import *
 from .logical import *
+from .losses import *
 from .nn import *
 from .reductions import *
 from .shape import *

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd import Function
 from ..dtypes import int64
 from ..dtypes import of_array as _engine_dtype
@@ -72,6 +74,43 @@ class Expand(Function):
 
     def named_values(self):
         return {"a_shape": tuple(self.input_shape)}
+
+
+class Tril(Function):
+    """a with the elements above diagonal ``diagonal`` of its last two dims set to 0; the
+    gradient passes where the value was kept (``mask``)."""
+
+    op, grad_name = "tril", "TrilBackward0"
+    rules = ("grad * mask",)
+    torch = "a.tril(diagonal)"
+    upper = False
+
+    def forward(self, a, diagonal=0):
+        rows, cols = a.shape[-2:]
+        keep = np.tri(rows, cols, diagonal, dtype=bool)
+        if self.upper:
+            keep = ~np.tri(rows, cols, diagonal - 1, dtype=bool)
+        self.mask = self.xp.from_numpy(keep)
+        return self.xp.where(self.mask, a, _zero(a))
+
+    def backward(self, grad):
+        return (self.xp.where(self.mask, grad, 0.0),)
+
+    def named_values(self):
+        return {"mask": self.mask}
+
+
+class Triu(Tril):
+    """a with the elements below diagonal ``diagonal`` of its last two dims set to 0."""
+
+    op, grad_name = "triu", "TriuBackward0"
+    torch = "a.triu(diagonal)"
+    upper = True
+
+
+def _zero(a):
+    """0 of a's kind, so where() keeps a's dtype (bool stays bool)."""
+    return False if a.dtype == bool or str(a.dtype) == "torch.bool" else 0
 
 
 class Squeeze(Function):

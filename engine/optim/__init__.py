@@ -365,6 +365,59 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, **flags)
 
 
+class Adagrad(Optimizer):
+    """Adagrad; ``state[p]`` holds ``sum`` (the running sum of squared gradients, started at
+    initial_accumulator_value when the optimizer is made, as in PyTorch) and ``step``."""
+
+    flags = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
+
+    def __init__(
+        self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+        eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None,
+    ):  # fmt: skip
+        lr, lr_decay, weight_decay, initial, eps = (
+            _number("Adagrad", k, v)
+            for k, v in [("lr", lr), ("lr_decay", lr_decay), ("weight_decay", weight_decay),
+                         ("initial_accumulator_value", initial_accumulator_value), ("eps", eps)]
+        )  # fmt: skip
+        _at_least_zero(
+            "Adagrad", lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+            initial_accumulator_value=initial, eps=eps,
+        )  # fmt: skip
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            eps=eps,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial,
+            foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
+            fused=fused,
+        )  # fmt: skip (PyTorch's order)
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state.setdefault(p, {})
+                state["step"] = Tensor.wrap(np.asarray(0.0, np.float32), _CPU)
+                xp = p.device.backend
+                fill = group["initial_accumulator_value"]
+                state["sum"] = Tensor.wrap(xp.full(tuple(p.shape), fill, p.dtype), p.device)
+
+    def _update(self, p, grad, state, group):
+        xp = p.device.backend
+        step = count_step(state)
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * p.array
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        total = self._buffer(state, "sum", p).array
+        total += grad * grad
+        std = xp.sqrt(total) + group["eps"]
+        p.array += (-clr * grad) / std
+
+
 class _KeyError(KeyError):
     """A KeyError (PyTorch's class for a missing key) whose message prints unquoted."""
 
@@ -543,7 +596,7 @@ def _flags(name: str, flags: dict, given: dict) -> dict:
 
 _KNOWN = {
     "lr", "momentum", "dampening", "nesterov", "weight_decay", "alpha", "eps", "centered",
-    "betas",
+    "betas", "lr_decay", "initial_accumulator_value",
 }  # fmt: skip
 
 
@@ -581,4 +634,4 @@ def _betas(name: str, betas) -> tuple[float, float]:
     return values
 
 
-__all__ = ["SGD", "RMSprop", "Adam", "AdamW", "Optimizer", "lr_scheduler"]
+__all__ = ["SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Optimizer", "lr_scheduler"]

@@ -133,7 +133,8 @@ def backward_difference(
     needs = needs or [g is not None for g in grads]
     if any(need and g is None for need, g in zip(needs, grads)):
         return float("inf")
-    torch_inputs = [_as_torch(x, True) for x in inputs]
+    # only the inputs that wanted a gradient: PyTorch refuses one for a loss's weight
+    torch_inputs = [_as_torch(x, need) for x, need in zip(inputs, needs)]
     out = torch_output(function, params, torch_inputs)
     wanted = [
         (t, g)

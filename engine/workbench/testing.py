@@ -90,6 +90,11 @@ def _stats(m, like, value):
     return m.full((like.shape[1],), value, dtype=like.dtype, device=like.device)
 
 
+def _constant(m, like, data):
+    """Constant weights (no gradient: PyTorch's losses refuse one) in like's dtype."""
+    return m.tensor(data, device=like.device, dtype=like.dtype)
+
+
 NAN = float("nan")
 
 
@@ -803,6 +808,138 @@ OPS: list[OpInfo] = [
         [((3, 4), (4,))],
     ),
     OpInfo("mse_loss", lambda m, a, b: m.nn.functional.mse_loss(a, b), [((3, 4), (3, 4))]),
+    # issue 12: activations, tril/triu, losses, attention
+    _unary("softplus", lambda m, a: m.nn.functional.softplus(a), domain=(-4.0, 4.0)),
+    _unary(
+        "softplus_beta",
+        lambda m, a: m.nn.functional.softplus(a, beta=2.0, threshold=3.0),
+        domain=(-3.0, 3.0),
+        kinks=(1.5,),
+    ),
+    _unary("silu", lambda m, a: m.nn.functional.silu(a), domain=(-4.0, 4.0)),
+    _unary("leaky_relu", lambda m, a: m.nn.functional.leaky_relu(a, 0.2), kinks=(0.0,)),
+    _unary("elu", lambda m, a: m.nn.functional.elu(a, alpha=0.7), kinks=(0.0,)),
+    _unary(
+        "hardtanh",
+        lambda m, a: m.nn.functional.hardtanh(a, -0.5, 1.0),
+        kinks=(-0.5, 1.0),
+    ),
+    _unary("relu6", lambda m, a: m.nn.functional.relu6(a), domain=(-2.0, 8.0), kinks=(0.0, 6.0)),
+    OpInfo("tril", lambda m, a: a.tril(), [((3, 4),), ((2, 3, 4),), ((4, 3),), ((0, 3),)]),
+    OpInfo("tril_diagonal", lambda m, a: m.tril(a, diagonal=-1), [((3, 4),), ((2, 2, 3, 3),)]),
+    OpInfo("triu", lambda m, a: a.triu(), [((3, 4),), ((2, 3, 4),), ((1, 0, 3),)]),
+    OpInfo("triu_diagonal", lambda m, a: a.triu(diagonal=2), [((3, 4),), ((2, 4, 3),)]),
+    OpInfo(
+        "binary_cross_entropy",
+        lambda m, a, b: m.nn.functional.binary_cross_entropy(a.sigmoid(), b.sigmoid()),
+        [((3, 4), (3, 4)), ((), ()), ((5,), (5,))],
+    ),
+    OpInfo(
+        "binary_cross_entropy_weight_sum",
+        lambda m, a, b: m.nn.functional.binary_cross_entropy(
+            a.sigmoid(), b.sigmoid(), weight=_constant(m, a, [0.5, 1.0, 2.0, 1.5]), reduction="sum"
+        ),
+        [((3, 4), (3, 4))],
+        views=False,
+    ),
+    OpInfo(
+        "binary_cross_entropy_none",
+        lambda m, a, b: m.nn.functional.binary_cross_entropy(
+            a.sigmoid(), b.sigmoid(), reduction="none"
+        ),
+        [((3, 4), (3, 4))],
+    ),
+    OpInfo(
+        "bce_with_logits",
+        lambda m, a, b: m.nn.functional.binary_cross_entropy_with_logits(a, b.sigmoid()),
+        [((3, 4), (3, 4)), ((), ()), ((0,), (0,))],
+        domain=(-4.0, 4.0),
+    ),
+    OpInfo(
+        "bce_with_logits_weights",
+        lambda m, a, b: m.nn.functional.binary_cross_entropy_with_logits(
+            a,
+            b.sigmoid(),
+            weight=_constant(m, a, [[0.5], [1.0], [2.0]]),
+            pos_weight=_constant(m, a, [3.0, 1.0, 0.5, 2.0]),
+            reduction="none",
+        ),
+        [((3, 4), (3, 4))],
+        views=False,
+    ),
+    OpInfo("l1_loss", lambda m, a, b: m.nn.functional.l1_loss(a, b), [((3, 4), (3, 4))]),
+    OpInfo(
+        "l1_loss_sum",
+        lambda m, a, b: m.nn.functional.l1_loss(a, b, reduction="sum"),
+        [((3, 4), (3, 4))],
+    ),
+    OpInfo(
+        "smooth_l1_loss",
+        lambda m, a, b: m.nn.functional.smooth_l1_loss(a, b, beta=0.5),
+        [((3, 4), (3, 4)), ((), ())],
+    ),
+    OpInfo(
+        "smooth_l1_loss_none",
+        lambda m, a, b: m.nn.functional.smooth_l1_loss(a, b, reduction="none"),
+        [((3, 4), (3, 4))],
+    ),
+    OpInfo(
+        "huber_loss",
+        lambda m, a, b: m.nn.functional.huber_loss(a, b, delta=0.5),
+        [((3, 4), (3, 4)), ((), ())],
+    ),
+    OpInfo(
+        "huber_loss_sum",
+        lambda m, a, b: m.nn.functional.huber_loss(a, b, reduction="sum", delta=2.0),
+        [((3, 4), (3, 4))],
+    ),
+    OpInfo(
+        "nll_loss_weight",
+        lambda m, a: m.nn.functional.nll_loss(
+            a.log_softmax(1), _idx(m, a, [0, 3, 1]), weight=_constant(m, a, [0.5, 1.0, 2.0, 1.5])
+        ),
+        [((3, 4),)],
+        tol=SOFTMAX_TOL,
+        views=False,
+    ),
+    OpInfo(
+        "nll_loss_weight_ignore_none",
+        lambda m, a: m.nn.functional.nll_loss(
+            a.log_softmax(1),
+            _idx(m, a, [0, 3, 1]),
+            weight=_constant(m, a, [0.5, 1.0, 2.0, 1.5]),
+            ignore_index=3,
+            reduction="none",
+        ),
+        [((3, 4),)],
+        tol=SOFTMAX_TOL,
+        views=False,
+    ),
+    OpInfo(
+        "scaled_dot_product_attention",
+        lambda m, q, k, v: m.nn.functional.scaled_dot_product_attention(q, k, v),
+        [((2, 3, 4), (2, 5, 4), (2, 5, 3)), ((2, 2, 3, 4), (2, 2, 3, 4), (2, 2, 3, 4))],
+        tol=SOFTMAX_TOL,
+        views=False,
+    ),
+    OpInfo(
+        "scaled_dot_product_attention_causal",
+        lambda m, q, k, v: m.nn.functional.scaled_dot_product_attention(
+            q, k, v, is_causal=True, scale=0.3
+        ),
+        [((2, 4, 4), (2, 4, 4), (2, 4, 2))],
+        tol=SOFTMAX_TOL,
+        views=False,
+    ),
+    OpInfo(
+        "scaled_dot_product_attention_float_mask",
+        lambda m, q, k, v, mask: m.nn.functional.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask
+        ),
+        [((2, 3, 4), (2, 5, 4), (2, 5, 3), (3, 5))],
+        tol=SOFTMAX_TOL,
+        views=False,
+    ),
     # in place, on tensors inside a graph (a * 1 is a non-leaf copy of the leaf a)
     OpInfo(
         "add_", lambda m, a, b: (a * 1).add_(b, alpha=2), _BINARY_SHAPES[1:2] + [((3, 4), (4,))]
