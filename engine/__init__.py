@@ -169,6 +169,44 @@ isnan, isinf, isfinite, equal, unique, bincount, nonzero, argwhere = (
     for n in ("isnan", "isinf", "isfinite", "equal", "unique", "bincount", "nonzero", "argwhere")
 )
 mm, dot, square = (_method(n) for n in ("mm", "dot", "square"))
+neg, reciprocal, pow, true_divide, clip = (  # noqa: A001 - PyTorch's names
+    _method(n) for n in ("neg", "reciprocal", "pow", "true_divide", "clip")
+)
+eq, ne, lt, le, gt, ge = (_method(n) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
+broadcast_to = _method("expand")
+concat = concatenate = cat
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def get_default_dtype():
+    """float32: the engine's default, as PyTorch's (the engine has no set_default_dtype)."""
+    return float32
+
+
+def mv(matrix, vector):
+    return matrix.mv(vector) if hasattr(matrix, "mv") else matmul(matrix, vector)
+
+
+def atleast_1d(t):
+    return t.reshape(1) if t.ndim == 0 else t
+
+
+def atleast_2d(t):
+    return t.reshape(1, -1) if t.ndim < 2 else t
+
+
+def hstack(tensors):
+    """Join along dim 1 (dim 0 for vectors), as torch.hstack."""
+    tensors = [atleast_1d(t) for t in tensors]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Join along dim 0, vectors first made rows, as torch.vstack."""
+    return cat([atleast_2d(t) for t in tensors], 0)
 
 
 def add(a, b, *, alpha=1):

@@ -8,7 +8,7 @@ import numpy as np
 from . import dtypes
 from .backends import Device
 from .backends import device as parse_device
-from .checks import shape_args
+from .checks import floating, shape_args
 from .convert import as_array, numpy_array
 from .errors import ArgumentError, DTypeError, UnsupportedDTypeError, shape_str
 from .tensor import Tensor
@@ -468,3 +468,69 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
             except (TypeError, ValueError):
                 pass
     return tensor(data, dtype=dtype, device=device)
+
+
+# Tensor's creating methods (t.new_zeros, t.normal_, ...) live here, beside the functions
+# they call, and are set on Tensor below: tensor.py cannot import creation.py (a cycle).
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    from .reduce import like_self
+
+    return zeros(*size, **like_self(self, dtype, device), requires_grad=requires_grad)
+
+
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    from .reduce import like_self
+
+    return ones(*size, **like_self(self, dtype, device), requires_grad=requires_grad)
+
+
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    from .reduce import like_self
+
+    out = full(size, fill_value, **like_self(self, dtype, device))
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    from .reduce import like_self
+
+    return tensor(data, **like_self(self, dtype, device), requires_grad=requires_grad)
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+
+    noise = randn(tuple(self.shape), generator=generator, dtype=floating("normal_", self).dtype)
+    return self.copy_(noise * std + mean)
+
+
+def uniform_(self, a=0.0, b=1.0, *, generator=None, **bounds):
+
+    a, b = bounds.get("from", a), bounds.get("to", b)
+    draw = rand(tuple(self.shape), generator=generator, dtype=floating("uniform_", self).dtype)
+    return self.copy_(draw * (b - a) + a)
+
+
+def random_(self, *args, generator=None, **kwargs):
+    """random_(to) or random_(from, to): ints in from .. to - 1 (random_() with no
+    bounds draws 0 .. 2**24 for floats, as torch's float32 mantissa allows)."""
+
+    low, high = (0, None) if not args else (0, args[0]) if len(args) == 1 else args[:2]
+    low, high = kwargs.get("from", low), kwargs.get("to", high)
+    if high is None:
+        high = 2**24 if self.dtype.is_floating_point else 2 ** (8 * self.dtype.itemsize - 1)
+        high = 2 if self.dtype is dtypes.bool_ else high
+    return self.copy_(randint(low, high, tuple(self.shape), generator=generator))
+
+
+Tensor.new_zeros = new_zeros
+Tensor.new_ones = new_ones
+Tensor.new_empty = new_empty
+Tensor.new_full = new_full
+Tensor.new_tensor = new_tensor
+Tensor.normal_ = normal_
+Tensor.uniform_ = uniform_
+Tensor.random_ = random_

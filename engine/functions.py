@@ -118,3 +118,12 @@ def where(condition: Tensor, a=None, b=None) -> Tensor:
         xp = condition.device.backend
         a = Tensor.wrap(xp.full((), a, dtype), condition.device)
     return apply(O.Where, condition, a, b)
+
+
+def where_method(self, condition, other):
+    """a.where(c, b) is torch.where(c, a, b); set on Tensor here, as tensor.py cannot
+    import this module (a cycle)."""
+    return where(condition, self, other)
+
+
+Tensor.where = where_method

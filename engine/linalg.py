@@ -104,3 +104,14 @@ def torch_norm(t: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tenso
     if isinstance(p, str):
         raise ArgumentError(f"norm: p must be 'fro', 'nuc' or a number, got {p!r}")
     return vector_norm(t, p, dim, keepdim, dtype=dtype)
+
+
+# Tensor's methods for these ops, set on Tensor here: tensor.py cannot import this module
+# (it imports tensor.py), and this keeps each method beside the function it calls.
+
+
+def norm_method(self, p="fro", dim=None, keepdim=False, dtype=None):
+    return torch_norm(self, p, dim, keepdim, dtype)
+
+
+Tensor.norm = norm_method

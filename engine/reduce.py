@@ -136,3 +136,46 @@ def any(t: Tensor, dim=None, keepdim=False, *, axis=None) -> Tensor:  # noqa: A0
 
 def all(t: Tensor, dim=None, keepdim=False, *, axis=None) -> Tensor:  # noqa: A001
     return t.all(dim, keepdim, axis=axis)
+
+
+# Tensor's methods for these ops, set on Tensor here: tensor.py cannot import this module
+# (it imports tensor.py), and this keeps each method beside the function it calls.
+
+
+def cumsum_method(self, dim=None, *, dtype=None, axis=None):
+    return scan(O.Cumsum, self, dim if axis is None else axis, dtype)
+
+
+def cumprod_method(self, dim=None, *, dtype=None, axis=None):
+    return scan(O.Cumprod, self, dim if axis is None else axis, dtype)
+
+
+def logsumexp_method(self, dim=None, keepdim=False, *, axis=None):
+    return logsumexp(self, dim if axis is None else axis, keepdim)
+
+
+def amax_method(self, dim=(), keepdim=False, *, axis=None):
+    return extreme(O.Amax, self, dim if axis is None else axis, keepdim)
+
+
+def amin_method(self, dim=(), keepdim=False, *, axis=None):
+    return extreme(O.Amin, self, dim if axis is None else axis, keepdim)
+
+
+def count_nonzero_method(self, dim=None, *, axis=None):
+    return count_nonzero(self, dim if axis is None else axis)
+
+
+def type_method(self, dtype=None, non_blocking=False):
+    """No argument: torch's legacy name ('torch.FloatTensor'); a dtype or such a
+    name: this tensor converted to it."""
+    return legacy_type(self, dtype)
+
+
+Tensor.cumsum = cumsum_method
+Tensor.cumprod = cumprod_method
+Tensor.logsumexp = logsumexp_method
+Tensor.amax = amax_method
+Tensor.amin = amin_method
+Tensor.count_nonzero = count_nonzero_method
+Tensor.type = type_method

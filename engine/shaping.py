@@ -56,7 +56,11 @@ def _in_range(op: str, t: Tensor, index: Tensor, size: int, dim: int, negative=T
 
 
 # ---------------------------------------------------------------------- reordering
-def flip(input: Tensor, *dims) -> Tensor:
+def flip(input: Tensor, *dims, **keywords) -> Tensor:
+    if "dims" in keywords:  # flip(x, dims=(0,)), as torch also takes it
+        dims = (keywords.pop("dims"),)
+    if keywords:
+        raise TypeError(f"flip() got an unexpected keyword argument {next(iter(keywords))!r}")
     dims = _dims("flip", input, shape_args(dims) if dims else ())
     if input.ndim == 0:
         return apply(O.Flip, input, dims=())
@@ -663,3 +667,134 @@ def einsum(equation: str, *operands) -> Tensor:
     if summed:
         result = result.sum(dim=summed)
     return result
+
+
+# Tensor's methods for these ops, set on Tensor here: tensor.py cannot import this module
+# (it imports tensor.py), and this keeps each method beside the function it calls.
+
+
+def flip_method(self, *dims, **keywords):
+    return flip(self, *dims, **keywords)
+
+
+def fliplr_method(self):
+    return fliplr(self)
+
+
+def flipud_method(self):
+    return flipud(self)
+
+
+def roll_method(self, shifts, dims=None):
+    return roll(self, shifts, dims)
+
+
+def diagonal_method(self, offset=0, dim1=0, dim2=1):
+    return diagonal(self, offset, dim1, dim2)
+
+
+def diag_method(self, diagonal=0):
+    return diag(self, diagonal)
+
+
+def unfold_method(self, dimension, size, step):
+    return unfold(self, dimension, size, step)
+
+
+def unflatten_method(self, dim, sizes):
+    return unflatten(self, dim, sizes)
+
+
+def repeat_method(self, *sizes):
+    return repeat(self, *sizes)
+
+
+def tile_method(self, *dims):
+    return tile(self, dims[0] if len(dims) == 1 else dims)
+
+
+def repeat_interleave_method(self, repeats, dim=None, *, output_size=None):
+    return repeat_interleave(self, repeats, dim)
+
+
+def chunk_method(self, chunks, dim=0):
+    return chunk(self, chunks, dim)
+
+
+def split_method(self, split_size, dim=0):
+    return split(self, split_size, dim)
+
+
+def tensor_split_method(self, indices_or_sections, dim=0):
+    return tensor_split(self, indices_or_sections, dim)
+
+
+def unbind_method(self, dim=0):
+    return unbind(self, dim)
+
+
+def narrow_method(self, dim, start, length):
+    return narrow(self, dim, start, length)
+
+
+def movedim_method(self, source, destination):
+    return movedim(self, source, destination)
+
+
+def masked_select_method(self, mask):
+    return masked_select(self, mask)
+
+
+def index_select_method(self, dim, index):
+    return index_select(self, dim, index)
+
+
+def take_along_dim_method(self, indices, dim=None):
+    return take_along_dim(self, indices, dim)
+
+
+def scatter_method(self, dim, index, src=None, *, value=None, reduce=None):
+    return scatter(self, dim, index, src, value=value, reduce=reduce)
+
+
+def scatter_add_method(self, dim, index, src):
+    return scatter_add(self, dim, index, src)
+
+
+def index_add_method(self, dim, index, source, *, alpha=1):
+    return index_add(self, dim, index, source, alpha=alpha)
+
+
+def outer_method(self, vec2):
+    return outer(self, vec2)
+
+
+def bmm_method(self, mat2):
+    return bmm(self, mat2)
+
+
+Tensor.flip = flip_method
+Tensor.fliplr = fliplr_method
+Tensor.flipud = flipud_method
+Tensor.roll = roll_method
+Tensor.diagonal = diagonal_method
+Tensor.diag = diag_method
+Tensor.unfold = unfold_method
+Tensor.unflatten = unflatten_method
+Tensor.repeat = repeat_method
+Tensor.tile = tile_method
+Tensor.repeat_interleave = repeat_interleave_method
+Tensor.chunk = chunk_method
+Tensor.split = split_method
+Tensor.tensor_split = tensor_split_method
+Tensor.unbind = unbind_method
+Tensor.narrow = narrow_method
+Tensor.movedim = Tensor.moveaxis = movedim_method
+Tensor.masked_select = masked_select_method
+Tensor.index_select = index_select_method
+Tensor.take_along_dim = take_along_dim_method
+Tensor.scatter = scatter_method
+Tensor.scatter_add = scatter_add_method
+Tensor.index_add = index_add_method
+Tensor.outer = Tensor.ger = outer_method
+Tensor.bmm = bmm_method

@@ -597,7 +597,13 @@ class Tensor:
 
     def nonzero(self, *, as_tuple=False):
         xp = self.device.backend
-        where = np.nonzero(xp.to_numpy(self.array))
+        values = xp.to_numpy(self.array)
+        if values.ndim == 0:  # as torch: one row of no coordinates if the value is nonzero
+            count = int(bool(values))
+            if as_tuple:
+                return (Tensor.wrap(xp.from_numpy(np.zeros(count, np.int64)), self.device),)
+            return Tensor.wrap(xp.from_numpy(np.zeros((count, 0), np.int64)), self.device)
+        where = np.nonzero(values)
         if as_tuple:
             return tuple(Tensor.wrap(xp.from_numpy(w.astype(np.int64)), self.device) for w in where)
         found = np.stack(where, axis=1) if where else np.zeros((0, 0), np.int64)
@@ -610,6 +616,18 @@ class Tensor:
 
     def square(self):
         return self * self
+
+    # more of torch's method spellings
+    def reciprocal(self):
+        return 1 / self
+
+    def true_divide(self, other):
+        return self / other
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The last two dims swapped (a batch of matrices, each transposed)."""
+        return self.transpose(-2, -1)
 
     # comparisons (bool results, no gradient)
     def __eq__(self, other):
@@ -1003,101 +1021,6 @@ class Tensor:
         return return_types.topk(values, indices)
 
     # reductions, scans and norms (issue 12); new_* and type() make tensors like self
-    def cumsum(self, dim=None, *, dtype=None, axis=None):
-        from .reduce import scan
-
-        return scan(O.Cumsum, self, dim if axis is None else axis, dtype)
-
-    def cumprod(self, dim=None, *, dtype=None, axis=None):
-        from .reduce import scan
-
-        return scan(O.Cumprod, self, dim if axis is None else axis, dtype)
-
-    def logsumexp(self, dim=None, keepdim=False, *, axis=None):
-        from .reduce import logsumexp
-
-        return logsumexp(self, dim if axis is None else axis, keepdim)
-
-    def amax(self, dim=(), keepdim=False, *, axis=None):
-        from .reduce import extreme
-
-        return extreme(O.Amax, self, dim if axis is None else axis, keepdim)
-
-    def amin(self, dim=(), keepdim=False, *, axis=None):
-        from .reduce import extreme
-
-        return extreme(O.Amin, self, dim if axis is None else axis, keepdim)
-
-    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
-        from .linalg import torch_norm
-
-        return torch_norm(self, p, dim, keepdim, dtype)
-
-    def count_nonzero(self, dim=None, *, axis=None):
-        from .reduce import count_nonzero
-
-        return count_nonzero(self, dim if axis is None else axis)
-
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        from .creation import zeros
-        from .reduce import like_self
-
-        return zeros(*size, **like_self(self, dtype, device), requires_grad=requires_grad)
-
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        from .creation import ones
-        from .reduce import like_self
-
-        return ones(*size, **like_self(self, dtype, device), requires_grad=requires_grad)
-
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
-
-    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
-        from .creation import full
-        from .reduce import like_self
-
-        out = full(size, fill_value, **like_self(self, dtype, device))
-        return out.requires_grad_(True) if requires_grad else out
-
-    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
-        from .creation import tensor
-        from .reduce import like_self
-
-        return tensor(data, **like_self(self, dtype, device), requires_grad=requires_grad)
-
-    def type(self, dtype=None, non_blocking=False):
-        """No argument: torch's legacy name ('torch.FloatTensor'); a dtype or such a
-        name: this tensor converted to it."""
-        from .reduce import legacy_type
-
-        return legacy_type(self, dtype)
-
-    def normal_(self, mean=0.0, std=1.0, *, generator=None):
-        from .creation import randn
-
-        noise = randn(tuple(self.shape), generator=generator, dtype=floating("normal_", self).dtype)
-        return self.copy_(noise * std + mean)
-
-    def uniform_(self, a=0.0, b=1.0, *, generator=None, **bounds):
-        from .creation import rand
-
-        a, b = bounds.get("from", a), bounds.get("to", b)
-        draw = rand(tuple(self.shape), generator=generator, dtype=floating("uniform_", self).dtype)
-        return self.copy_(draw * (b - a) + a)
-
-    def random_(self, *args, generator=None, **kwargs):
-        """random_(to) or random_(from, to): ints in from .. to - 1 (random_() with no
-        bounds draws 0 .. 2**24 for floats, as torch's float32 mantissa allows)."""
-        from .creation import randint
-
-        low, high = (0, None) if not args else (0, args[0]) if len(args) == 1 else args[:2]
-        low, high = kwargs.get("from", low), kwargs.get("to", high)
-        if high is None:
-            high = 2**24 if self.dtype.is_floating_point else 2 ** (8 * self.dtype.itemsize - 1)
-            high = 2 if self.dtype is dtypes.bool_ else high
-        return self.copy_(randint(low, high, tuple(self.shape), generator=generator))
-
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
         shape = infer_shape("reshape", self, shape_args(shape))
@@ -1122,6 +1045,10 @@ class Tensor:
         shape = tuple(self.shape)
         if dim is None:
             new = tuple(n for n in shape if n != 1)
+            return _view(self, O.Squeeze, shape=new)
+        if isinstance(dim, (tuple, list)):  # several dims at once, each dropped if of size 1
+            dims = {checked_dim("squeeze", self, d) for d in dim}
+            new = tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1))
             return _view(self, O.Squeeze, shape=new)
         d = checked_dim("squeeze", self, dim)
         new = shape[:d] + shape[d + 1 :] if self.ndim and shape[d] == 1 else shape
@@ -1247,94 +1174,8 @@ class Tensor:
         dim = dim if axis is None else axis
         return _gather(self, dim, index)
 
-    # shaping and indexing: engine/shaping.py checks the operands and applies the ops (it
-    # imports this module, so each method imports it on use)
-    def flip(self, *dims):
-        from . import shaping
-
-        return shaping.flip(self, *dims)
-
-    def fliplr(self):
-        from . import shaping
-
-        return shaping.fliplr(self)
-
-    def flipud(self):
-        from . import shaping
-
-        return shaping.flipud(self)
-
-    def roll(self, shifts, dims=None):
-        from . import shaping
-
-        return shaping.roll(self, shifts, dims)
-
-    def diagonal(self, offset=0, dim1=0, dim2=1):
-        from . import shaping
-
-        return shaping.diagonal(self, offset, dim1, dim2)
-
-    def diag(self, diagonal=0):
-        from . import shaping
-
-        return shaping.diag(self, diagonal)
-
-    def unfold(self, dimension, size, step):
-        from . import shaping
-
-        return shaping.unfold(self, dimension, size, step)
-
-    def unflatten(self, dim, sizes):
-        from . import shaping
-
-        return shaping.unflatten(self, dim, sizes)
-
-    def repeat(self, *sizes):
-        from . import shaping
-
-        return shaping.repeat(self, *sizes)
-
-    def tile(self, *dims):
-        from . import shaping
-
-        return shaping.tile(self, dims[0] if len(dims) == 1 else dims)
-
-    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
-        from . import shaping
-
-        return shaping.repeat_interleave(self, repeats, dim)
-
-    def chunk(self, chunks, dim=0):
-        from . import shaping
-
-        return shaping.chunk(self, chunks, dim)
-
-    def split(self, split_size, dim=0):
-        from . import shaping
-
-        return shaping.split(self, split_size, dim)
-
-    def tensor_split(self, indices_or_sections, dim=0):
-        from . import shaping
-
-        return shaping.tensor_split(self, indices_or_sections, dim)
-
-    def unbind(self, dim=0):
-        from . import shaping
-
-        return shaping.unbind(self, dim)
-
-    def narrow(self, dim, start, length):
-        from . import shaping
-
-        return shaping.narrow(self, dim, start, length)
-
-    def movedim(self, source, destination):
-        from . import shaping
-
-        return shaping.movedim(self, source, destination)
-
-    moveaxis = movedim
+    # shaping and indexing: most of these methods are set on Tensor by engine/shaping.py,
+    # beside the functions they call (shaping.py imports this module)
 
     def swapaxes(self, axis0, axis1):
         return self.transpose(axis0, axis1)
@@ -1343,48 +1184,6 @@ class Tensor:
 
     def view_as(self, other):
         return self.view(*other.shape)
-
-    def masked_select(self, mask):
-        from . import shaping
-
-        return shaping.masked_select(self, mask)
-
-    def index_select(self, dim, index):
-        from . import shaping
-
-        return shaping.index_select(self, dim, index)
-
-    def take_along_dim(self, indices, dim=None):
-        from . import shaping
-
-        return shaping.take_along_dim(self, indices, dim)
-
-    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
-        from . import shaping
-
-        return shaping.scatter(self, dim, index, src, value=value, reduce=reduce)
-
-    def scatter_add(self, dim, index, src):
-        from . import shaping
-
-        return shaping.scatter_add(self, dim, index, src)
-
-    def index_add(self, dim, index, source, *, alpha=1):
-        from . import shaping
-
-        return shaping.index_add(self, dim, index, source, alpha=alpha)
-
-    def outer(self, vec2):
-        from . import shaping
-
-        return shaping.outer(self, vec2)
-
-    ger = outer
-
-    def bmm(self, mat2):
-        from . import shaping
-
-        return shaping.bmm(self, mat2)
 
     # ------------------------------------------------------------------ in place
     def add_(self, other, alpha=1):

@@ -248,7 +248,7 @@ async def test_open_a_sample_from_the_dialog():
         await started(pilot)
         await press(pilot, "o")
         assert isinstance(app.screen, OpenScreen)
-        await press(pilot, "down", "down", "enter")  # attention, breadcrumbs, digits_mlp
+        await press(pilot, "down", "down", "down", "enter")  # attention, ..., digits_mlp
         assert app.session.name == "digits_mlp"
         assert not isinstance(app.screen, OpenScreen)
 

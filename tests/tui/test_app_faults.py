@@ -99,12 +99,12 @@ async def test_open_mid_run_saves_to_the_runs_folder_then_opens(tmp_path):
         run = screen.run
         await pilot.press("o")
         await until(pilot, lambda: isinstance(app.screen, OpenScreen))
-        await pilot.press("enter")  # the first sample: breadcrumbs
+        await pilot.press("enter")  # the first sample: attention
         await until(pilot, lambda: isinstance(app.screen, ConfirmQuit))
-        assert run.state == "paused" and app.screen.doing == "open breadcrumbs"
+        assert run.state == "paused" and app.screen.doing == "open attention"
         steps = app.screen.steps
         await pilot.press("s")
-        await until(pilot, lambda: app.session.name == "breadcrumbs" and app.state == "ready")
+        await until(pilot, lambda: app.session.name == "attention" and app.state == "ready")
         saved = ne.load(run.trainer.run_dir / "checkpoint.safetensors")
         assert saved["step"] == steps + 23 == run.trainer.step  # 23: the first epoch's save
         assert run.trainer.run_dir.resolve().parent == tmp_path / "runs" / "digits_mlp"
@@ -419,8 +419,8 @@ async def test_a_second_reload_while_the_first_loads_wins(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("o")
         await until(pilot, lambda: isinstance(app.screen, OpenScreen))
-        await pilot.press("enter")  # breadcrumbs, while slow.py still loads
-        await until(pilot, lambda: app.session.name == "breadcrumbs")
+        await pilot.press("enter")  # the first sample (attention), while slow.py still loads
+        await until(pilot, lambda: app.session.name == "attention")
         await asyncio.sleep(1.5)  # slow.py finishes now; its result must not replace it
         await pilot.pause()
-        assert app.session.name == "breadcrumbs" and app.state == "ready"
+        assert app.session.name == "attention" and app.state == "ready"

@@ -60,8 +60,10 @@ def test_the_whole_check_passes():
 def test_samples_lists_every_sample():
     out = run("samples")
     assert out.returncode == 0
-    assert [line.split()[0] for line in out.stdout.splitlines()][:2] == [
+    assert [line.split()[0] for line in out.stdout.splitlines()][:4] == [
+        "attention",
         "breadcrumbs",
+        "cnn_digits",
         "digits_mlp",
     ]
 
