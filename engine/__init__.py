@@ -187,7 +187,13 @@ def get_default_dtype():
 
 
 def mv(matrix, vector):
-    return matrix.mv(vector) if hasattr(matrix, "mv") else matmul(matrix, vector)
+    """A matrix times a vector (torch.mv): matmul, held to those two shapes."""
+    if matrix.ndim != 2 or vector.ndim != 1:
+        raise ShapeError(
+            f"mv: needs a 2-D matrix and a 1-D vector, got shapes {tuple(matrix.shape)} and "
+            f"{tuple(vector.shape)}; use matmul (or @) for other shapes"
+        )
+    return matmul(matrix, vector)
 
 
 def atleast_1d(t):
