@@ -48,6 +48,9 @@ def from_scratch(loader, val):
         val_data=val,
         epochs=30,
         task="regression",
+        lr=lr,
+        truth={"W": 2.0, "b": 1.0},
+        predict=lambda x: x @ W + b,
     )
 
 
@@ -62,4 +65,5 @@ def with_nn(loader, val):
         val_data=val,
         epochs=30,
         task="regression",
+        truth={"weight": 2.0, "bias": 1.0},
     )

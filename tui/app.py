@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.message import Message
 from textual.screen import Screen
 
 from .graph import GraphScreen
 from .inspector import InspectorScreen
 from .live import StepInFlight, held, in_user_thread, interrupt_thread, user_threads_alive
+from .messages import ExperimentChanged, Loaded, RunUpdate, StepperChanged, Traced
 from .optimizers import OptimizersScreen
 from .session import DEFAULT_EXPERIMENT, Loading, Session
 from .stepper import Stepper
@@ -42,12 +42,7 @@ HANGUP = SIGNALS["SIGHUP"]
 EXIT_GRACE = 3.0  # seconds a signalled app may take to restore the terminal and exit
 
 
-class Loaded(Message):
-    """An experiment finished loading (or failed to) in a user thread; ``then`` runs after."""
-
-    def __init__(self, loading: Loading, then: Callable[[], None] | None = None):
-        super().__init__()
-        self.loading, self.then = loading, then
+TRACE_WAIT = 10.0  # seconds a trace waits for the training step in flight
 
 
 class NnbenchApp(App):
@@ -89,6 +84,7 @@ class NnbenchApp(App):
         self.signalled: int | None = None  # the exit code of the first signal received
         self.session = Session(spec)
         self.stepper: Stepper | None = None
+        self._traces = 0  # the newest trace asked for: an older one that ends late is dropped
         self.panes: list[Screen] = []
         self.state = "loading"
         self.startup_probe = startup_probe
@@ -159,41 +155,106 @@ class NnbenchApp(App):
         if session.error is None and message.then is not None:
             message.then()
 
-    def new_stepper(self, new_batch: bool = False, batch=None, anomaly: bool = False) -> None:
+    def new_stepper(
+        self, new_batch: bool = False, batch=None, anomaly: bool = False, then=None
+    ) -> None:
+        """Trace the experiment's forward again for the Graph pane, in a user thread (a
+        large forward takes a while) between two training steps; the pane hears of it
+        (StepperChanged) when it is ready, and ``then`` runs."""
         experiment = self.session.experiment
         if experiment is None:
             self.stepper = None
             return
         if batch is None:
             batch = self.session.next_batch() if new_batch else experiment.example_batch
+        self._traces += 1
+        self.trace(self._traces, experiment, batch, anomaly, then)
+
+    @work(exclusive=True, group="trace")
+    async def trace(self, serial: int, experiment, batch, anomaly: bool, then) -> None:
+        run = self.session.run
+
+        def traced():
+            lock = run.lock if run is not None else contextlib.nullcontext()
+            if run is not None and not run.lock.acquire(timeout=TRACE_WAIT):
+                raise StepInFlight("a training step is still running in your code; the graph "
+                                   "was not traced again (r tries again)")  # fmt: skip
+            try:
+                return Stepper(experiment, batch, anomaly=anomaly)
+            finally:
+                if run is not None:
+                    run.lock.release()
+            del lock
+
         try:
-            with self.run_lock():
-                self.stepper = Stepper(experiment, batch, anomaly=anomaly)
-        except StepInFlight as busy:
-            self.notify(str(busy), title="Training step in flight", severity="warning")
-        except BaseException as error:  # the user's forward failed: show it like a load error
+            stepper = await in_user_thread(traced, interrupt=True)
+        except BaseException as error:  # the user's forward failed, or a step is stuck
+            self.post_message(Traced(serial, None, error, then))
+            return
+        self.post_message(Traced(serial, stepper, None, then))
+
+    def on_traced(self, message: Traced) -> None:
+        if message.serial != self._traces or self.session.experiment is None:
+            return  # a newer trace was asked for, or the experiment went
+        error = message.error
+        if isinstance(error, StepInFlight):
+            self.notify(str(error), title="Training step in flight", severity="warning")
+            return
+        if error is not None:  # the user's forward failed: show it like a load error
             from pathlib import Path
 
             from nnbench.engine.workbench.experiment import user_error
 
             self.session.error = user_error(
-                Path(experiment.source), error, during="running its forward"
+                Path(self.session.experiment.source), error, during="running its forward"
             )
             self.session.experiment = None
             self.stepper = None
             self.state = "error"
+            self.experiment_changed()
+            return
+        self.stepper = message.stepper
+        for pane in self.panes:
+            pane.post_message(StepperChanged())
+        if message.then is not None:
+            message.then(message.stepper)
 
     def experiment_changed(self) -> None:
+        """Tell the panes: another experiment, a reload, a device move."""
         self.update_header()
         for pane in self.panes:
-            pane.experiment_changed()
+            pane.post_message(ExperimentChanged())
+
+    # ------------------------------------------------------------------ the run
+    def post_snapshot(self, snapshot) -> None:
+        """The run's worker calls this (from its thread) with each snapshot."""
+        self.post_message(RunUpdate(snapshot))
+
+    def adopt_run(self, run, view) -> None:
+        self.session.adopt(run, view)
+        self.update_header()
+
+    def on_run_update(self, message: RunUpdate) -> None:
+        view = self.session.view
+        if view is None or not view.take(message.snapshot):
+            return  # a snapshot of a run that has been replaced
+        self.update_header()
+        pane = self.pane(TrainingScreen)
+        if pane is not None and pane.is_mounted:
+            pane.on_run_update(message)
+
+    def pane(self, kind):
+        return next((p for p in self.panes if isinstance(p, kind)), None)
 
     def update_header(self) -> None:
+        from . import pace
+
         session = self.session
         state = self.state
-        run = self.training_run()
-        if run is not None and run.state not in ("stopped",):
-            state = f"training {run.state}"  # the counts are on the pane's own status line
+        view = session.view
+        if view is not None and view.latest is not None and view.state != "stopped":
+            # the counts are on the pane's own status line
+            state = f"training {view.state} · {pace.label(view.pace)}"
         elif self.stepper is not None and state == "ready":
             s = self.stepper
             if 0 < s.position < s.total:
@@ -201,27 +262,31 @@ class NnbenchApp(App):
         self.sub_title = f"{session.name} · {session.device} · {state}"
 
     def run_lock(self):
-        """The live training run's lock while one is active (so a pane that touches the
-        model waits for the step in flight), else a lock nobody else holds."""
-        run = self.training_run()
-        if run is not None and run.active:
+        """The live training run's lock (so a pane that touches the model waits, briefly,
+        for the step in flight), else a lock nobody else holds."""
+        run = self.session.run
+        if run is not None:
             return held(run.lock)  # StepInFlight if a step is stuck in the user's code
         return contextlib.nullcontext()
 
     def training_run(self):
-        pane = next((p for p in self.panes if isinstance(p, TrainingScreen)), None)
-        return pane.run if pane is not None else None
+        return self.session.run
 
-    def open_anomaly(self, batch) -> None:
-        """The Graph pane on this batch, with anomaly detection on."""
-        self.new_stepper(batch=batch, anomaly=True)
-        self.switch_mode("graph")
-        for pane in self.panes:
-            if isinstance(pane, GraphScreen):
-                pane.experiment_changed()
-        found = self.stepper.anomaly.forward if self.stepper is not None else None
-        if found is None:
-            self.notify("No NaN or Inf in this batch's forward with the current weights.")
+    def open_anomaly(self, hit) -> None:
+        """The Graph pane on the batch that fired a watchpoint, with anomaly detection on,
+        and what the watchpoint found (a large or NaN gradient names its parameter)."""
+
+        def traced(stepper) -> None:
+            self.switch_mode("graph")
+            found = stepper.anomaly.forward if stepper is not None else None
+            if found is None:
+                self.notify(
+                    f"No NaN or Inf in this batch's forward with the current weights. The "
+                    f"watchpoint at step {hit.step} said: {hit.cause}.",
+                    title=f"Watchpoint {hit.kind}", timeout=15, markup=False,
+                )  # fmt: skip
+
+        self.new_stepper(batch=hit.batch, anomaly=True, then=traced)
 
     # ------------------------------------------------------------------ actions
     def action_reload(self) -> None:
@@ -238,12 +303,25 @@ class NnbenchApp(App):
 
         self.push_screen(OpenScreen(samples), chosen)
 
-    def action_toggle_device(self) -> None:
-        try:
-            with self.run_lock():  # between two steps; the run goes on on the new device
-                moved, message = self.session.toggle_device()
-        except StepInFlight as busy:
-            moved, message = False, str(busy)
+    @work(exclusive=True, group="device")
+    async def action_toggle_device(self) -> None:
+        """Between two steps, in a user thread (moving a model takes a while); a run goes
+        on on the new device."""
+        run = self.session.run
+
+        def move():
+            if run is not None and not run.lock.acquire(timeout=TRACE_WAIT):
+                return False, (
+                    "a training step is still running in your code; try again when it "
+                    "returns (x stops the run after that step)"
+                )
+            try:
+                return self.session.toggle_device()
+            finally:
+                if run is not None:
+                    run.lock.release()
+
+        moved, message = await in_user_thread(move)
         self.notify(
             message, title="Device", severity="information" if moved else "warning", markup=False
         )
@@ -261,23 +339,37 @@ class NnbenchApp(App):
         discard / cancel) while the run has steps not saved in a checkpoint."""
         if any(isinstance(screen, ConfirmQuit) for screen in self.screen_stack):
             return  # one question at a time
-        run = self.training_run()
-        if run is None or not run.unsaved:
+        run, view = self.session.run, self.session.view
+        if run is None or view is None or view.latest is None:
             if run is not None:
                 run.stop()
             proceed()
             return
-        self.run_worker(self._ask(run, doing, proceed), group="ask", exclusive=True)
+        self.run_worker(self._ask(run, view, doing, proceed), group="ask", exclusive=True)
 
-    async def _ask(self, run, doing: str, proceed: Callable[[], None]) -> None:
-        run.hold()  # pause first, then wait for the step in flight, then read the count
-        deadline = time.monotonic() + SETTLE_WAIT
-        while not run.settled() and time.monotonic() < deadline:
+    async def _settle(self, run, view, wait: float) -> bool:
+        """Hold the run and wait (up to ``wait`` seconds) until its worker says it has
+        stopped stepping; True if it has (then ``view`` shows the count to ask about)."""
+        asked = run.hold()  # pause first, then wait for the step in flight
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            latest = view.latest
+            if not latest.alive or (latest.acked >= asked and run.settled()):
+                break
             await asyncio.sleep(0.01)
-        settled = run.settled()
+        await asyncio.sleep(0)  # the snapshot that acknowledged it is taken
+        return run.settled() and (view.latest.acked >= asked or not view.latest.alive)
+
+    async def _ask(self, run, view, doing: str, proceed: Callable[[], None]) -> None:
+        settled = await self._settle(run, view, SETTLE_WAIT)
+        latest = view.latest
+        if latest.unsaved_steps <= 0:  # nothing to lose (a stuck step is not saved anyway)
+            run.stop()
+            proceed()
+            return
         self.refresh_training()  # the status line shows the count the question names
-        state = "paused" if run.state in ("running", "ready") else run.state
-        question = ConfirmQuit(run.unsaved_steps, doing, settled, state, run.trainer.step)
+        state = "paused" if latest.state in ("running", "ready") else latest.state
+        question = ConfirmQuit(latest.unsaved_steps, doing, settled, state, latest.step)
         answer = await self.push_screen_wait(question)
         if answer == "stay":
             return  # the run stays paused
@@ -285,7 +377,7 @@ class NnbenchApp(App):
             run.abandon()
         else:
             try:
-                path = await in_user_thread(run.save)
+                path, note = await in_user_thread(run.checkpoint)
             except Exception as error:
                 self.notify(
                     f"Could not save the checkpoint: {type(error).__name__}: {error}. "
@@ -293,7 +385,7 @@ class NnbenchApp(App):
                     title="Not saved", severity="error", timeout=15, markup=False,
                 )  # fmt: skip
                 return
-            notify_saved(self, run, path)
+            notify_saved(self, note, path)
             run.stop()
         proceed()
 
@@ -309,16 +401,14 @@ class NnbenchApp(App):
         self.run_worker(self._save_and_exit(code), group="signal", exclusive=True)
 
     async def _save_and_exit(self, code: int) -> None:
-        run = self.training_run()
-        if run is not None and (run.active or run.unsaved):
-            run.hold()  # the step in flight finishes; none starts after it
-            deadline = time.monotonic() + SIGNAL_WAIT
-            while not run.settled() and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
-            if run.unsaved and run.settled():
+        run, view = self.session.run, self.session.view
+        if run is not None and view is not None and view.latest is not None:
+            # the step in flight finishes; none starts after it
+            settled = await self._settle(run, view, SIGNAL_WAIT)
+            if settled and view.latest.unsaved_steps > 0:
                 with contextlib.suppress(Exception):  # exits anyway; the last one stays
                     await in_user_thread(run.save)
-            if run.active:
+            if view.latest.active:
                 run.end("interrupted")
         if code == HANGUP:
             # The terminal is gone: there is nothing to restore, and Textual's shutdown can
@@ -328,7 +418,7 @@ class NnbenchApp(App):
         exit_later(code, EXIT_GRACE)  # whatever shutdown meets, the process ends
 
     def refresh_training(self) -> None:
-        pane = next((p for p in self.panes if isinstance(p, TrainingScreen)), None)
+        pane = self.pane(TrainingScreen)
         if pane is not None and pane.is_mounted:
             pane.redraw(force=True)
 
@@ -337,7 +427,7 @@ class NnbenchApp(App):
 
     def inspect(self, key: str | None) -> None:
         self.switch_mode("inspector")
-        pane = next((p for p in self.panes if isinstance(p, InspectorScreen)), None)
+        pane = self.pane(InspectorScreen)
         if pane is not None:
             pane.rebuild()
             if key is None or not pane.select(key):

@@ -275,6 +275,9 @@ class PlainProgress:
     def epoch(self, report, epochs: int) -> None:
         print(epoch_line(report, epochs), file=self.out)
 
+    def note(self, text: str) -> None:
+        print(text, file=self.out)
+
     def close(self) -> None:
         pass
 
@@ -300,6 +303,9 @@ class LiveProgress:
 
     def epoch(self, report, epochs: int) -> None:
         self.bar.console.print(epoch_line(report, epochs), markup=False)
+
+    def note(self, text: str) -> None:
+        self.bar.console.print(text, markup=False)
 
     def close(self) -> None:
         self.bar.stop()
@@ -488,14 +494,23 @@ def _train_run(args, trainer, epochs: int, signals: StopOnSignals, shown: list) 
 
 
 def _follow(reports, progress, epochs: int, history):
-    """Show every report; the WatchpointReport that stopped the run, or None."""
+    """Show every report; the WatchpointReport that stopped the run (a pausing one: nobody
+    can resume it here), or None. One that skips or goes on is said once per watchpoint."""
     from nnbench.engine.workbench.training import EpochReport, WatchpointReport
 
     steps, losses, val_points = history
+    said = set()
     for report in reports:
         if isinstance(report, WatchpointReport):
-            reports.close()
-            return report
+            if report.action == "pause":
+                reports.close()
+                return report
+            if report.kind not in said:
+                said.add(report.kind)
+                verb = "skipped" if report.action == "skip" else "applied"
+                progress.note(f"watchpoint at step {report.step}: {report.cause}; the step was "
+                              f"{verb} and training goes on (said once)")  # fmt: skip
+            continue
         if isinstance(report, EpochReport):
             progress.epoch(report, epochs)
             if report.val_loss is not None:

@@ -195,6 +195,12 @@ class GraphScreen(Screen):
         self.app.register_pane(self)
         self.experiment_changed()
 
+    def on_experiment_changed(self, _message) -> None:
+        self.experiment_changed()
+
+    def on_stepper_changed(self, _message) -> None:
+        self.experiment_changed()
+
     # ------------------------------------------------------------------ state
     @property
     def stepper(self):
@@ -208,9 +214,9 @@ class GraphScreen(Screen):
         if self.app.session.experiment is None:
             self.query_one("#graph-status", Static).update("Loading…")
             return
-        if self.stepper is None:
+        if self.stepper is None:  # traced in a worker: StepperChanged brings it here
+            self.query_one("#graph-status", Static).update("Tracing the forward…")
             self.app.new_stepper()
-        if self.stepper is None:  # it failed (the error panel shows why) or must wait
             return
         self.oracle_cache = {}
         self.grouped = len(self.stepper.rows) > GROUP_AUTOMATICALLY_ABOVE
@@ -407,8 +413,8 @@ class GraphScreen(Screen):
             move()
             self.redraw()
             return
-        run = self.app.training_run()
-        if run is not None and run.state == "running":
+        run, view = self.app.session.run, self.app.session.view
+        if run is not None and view is not None and view.latest and view.state == "running":
             run.pause()  # step a still model: weights moving under the graph would mislead
             self.notify(
                 "Training is paused while you step the graph; space in the Training pane "

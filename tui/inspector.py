@@ -48,6 +48,12 @@ class InspectorScreen(Screen):
     def on_screen_resume(self) -> None:
         self.experiment_changed()
 
+    def on_experiment_changed(self, _message) -> None:
+        self.experiment_changed()
+
+    def on_stepper_changed(self, _message) -> None:
+        self.experiment_changed()
+
     def on_resize(self) -> None:
         if self.selected_key in self.entries:
             self.show(self.selected_key)

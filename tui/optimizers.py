@@ -210,9 +210,6 @@ class OptimizersScreen(Screen):
         self.timer = self.set_interval(PLAY_INTERVAL, self.tick, pause=True)
         self.call_after_refresh(self.redraw)
 
-    def experiment_changed(self) -> None:
-        pass  # the playground does not depend on the experiment
-
     def redraw(self) -> None:
         surface = self.race.surface
         state = "playing" if self.is_playing else "paused"

@@ -77,6 +77,14 @@ class Session:
         self.activations: dict[str, Tensor] = {}
         self._hooks = []
         self._batches = None
+        # the training run belongs to the session, not to a pane: the worker's LiveRun (to
+        # send it commands) and the UI's RunView of it (what its snapshots showed)
+        self.run = None
+        self.view = None
+        self.runs_dir = "runs"
+        self.pace = None  # the learner's pace for runs (steps/s; None: full speed)
+        self.epochs: int | None = None  # the next run's epochs, where the learner set them
+        self.watch = None  # the learner's watchpoints (W), for this run and the next
 
     # ------------------------------------------------------------------ loading
     @property
@@ -113,8 +121,27 @@ class Session:
         loading.activations = _keep_activations(loading.experiment.model)
         return loading
 
+    def current_watch(self):
+        """The watchpoints a new run gets: the learner's, the experiment's, or the app's."""
+        from .live import WATCH
+
+        experiment = self.experiment
+        return self.watch or (experiment.watch if experiment is not None else None) or WATCH
+
+    def adopt(self, run, view) -> None:
+        """The session's new run (the previous one, if still going, is stopped)."""
+        if self.run is not None and self.run is not run:
+            self.run.stop()
+        self.run, self.view = run, view
+
     def install(self, loading: Loading) -> None:
-        """Make a built experiment (or its error) the open one."""
+        """Make a built experiment (or its error) the open one; its run, if any, ends."""
+        if self.run is not None:
+            self.run.stop()
+        self.run = self.view = None
+        self.epochs = None
+        if loading.spec != self.spec:
+            self.watch = None  # another experiment: its own watchpoints
         self.spec, self.error, self.experiment = loading.spec, loading.error, loading.experiment
         if loading.device is not None:
             self.device = loading.device

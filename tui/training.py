@@ -1,10 +1,12 @@
 """Pane 4, the Training dashboard: a live run of the experiment, watched closely.
 
-The run itself (tui/live.py) steps in a thread worker through the engine's Trainer;
-this pane only reads it and draws: every REDRAW seconds the status line (progress,
-throughput per device), and at most every REPLOT seconds the loss plot (plotext),
-per-layer gradient norms and update/weight ratios, activation statistics, and for 2-D
-data the decision boundary.
+The run itself (tui/live.py) steps in a worker thread through the engine's Trainer and
+belongs to the session (``session.run``); this pane sends it commands and draws only from
+the snapshots it posts (``session.view``): on each snapshot the status line (progress,
+pace, throughput per device, watchpoints), and at most every REPLOT seconds the loss plot
+(with an earlier run's curve laid over it, ``h``), per-layer gradient norms and
+update/weight ratios, activation statistics, and for 2-D data the decision boundary, for
+1-D regressions the fitted line and the parameters against the truth.
 """
 
 from __future__ import annotations
@@ -22,8 +24,19 @@ from textual.widgets import Footer, Header, Label, Static
 
 from nnbench.engine.formatting import number
 
-from .live import STATS_EVERY, LiveRun, Twin, in_user_thread, ratio_verdict, start_user_thread
+from . import pace as P
+from .live import (
+    STATS_EVERY,
+    LiveRun,
+    RunView,
+    Twin,
+    in_user_thread,
+    ratio_verdict,
+    start_user_thread,
+)
+from .messages import RunUpdate
 from .plots import Series, line_plot
+from .runsettings import HistoryScreen, RunSettingsScreen, WatchScreen, earlier_curve, regression
 from .text import duration
 from .widgets import RAMP, ErrorPanel, PaneTabs, dimmed, half_blocks, uses_color
 
@@ -40,20 +53,37 @@ class TrainingScreen(Screen):
         Binding("n", "step", "Step", tooltip="Run one training step"),
         Binding("x", "stop", "Stop", tooltip="Stop the run (then space: new run or continue)"),
         Binding("c", "checkpoint", "Save", tooltip="Save a checkpoint (atomic)"),
+        *P.bindings("training"),
+        Binding("e", "settings", "Edit", tooltip="Edit the run: lr, epochs, batch size"),
+        Binding("W", "watchpoints", "Watch", tooltip="Watchpoints: on/off, threshold, and "
+                "what they do (pause before the update, skip the batch, or go on)"),
+        Binding("h", "history", "Runs", tooltip="This experiment's runs: lay an earlier "
+                "run's loss curve over this one"),
         Binding("l", "log_scale", "Log", tooltip="Log scale for the loss axis"),
         Binding("w", "twin", "Twin", tooltip="Train a torch.nn twin beside the engine's run"),
         Binding("a", "anomaly", "Find NaN", tooltip="Open the watchpoint's batch in the Graph "
-                "pane with anomaly detection on"),
-        Binding("v", "view", "View", tooltip="Switch layers / decision boundary at 80 columns"),
+                "pane with anomaly detection on, and say which gradient was large or NaN"),
+        Binding("v", "view", "View", tooltip="Switch layers / decision boundary or fit at 80 "
+                "columns"),
     ]  # fmt: skip
 
     def __init__(self):
         super().__init__()
-        self.run: LiveRun | None = None
         self.log_scale = False
         self.boundary_view = False
+        self.overlay = None  # (run id, steps, losses) of an earlier run, laid over the plot
         self._plotted = (0, 0.0)
-        self._told = ""
+        self._told: set[str] = set()
+
+    @property
+    def run(self) -> LiveRun | None:
+        """The session's run, for sending it commands (what it shows comes from ``view``)."""
+        return self.app.session.run
+
+    @property
+    def view(self) -> RunView | None:
+        view = self.app.session.view
+        return view if view is not None and view.latest is not None else None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -75,61 +105,81 @@ class TrainingScreen(Screen):
         self.set_interval(REDRAW, self.redraw)
         self.experiment_changed()
 
-    def on_unmount(self) -> None:
-        self.end_run()  # the app is closing: the run's daemon thread stops after its step
+    def on_screen_resume(self) -> None:
+        self.redraw(force=True)
 
     # ------------------------------------------------------------------ the run
+    def on_experiment_changed(self, _message) -> None:
+        self.experiment_changed()
+
     def experiment_changed(self) -> None:
-        if self.run is not None and self.run.experiment is self.app.session.experiment:
-            return  # a device move: the run (going or ended) is still this experiment's
-        self.end_run()
-        self.run = None
-        for region in ("#train-plot", "#train-layers", "#train-boundary"):
-            self.query_one(region, Static).update("")  # the old run's figures go with it
+        if self.app.session.run is None:
+            self.overlay = None
+            for region in ("#train-plot", "#train-layers", "#train-boundary"):
+                self.query_one(region, Static).update("")  # the old run's figures go with it
         if ErrorPanel.swap(self, "#training-body"):
             self.redraw(force=True)
 
-    def end_run(self) -> None:
-        if self.run is not None:
-            self.run.stop()
+    def on_run_update(self, message: RunUpdate) -> None:
+        """A snapshot arrived (the app has taken it into the view): say what changed."""
+        view = self.view
+        if view is None:
+            return
+        self.tell(view)
+        self.redraw()
 
-    def new_run(self, twin: bool = False, parent: LiveRun | None = None) -> bool:
+    async def new_run(self, twin: bool = False, parent: LiveRun | None = None) -> bool:
+        """A run of the session's experiment, made off the UI thread (a twin converts the
+        model to torch; the run folder is made), then started in its worker."""
         session = self.app.session
         experiment = session.experiment
         if self.app.state == "loading":
             self.notify("The experiment is still loading.", severity="warning")
             return False
         if experiment is None or not experiment.trainable:
-            self.notify("This experiment has nothing to train (no data or no optimizer).",
-                        severity="warning")  # fmt: skip
+            self.notify(untrainable(experiment), severity="warning", markup=False)
             return False
+        publish = self.app.post_snapshot
         try:
-            run = LiveRun(session, twin=twin, parent=parent)
+            run = await in_user_thread(
+                lambda: LiveRun(session, twin=twin, parent=parent, publish=publish,
+                                epochs=session.epochs, watch=session.watch)
+            )  # fmt: skip
         except Exception as error:  # no torch for the twin, a loader without len(), ...
-            self.notify(f"{type(error).__name__}: {error}", title="Could not start the run",
+            self.notify(f"{error}", title="Could not start the run",
                         severity="warning", markup=False)  # fmt: skip
             return False
-        self.run = run
-        self._plotted, self._told = (0, 0.0), ""
+        if session.experiment is not experiment:
+            return False  # another experiment was opened meanwhile
+        self.app.adopt_run(run, RunView(run.serial, session.view if parent else None))
+        self._plotted, self._told = (0, 0.0), set()
+        if session.pace is not None:
+            run.send("pace", session.pace)
         start_user_thread(run.loop)  # a daemon thread: a stuck step never holds up quitting
         return True
 
-    def start(self, then: str, twin: bool = False) -> None:
+    @work(group="start", exclusive=True)
+    async def start(self, then: str, twin: bool = False) -> None:
         """Begin training (``then`` is "play" or "step"). The first run trains the weights
         as loaded; once a run has ended, ask: a fresh run, or continue from here."""
-        run = self.run
-        if run is not None and run.trainer.step > 0 and not run.active:  # done, stopped, failed
+        run, view = self.run, self.view
+        if run is not None and view is not None and view.step > 0 and not view.active:
 
             def chosen(answer: str | None) -> None:
                 if answer == "fresh":
                     self.fresh_run(then)
-                elif answer == "continue" and self.new_run(parent=run):
-                    self._go(then)
+                elif answer == "continue":
+                    self.continue_run(run, then)
 
-            self.app.push_screen(NewRun(run.trainer.step, run.state), chosen)
-        elif run is not None and not run.active:  # ended before its first step: start again
-            self.fresh_run(then)
-        elif self.new_run(twin=twin):
+            self.app.push_screen(NewRun(view.step, view.state), chosen)
+        elif run is not None and view is not None and not view.active:
+            self.fresh_run(then)  # ended before its first step: start again
+        elif await self.new_run(twin=twin):
+            self._go(then)
+
+    @work(group="start", exclusive=True)
+    async def continue_run(self, parent: LiveRun, then: str) -> None:
+        if await self.new_run(parent=parent):
             self._go(then)
 
     def fresh_run(self, then: str, twin: bool = False) -> None:
@@ -137,54 +187,153 @@ class TrainingScreen(Screen):
         doing = "restart the run with a twin" if twin else "start a new run"
 
         def loaded() -> None:
-            if self.new_run(twin=twin):
-                self._go(then)
+            self.start_new(then, twin)
 
         self.app.confirm_then(doing, lambda: self.app.start_load(self.app.session.spec, loaded))
+
+    @work(group="start", exclusive=True)
+    async def start_new(self, then: str, twin: bool) -> None:
+        if await self.new_run(twin=twin):
+            if twin:
+                self._twin_started(restarted=True)
+            self._go(then)
 
     def _go(self, then: str) -> None:
         if then == "step":
             self.run.step_once()
-        else:
+        elif then == "play":
             self.run.play()
-        self.redraw(force=True)
 
     # ------------------------------------------------------------------ actions
     def action_play(self) -> None:
-        if self.run is not None and self.run.active:
-            if self.run.state == "running":
+        view = self.view
+        if self.run is not None and view is not None and view.active:
+            if view.state == "running":
                 self.run.pause()
             else:
                 self.run.play()
-            self.redraw(force=True)
             return
         self.start("play")
 
     def action_step(self) -> None:
-        if self.run is not None and self.run.active:
+        view = self.view
+        if self.run is not None and view is not None and view.active:
             self.run.step_once()
             return
         self.start("step")
 
     def action_stop(self) -> None:
-        if self.run is not None and self.run.active:
+        view = self.view
+        if self.run is not None and view is not None and view.active:
             self.run.stop()
             self.notify("Stopped. Press space for a new run or to continue this one.")
 
+    def action_slower(self) -> None:
+        self._pace(P.slower(self.app.session.pace))
+
+    def action_faster(self) -> None:
+        self._pace(P.faster(self.app.session.pace))
+
+    def _pace(self, pace) -> None:
+        self.app.session.pace = pace
+        if self.run is not None:
+            self.run.send("pace", pace)
+        self.app.update_header()
+        self.redraw(force=True)
+
     @work(group="save")
     async def action_checkpoint(self) -> None:
-        run = self.run
-        if run is None or run.trainer.step == 0:
+        run, view = self.run, self.view
+        if run is None or view is None or view.step == 0:
             self.notify("Nothing trained yet to save.", severity="warning")
             return
         try:
-            path = await in_user_thread(run.save)  # waits for the step in flight, off the UI
+            path, note = await in_user_thread(run.checkpoint)  # waits for the step in flight
         except Exception as error:  # no folder at all would take it: the run goes on
             self.notify(f"{type(error).__name__}: {error}. The run goes on.",
                         title="Checkpoint not saved", severity="error", timeout=15,
                         markup=False)  # fmt: skip
             return
-        notify_saved(self, run, path)
+        notify_saved(self, note, path)
+
+    def action_settings(self) -> None:
+        experiment = self.app.session.experiment
+        if experiment is None or not experiment.trainable:
+            self.notify(untrainable(experiment), severity="warning", markup=False)
+            return
+        view = self.view
+        current = current_settings(experiment, view, self.app.session.epochs)
+
+        def chosen(changes: dict | None) -> None:
+            if changes:
+                self.change_settings(changes)
+
+        self.app.push_screen(RunSettingsScreen(experiment, current), chosen)
+
+    def change_settings(self, changes: dict) -> None:
+        """A live run changes between two steps (and records it); else the next run uses
+        them."""
+        session, view = self.app.session, self.view
+        words = ", ".join(f"{k} {v:g}" for k, v in changes.items())
+        if self.run is not None and view is not None and view.alive:
+            self.run.send("settings", changes)
+            note = " (from the next epoch)" if "batch_size" in changes else ""
+            self.notify(f"The run goes on with {words}{note}; metrics.jsonl records it.",
+                        title="Run settings", markup=False)  # fmt: skip
+            return
+        experiment = session.experiment
+        if "lr" in changes:
+            for group in experiment.optimizer.param_groups:
+                group["lr"] = changes["lr"]
+        if "batch_size" in changes:
+            experiment.train_loader.batch_size = changes["batch_size"]
+        if "epochs" in changes:
+            session.epochs = changes["epochs"]
+        self.notify(f"The next run uses {words}.", title="Run settings", markup=False)
+        self.redraw(force=True)
+
+    def action_watchpoints(self) -> None:
+        session = self.app.session
+        view = self.view
+        current = view.watch if view is not None else session.current_watch()
+
+        def chosen(watch) -> None:
+            if watch is None:
+                return
+            session.watch = watch
+            if self.run is not None and view is not None and view.alive:
+                self.run.send("watch", watch)
+            self.notify("Watchpoints set for this run and the next.", title="Watchpoints")
+
+        self.app.push_screen(WatchScreen(current), chosen)
+
+    def action_history(self) -> None:
+        session = self.app.session
+        experiment = session.experiment
+        if experiment is None:
+            return
+        current = self.view.run_dir if self.view is not None else None
+
+        def chosen(run_dir) -> None:
+            if run_dir == "none":
+                self.overlay = None
+                self.redraw(force=True)
+            elif run_dir is not None:
+                self.load_overlay(run_dir)
+
+        self.app.push_screen(HistoryScreen(session.runs_dir, experiment.name, current), chosen)
+
+    @work(group="overlay", exclusive=True, thread=True)
+    def load_overlay(self, run_dir) -> None:
+        curve = earlier_curve(run_dir)  # reads metrics.jsonl: off the event loop
+        self.app.call_from_thread(self._overlaid, curve)
+
+    def _overlaid(self, curve) -> None:
+        if curve is None or not curve[1]:
+            self.notify("That run has no losses recorded.", severity="warning")
+            return
+        self.overlay = curve
+        self.redraw(force=True)
 
     def action_log_scale(self) -> None:
         self.log_scale = not self.log_scale
@@ -195,36 +344,39 @@ class TrainingScreen(Screen):
         self.redraw(force=True)
 
     def action_twin(self) -> None:
-        if self.run is not None and self.run.twin is not None:
+        if self.view is not None and self.run is not None and self.run.twin is not None:
             self.notify("The twin is already training beside this run.")
             return
-        if self.run is None or self.run.trainer.step == 0:  # the weights are as loaded
-            self.end_run()
-            if self.new_run(twin=True):
-                self._twin_started(restarted=False)
+        experiment = self.app.session.experiment
+        refusal = twin_refusal_for(experiment)
+        if refusal:
+            self.notify(refusal, title="No twin", severity="warning", markup=False)
             return
+        if self.view is None or self.view.step == 0:  # the weights are as loaded
+            self.start_twin()
+            return
+        self.fresh_run("play", twin=True)  # the twin starts from the same initial weights
 
-        def loaded() -> None:  # the twin starts from the same initial weights
-            if self.new_run(twin=True):
-                self._twin_started(restarted=True)
-
-        self.app.confirm_then(
-            "restart the run with a twin",
-            lambda: self.app.start_load(self.app.session.spec, loaded),
-        )
+    @work(group="start", exclusive=True)
+    async def start_twin(self) -> None:
+        if self.run is not None:
+            self.run.stop()
+        if await self.new_run(twin=True):
+            self._twin_started(restarted=False)
+            self.run.play()
 
     def _twin_started(self, restarted: bool) -> None:
         message = "A torch.nn twin trains on the same batches from the same initial weights."
         if restarted:
             message += " The run restarted from step 0 so both start alike."
         self.notify(message, title="PyTorch twin")
-        self.run.play()
 
     def action_anomaly(self) -> None:
-        if self.run is None or self.run.hit is None:
+        view = self.view
+        if view is None or view.hit is None:
             self.notify("No watchpoint has fired in this run.")
             return
-        self.app.open_anomaly(self.run.hit.batch)
+        self.app.open_anomaly(view.hit)
 
     # ------------------------------------------------------------------ drawing
     def redraw(self, force: bool = False) -> None:
@@ -232,115 +384,137 @@ class TrainingScreen(Screen):
             hidden = self.app.screen is not self
         except ScreenStackError:  # the app is closing and its screens are gone
             return
-        if self.app.session.error is not None or (hidden and not force):
-            return  # hidden: nothing to draw (the run goes on in its worker)
-        run = self.run
-        # fixed-size regions: repaint them, no layout pass (this runs every REDRAW seconds)
+        if self.app.session.error is not None or (hidden and not force) or not self.children:
+            return  # hidden (the run goes on in its worker), or closing
+        view = self.view
+        # fixed-size regions: repaint them, no layout pass
         self.query_one("#train-status", Static).update(self.status_text(), layout=False)
-        if run is None:
+        if view is None:
             return
-        self._tell(run)
-        self.app.update_header()
-        if run.state == "failed":
+        if view.state == "failed":
             self.query_one(ErrorPanel).display = True
-            self.query_one(ErrorPanel).show(run.error)
+            self.query_one(ErrorPanel).show(view.error)
         wide = self.size.width >= 120
         boundary = self.query_one("#train-boundary", Static)
         layers = self.query_one("#train-layers", Static)
-        show_boundary = run.boundary is not None and (wide or self.boundary_view)
-        boundary.display = show_boundary
-        layers.display = wide or not show_boundary
+        fit = regression(self.app.session.experiment) if view.parameters else None
+        side = view.boundary is not None or fit is not None
+        show_side = side and (wide or self.boundary_view)
+        boundary.display = show_side
+        layers.display = wide or not show_side
         now = time.perf_counter()
-        if not force and (len(run.losses) == self._plotted[0] or now - self._plotted[1] < REPLOT):
+        if not force and (len(view.losses) == self._plotted[0] or now - self._plotted[1] < REPLOT):
             return  # the plot and the tables change slowly: once every REPLOT seconds is plenty
-        self._plotted = (len(run.losses), now)
+        self._plotted = (len(view.losses), now)
         if layers.display:
             layers.update(self.layers_text(), layout=False)
-        if show_boundary:
-            if boundary.size.width > 10 and boundary.size.height > 4:
-                run.resize_boundary(boundary.size.width, boundary.size.height - 1)
-            boundary.update(self.boundary_text(), layout=False)
+        if show_side:
+            size = boundary.size
+            if view.boundary is not None:
+                if size.width > 10 and size.height > 4 and self.run is not None:
+                    self.run.send("boundary", size.width, size.height - 1)
+                boundary.update(self.boundary_text(), layout=False)
+            else:
+                boundary.update(fit_text(fit, view, size.width, size.height), layout=False)
         self.query_one("#train-plot", Static).update(self.plot_text(), layout=False)
 
-    def _tell(self, run: LiveRun) -> None:
-        """One notification per change of state that needs a person's attention."""
-        note = run.save_note.split(";")[0] if run.save_note else ""  # once, not every save
-        key = f"{run.state}:{run.hit.step if run.hit else ''}:{run.save_error}:{note}"
-        key += f":{run.folder_error}"
-        if key == self._told:
-            return
-        self._told = key
-        if run.folder_error is not None:
-            self.notify(run.folder_error, title="No run folder", severity="error", timeout=15,
+    def tell(self, view: RunView) -> None:
+        """One notification per thing that needs a person's attention: each watchpoint the
+        first time it fires in a run, a pause, the end, a failed or redirected save."""
+        latest = view.latest
+        things = {
+            "folder": (latest.folder_error, "No run folder", "error"),
+            "note": (latest.save_note, "Checkpoint saved elsewhere", "warning"),
+            "save": (latest.save_error and f"{latest.save_error}. The run goes on without it.",
+                     "Checkpoint not saved", "error"),
+        }  # fmt: skip
+        for key, (text, title, severity) in things.items():
+            told = f"{key}:{text.split(';')[0] if text else ''}"
+            if text and told not in self._told:
+                self._told.add(told)
+                self.notify(text, title=title, severity=severity, timeout=15, markup=False)
+        for hit in latest.hits:
+            key = f"watch:{hit.kind}"
+            if hit.action == "pause":
+                key += f":{hit.step}"  # each pause is news: the run waits for the learner
+            if key in self._told:
+                continue
+            self._told.add(key)
+            what = {"pause": "paused before its update", "skip": "the batch was skipped",
+                    "continue": "the update was applied"}[hit.action]  # fmt: skip
+            more = "" if hit.action == "pause" else " (said once; W sets watchpoints)"
+            self.notify(f"Step {hit.step}: {hit.cause}; {what}{more}. a finds it in the Graph.",
+                        title=f"Watchpoint {hit.kind}", severity="warning", timeout=10,
                         markup=False)  # fmt: skip
-        if run.save_note is not None:
-            self.notify(run.save_note, title="Checkpoint saved elsewhere", severity="warning",
-                        timeout=15, markup=False)  # fmt: skip
-        if run.save_error is not None:
-            self.notify(f"{run.save_error}. The run goes on without it.",
-                        title="Checkpoint not saved", severity="error", timeout=15,
-                        markup=False)  # fmt: skip
-        if run.state == "watchpoint":
-            message = (
-                f"Step {run.hit.step}: {run.hit.cause}. Press a to find the op in the Graph pane."
-            )
-            self.notify(
-                message, title="Watchpoint: paused", severity="warning", timeout=10, markup=False
-            )
-        elif run.state == "done":
-            where = f"checkpoint {run.last_checkpoint}" if run.last_checkpoint else "not saved"
-            self.notify(f"Training finished; {where}", title="Done", markup=False)
-        elif run.state == "failed":
-            self.notify(run.error.summary, title="Training failed", severity="error", markup=False)
+        end = f"end:{latest.state}"
+        if latest.state in ("done", "failed") and end not in self._told:
+            self._told.add(end)
+            if latest.state == "done":
+                saved = latest.last_checkpoint
+                where = f"checkpoint {saved}" if saved else "not saved"
+                self.notify(f"Training finished; {where}", title="Done", markup=False)
+            else:
+                self.notify(latest.error.summary, title="Training failed", severity="error",
+                            markup=False)  # fmt: skip
 
     def status_text(self) -> Text:
-        run = self.run
+        view = self.view
         text = Text(no_wrap=True, overflow="ellipsis")
-        if run is None:
-            name = self.app.session.name
-            text.append(f"{name}: press space to start training, n for one step", style="bold")
+        session = self.app.session
+        if view is None:
+            experiment = session.experiment
+            if experiment is not None and not experiment.trainable:
+                text.append(untrainable(experiment), style="bold")
+                return text
+            text.append(f"{session.name}: press space to start training, n for one step",
+                        style="bold")  # fmt: skip
+            text.append(f"\npace {P.label(session.pace)} (- / +)", style="dim")
             return text
-        step = run.trainer.step
-        share = step / max(run.total_steps, 1)
+        step = view.step
+        share = step / max(view.total_steps, 1)
         bar = "█" * int(20 * share) + "░" * (20 - int(20 * share))
-        text.append(f"{run.state:<10}", style="bold red" if run.state in ("watchpoint", "failed")
-                    else "bold")  # fmt: skip
-        text.append(f" {bar} step {step}/{run.total_steps}  epoch {run.trainer.epoch}/{run.epochs}")
-        report = run.last_step
-        if report is not None:
-            text.append(f"  ETA {duration(report.eta)}\n")
-            text.append(f"loss {number(report.loss)}  lr {number(report.lr or 0)}")
-        else:
-            text.append("\n")
-        if run.val:
-            _, val_loss, accuracy = run.val[-1]
+        alarm = view.state in ("watchpoint", "failed")
+        text.append(f"{view.state:<10}", style="bold red" if alarm else "bold")
+        text.append(f" {bar} step {step}/{view.total_steps}  epoch {view.epoch}/{view.epochs}")
+        text.append(f"  {P.label(view.pace)}")
+        if view.eta is not None:
+            text.append(f"  ETA {duration(view.eta)}")
+        text.append("\n")
+        if view.loss is not None:
+            text.append(f"loss {number(view.loss)}")
+        text.append(f"  lr {number(view.lr) if view.lr is not None else '-'}")
+        if view.val:
+            _, val_loss, accuracy = view.val[-1]
             text.append(f"  val {number(val_loss)}")
             if accuracy is not None:
                 text.append(f"  acc {100 * accuracy:.1f}%")
-        for device, speed in run.throughput().items():
-            samples = (
-                speed * (run.last_step.samples / max(run.last_step.step, 1)) if run.last_step else 0
-            )
-            text.append(f"  {device}: {speed:,.0f} steps/s {samples:,.0f} samples/s")
-        if run.twin is not None:
-            text.append(f"\ntorch twin: max |engine - torch| loss {run.twin.max_difference:.2e}",
+        for device, speed in view.throughput:
+            text.append(f"  {device}: {speed:,.0f} steps/s "
+                        f"{speed * view.samples_per_step:,.0f} samples/s")  # fmt: skip
+        if view.twin_difference is not None:
+            text.append(f"\ntorch twin: max |engine - torch| loss {view.twin_difference:.2e}",
                         style="italic")  # fmt: skip
-        if run.hit is not None:
-            text.append(f"\nwatchpoint at step {run.hit.step}: {run.hit.cause} (a: find the op)",
-                        style="bold red")  # fmt: skip
+        if view.hit is not None:
+            counts = ", ".join(f"{kind} fired {n}x" for kind, n in view.fired.items())
+            hit = view.hit
+            waits = "; paused before its update, space applies it" if view.waiting else ""
+            text.append(f"\nwatchpoint at step {hit.step}: {hit.cause}{waits} ({counts}; "
+                        "a: find it)", style="bold red")  # fmt: skip
         return text
 
     def plot_text(self) -> Text:
-        run = self.run
+        view = self.view
         plot = self.query_one("#train-plot", Static)
-        series = [Series("train", run.steps, run.losses, "hd")]
-        if run.val:
-            series.append(Series("val", [v[0] for v in run.val], [v[1] for v in run.val], "hd"))
-        if run.twin is not None and run.twin.losses:
-            twin_steps = run.steps[: len(run.twin.losses)]
-            series.append(
-                Series("torch twin", twin_steps, run.twin.losses[: len(twin_steps)], "dot")
-            )
+        series = [Series("train", view.steps, view.losses, "hd")]
+        if view.val:
+            series.append(Series("val", [v[0] for v in view.val], [v[1] for v in view.val], "hd"))
+        if view.twin_losses:
+            twin_steps = view.steps[-len(view.twin_losses) :][: len(view.twin_losses)]
+            series.append(Series("torch twin", twin_steps, view.twin_losses[: len(twin_steps)],
+                                 "dot"))  # fmt: skip
+        if self.overlay is not None:
+            name, steps, losses = self.overlay
+            series.append(Series(f"run {name}", steps, losses, "dot"))
         color = uses_color(self.app)
         title = "loss" + (" (log)" if self.log_scale else "")
         width, height = max(30, plot.size.width), max(8, plot.size.height)
@@ -350,19 +524,19 @@ class TrainingScreen(Screen):
         return text
 
     def layers_text(self) -> Text:
-        run = self.run
+        view = self.view
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"{'parameter':<14}{'grad norm':>11}{'upd/weight':>12}  rule\n", style="bold")
-        for name, norm, ratio in run.layer_rows():
+        for name, norm, ratio in view.layers:
             verdict = ratio_verdict(ratio)
             style = None if verdict.startswith("ok") else "yellow"
             text.append(
                 f"{name:<14}{number(norm):>11}{number(ratio):>12}  {verdict}\n", style=style
             )
-        if not run.layer_rows():
+        if not view.layers:
             text.append(f"(per-layer numbers every {STATS_EVERY} steps)\n", style="dim")
         text.append(f"{'activation':<14}{'mean':>11}{'std':>12}  dead\n", style="bold")
-        for name, mean, std, dead in run.activation_rows():
+        for name, mean, std, dead in view.activations:
             dead_text = "" if dead is None else f"{100 * dead:.0f}%"
             style = "red" if dead is not None and dead > 0.5 else None
             text.append(
@@ -371,7 +545,7 @@ class TrainingScreen(Screen):
         return text
 
     def boundary_text(self) -> Text:
-        data = self.run.boundary
+        data = self.view.boundary
         classes, confidence = data["classes"], data["confidence"]
         points = _point_cells(data, classes.shape[0] // 2, classes.shape[1])
         if uses_color(self.app):
@@ -380,6 +554,50 @@ class TrainingScreen(Screen):
             text = _boundary_in_characters(classes, points)
         text.append("decision boundary (points: training data)", style="dim")
         return text
+
+
+def untrainable(experiment) -> str:
+    name = experiment.name if experiment is not None else "this experiment"
+    return (
+        f"{name} has nothing to train (no training data, or no optimizer or update): "
+        "step through its graph in the Graph pane (2)"
+    )
+
+
+def twin_refusal_for(experiment) -> str:
+    from .live import twin_refusal
+
+    if experiment is None:
+        return "no experiment is open"
+    name = type(experiment.optimizer).__name__ if experiment.optimizer is not None else None
+    why = twin_refusal(experiment.model, experiment.loss_fn, name, Twin.OPTIMIZERS)
+    return f"The PyTorch twin cannot train beside {experiment.name}: {why}" if why else ""
+
+
+def current_settings(experiment, view, epochs: int | None) -> dict:
+    """The settings the edit dialog starts from: the run's, or the next run's."""
+    lr = view.lr if view is not None else None
+    if lr is None and experiment.optimizer is not None:
+        lr = experiment.optimizer.param_groups[0]["lr"]
+    return {
+        "lr": lr if lr is not None else experiment.lr,
+        "epochs": (view.epochs - 0) if view is not None else (epochs or experiment.epochs),
+        "batch_size": getattr(experiment.train_loader, "batch_size", None),
+    }
+
+
+def fit_text(fit, view, width: int, height: int) -> Text:
+    """The fitted line over the data, and each parameter against its true value."""
+    from .runsettings import fit_plot
+
+    text = Text(no_wrap=True, overflow="crop")
+    truth = fit["truth"]
+    text.append(f"{'parameter':<12}{'now':>10}{'truth':>10}\n", style="bold")
+    for name, value in view.parameters:
+        text.append(f"{name:<12}{number(value):>10}{number(truth[name]):>10}\n")
+    rows = max(4, height - len(view.parameters) - 2)
+    text.append(fit_plot(view.fit, max(20, width), rows))
+    return text
 
 
 def _boundary_in_colour(classes, confidence, points: dict) -> Text:
@@ -424,10 +642,10 @@ def _shade(label: int, confidence: float) -> str:
     return dimmed(base, 0.25 + 0.35 * float(np.clip(confidence, 0, 1)))
 
 
-def notify_saved(where, run: LiveRun, path) -> None:
+def notify_saved(where, note: str | None, path) -> None:
     """Saved: the file it went to, and why elsewhere where the run folder refused it."""
-    if run.save_note is not None:
-        where.notify(f"Saved {path}: {run.save_note}", title="Checkpoint saved elsewhere",
+    if note is not None:
+        where.notify(f"Saved {path}: {note}", title="Checkpoint saved elsewhere",
                      severity="warning", timeout=15, markup=False)  # fmt: skip
     else:
         where.notify(f"Saved {path}", title="Checkpoint", markup=False)

@@ -49,6 +49,13 @@ class Experiment:
     ``forward(batch) -> loss`` replaces ``loss_fn(model(x), y)``; ``update()`` replaces
     ``optimizer.step()`` (it runs under no_grad). ``example_batch`` is what the Graph pane
     and ``nnbench graph`` step through (the first training batch if not given).
+
+    ``lr`` is the learning rate of a hand-written update, for the app to show (an
+    optimizer's is read from it). ``truth`` names the true values of parameters where the
+    data comes from a known rule (``{"W": 2.0, "b": 1.0}`` for y = 2x + 1): the Training
+    pane shows the parameters against them, and for 1-D data the line ``predict(x)`` (or
+    ``model(x)``) draws over the points. ``watch`` sets the run's watchpoints (a
+    ``Watch``, or a dict such as ``{"grad_norm": {"threshold": 100, "action": "pause"}}``).
     """
 
     name: str
@@ -66,6 +73,10 @@ class Experiment:
     scheduler: Any = None
     description: str = ""
     source: str = ""
+    lr: float | None = None
+    truth: dict | None = None
+    predict: Callable | None = None
+    watch: Any = None
 
     def __post_init__(self):
         from .runs import check_name
@@ -78,6 +89,7 @@ class Experiment:
         if self.task not in ("classification", "regression"):
             raise ValueError(f"Experiment {self.name!r}: task must be classification or regression")
         self._check_types()
+        self._check_settings()
         if self.train_loader is not None:
             # the first batch is taken only when needed: iterating may draw a shuffle
             if self.example_batch is None:
@@ -94,7 +106,7 @@ class Experiment:
                 f"{where}: model must be an nn.Module (callable, with parameters()), "
                 f"got {type(model).__name__}"
             )
-        for name in ("loss_fn", "forward", "update"):
+        for name in ("loss_fn", "forward", "update", "predict"):
             value = getattr(self, name)
             if value is not None and not callable(value):
                 raise TypeError(
@@ -122,6 +134,24 @@ class Experiment:
         epochs = self.epochs
         if isinstance(epochs, bool) or not isinstance(epochs, Integral) or epochs < 1:
             raise ValueError(f"{where}: epochs must be a whole number >= 1, got {self.epochs!r}")
+
+    def _check_settings(self) -> None:
+        from .watch import Watch
+
+        where = f"Experiment {self.name!r}"
+        lr = self.lr
+        if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr < 0):
+            raise ValueError(f"{where}: lr must be a number >= 0, got {lr!r}")
+        truth = self.truth
+        if truth is not None and not (
+            isinstance(truth, dict) and all(isinstance(v, (int, float)) for v in truth.values())
+        ):
+            raise TypeError(f"{where}: truth must be a dict of name -> number, e.g. "
+                            f"{{'W': 2.0, 'b': 1.0}}; got {truth!r}")  # fmt: skip
+        try:
+            self.watch = Watch.of(self.watch)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{where}: {error}") from None
 
     # ------------------------------------------------------------------ the three lines
     def parameters(self) -> list[Tensor]:

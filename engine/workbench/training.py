@@ -3,9 +3,11 @@
 ``Trainer.run()`` is a generator: each ``next()`` does one step (zero_grad, forward,
 backward, update: the three-line mantra) and yields a :class:`StepReport`; after each
 epoch it evaluates and yields an :class:`EpochReport`. Where a watchpoint fires (a NaN
-or Inf loss, an exploding gradient, too many dead ReLU units) the step's update is not
-applied and a :class:`WatchpointReport` is yielded instead, naming the step and the
-cause; the loop carries on with the next batch when asked for more. Each trainer writes
+or Inf loss or gradient, a gradient norm above its threshold, too many dead ReLU units) a
+:class:`WatchpointReport` is yielded, naming the step, the cause and what the watchpoint
+does (see :class:`Watchpoint`): ``pause`` yields before the update, which is applied when
+the caller asks for more; ``skip`` drops the batch (no update); ``continue`` applies the
+update and goes on. Each trainer writes
 into a run folder of its own (``runs/<name>/<run-id>/``, see :mod:`.runs`): metrics go to
 its ``metrics.jsonl`` as they happen, one JSON object per line, flushed.
 
@@ -41,6 +43,7 @@ from .. import autograd, checkpoint
 from ..formatting import to_numpy
 from . import runs
 from .experiment import Experiment
+from .watch import ACTIONS, THRESHOLDS, WATCHPOINTS, Watch, Watchpoint  # noqa: F401
 
 
 @dataclass
@@ -73,27 +76,22 @@ class EpochReport:
 
 @dataclass
 class WatchpointReport:
-    """The run stopped itself: which step, why, and the batch that did it. ``step`` is the
-    step that was attempted; it was not applied, so the trainer's count stays one below."""
+    """A watchpoint fired: which step, which watchpoint (``kind``), why, and the batch.
+    ``step`` is the step attempted. With ``action`` pause its update waits until the next
+    ``next()``; with skip it is never applied (the trainer's count stays one below); with
+    continue it is applied when the caller asks for more."""
 
     step: int
     epoch: int
     cause: str
     loss: float
     batch: object = None
+    kind: str = "nan"
+    action: str = "pause"
 
     def as_record(self) -> dict:
-        return {"step": self.step, "epoch": self.epoch, "cause": self.cause, "loss": self.loss}
-
-
-@dataclass
-class Watch:
-    """What stops a run: a non-finite loss; a total gradient norm above ``grad_norm``; a
-    share of dead ReLU units (zero for every sample of the batch) above ``dead_share``."""
-
-    nan: bool = True
-    grad_norm: float | None = None
-    dead_share: float | None = None
+        return {"step": self.step, "epoch": self.epoch, "cause": self.cause, "loss": self.loss,
+                "watchpoint": self.kind, "action": self.action}  # fmt: skip
 
 
 @dataclass
@@ -126,13 +124,15 @@ class Trainer:
         self.run_record: runs.Run | None = None  # made when the run starts
         self.parent = parent
         self.write_metrics = write_metrics
-        self.watch = watch if watch is not None else Watch()
+        self.watch = watch or experiment.watch or Watch()
         self.stats_every = stats_every  # per-layer statistics every this many steps (0: never)
         self.layer_stats: dict[str, LayerStats] = {}
         self.step_callbacks: list = []  # called as fn(batch, loss) after every applied step
         self.step = step
         self.epoch = epoch
+        self.end_epoch = epoch
         self._metrics = None
+        self._pending: list[dict] = []  # lines recorded before metrics.jsonl was open
         self.checkpoint_every = checkpoint_every
         self.stop_requested = False  # ends run() at the next step boundary
         self.last_checkpoint: tuple[int, Path] | None = None  # (step, path) of the newest
@@ -143,8 +143,7 @@ class Trainer:
         self.on_warning = None  # called with each warning as it happens
         self._saved_at = time.monotonic()
         self._relu_outputs: dict = {}
-        if self.watch.dead_share is not None:
-            self._watch_relus()
+        self._hooks: list = []  # forward hooks, added by run() and removed when it ends
 
     # ------------------------------------------------------------------ steps
     def steps_per_epoch(self) -> int:
@@ -153,27 +152,39 @@ class Trainer:
     def train_step(self, batch) -> tuple[float, str | None]:
         """zero_grad, loss, backward, update. Returns (loss, None), or (loss, cause) when a
         watchpoint fired, in which case the update was not applied."""
+        loss, fired = self.forward_backward(batch)
+        if fired is not None:
+            return loss.item(), fired[1]
+        self.apply_update(batch, loss.item())
+        return loss.item(), None
+
+    def forward_backward(self, batch):
+        """zero_grad, loss, backward, then the watchpoints: (loss, None) or (loss, (kind,
+        cause)) for the first that fired. A NaN or Inf loss fires before the backward
+        (``apply_update`` runs it then)."""
         exp = self.experiment
         exp.zero_grad()
         loss = exp.loss(batch)
         value = loss.item()
-        if self.watch.nan and not math.isfinite(value):
-            return value, f"the loss is {value} (NaN or Inf)"
+        if self.watch.nan.on and not math.isfinite(value):
+            return loss, ("nan", f"the loss is {value} (NaN or Inf)")
         loss.backward()
-        track = self.stats_every and (self.step + 1) % self.stats_every == 0
         # dead units change slowly: they are checked with the other statistics
-        cause = self._check_gradients(value) or (
-            self._check_dead_units() if track or not self.stats_every else None
-        )
-        if cause is not None:
-            return value, cause
+        checks = self.stats_every == 0 or (self.step + 1) % self.stats_every == 0
+        fired = self._check_gradients(value) or (self._check_dead_units() if checks else None)
+        return loss, fired
+
+    def apply_update(self, batch, value: float, loss=None) -> None:
+        """The update of a step whose backward has run (``loss``: run it first)."""
+        if loss is not None:
+            loss.backward()
+        track = self.stats_every and (self.step + 1) % self.stats_every == 0
         before = self._weights() if track else None
-        exp.step()
+        self.experiment.step()
         if track:
             self._record_layer_stats(before)
         for callback in self.step_callbacks:
             callback(batch, value)
-        return value, None
 
     def run(self, epochs: int | None = None):
         exp = self.experiment
@@ -187,8 +198,11 @@ class Trainer:
         start, first_step, samples = time.perf_counter(), self.step, 0
         self._open_metrics(epochs)
         self._saved_at = time.monotonic()
+        if self.watch.dead_relu.on and not self._hooks:
+            self._watch_relus()
+        self.end_epoch = self.epoch + epochs  # a live run may move it (more or fewer epochs)
         try:
-            for _ in range(epochs):
+            while self.epoch < self.end_epoch:
                 if self.stop_requested:
                     return
                 self.epoch += 1
@@ -198,14 +212,24 @@ class Trainer:
                 for batch in exp.train_loader:
                     if self.stop_requested:  # between two steps, never inside one
                         return
-                    loss, cause = self.train_step(batch)
-                    if cause is not None:
-                        # The update was not applied, so the step does not count: the
-                        # checkpoint's step stays equal to every optimizer state's step.
-                        hit = WatchpointReport(self.step + 1, self.epoch, cause, loss, batch)
+                    tensor, fired = self.forward_backward(batch)
+                    loss = tensor.item()
+                    if fired is not None:
+                        kind, cause = fired
+                        action = getattr(self.watch, kind).action
+                        hit = WatchpointReport(
+                            self.step + 1, self.epoch, cause, loss, batch, kind, action
+                        )
                         self._write({"kind": "watchpoint", **hit.as_record()})
                         yield hit
-                        continue
+                        if action == "skip" or self.stop_requested:
+                            # not applied, so the step does not count: the checkpoint's
+                            # step stays equal to every optimizer state's step
+                            continue
+                    backward_pending = (
+                        fired is not None and fired[0] == "nan" and not math.isfinite(loss)
+                    )
+                    self.apply_update(batch, loss, tensor if backward_pending else None)
                     self.step += 1
                     losses.append(loss)
                     samples += _batch_size(batch)
@@ -226,11 +250,15 @@ class Trainer:
                 yield report
         finally:
             self._close_metrics()
+            self.close()
 
     @property
     def lr(self) -> float | None:
+        """The optimizer's learning rate, or the one a hand-written update declares."""
         optimizer = self.experiment.optimizer
-        return optimizer.param_groups[0]["lr"] if optimizer is not None else None
+        if optimizer is not None:
+            return optimizer.param_groups[0]["lr"]
+        return self.experiment.lr
 
     # ------------------------------------------------------------------ watchpoints and stats
     def grad_norm(self) -> float:
@@ -240,20 +268,37 @@ class Trainer:
                 total += p.device.backend.sum_of_squares(p.grad.array)
         return math.sqrt(total)
 
-    def _check_gradients(self, loss: float) -> str | None:
-        """Before the update: a NaN or Inf gradient (a finite loss can have one, e.g. sqrt
-        or a norm at 0) or a norm above the limit. One sum of squares per parameter."""
-        limit = self.watch.grad_norm
-        if limit is None and not self.watch.nan:
+    def _check_gradients(self, loss: float) -> tuple[str, str] | None:
+        """After the backward: a NaN or Inf gradient (a finite loss can have one, e.g. sqrt
+        or a norm at 0), or a norm above the threshold, with the parameter to blame.
+        One sum of squares per parameter."""
+        nan, limit = self.watch.nan, self.watch.grad_norm
+        if not nan.on and not limit.on:
             return None
-        norm = self.grad_norm()
-        if self.watch.nan and not math.isfinite(norm):
+        norms = self.grad_norms()
+        norm = math.sqrt(sum(n * n for n in norms.values()))
+        if nan.on and not math.isfinite(norm):
             bad = self._non_finite_gradient()
             if bad is not None:
-                return f"the gradient of {bad} has NaN or Inf values (the loss was {loss:.6g})"
-        if limit is not None and (not math.isfinite(norm) or norm > limit):
-            return f"the gradient norm is {norm:.4g}, above the watchpoint's {limit:g}"
+                return (
+                    "nan",
+                    f"the gradient of {bad} has NaN or Inf values (the loss was {loss:.6g})",
+                )
+        if limit.on and (not math.isfinite(norm) or norm > limit.threshold):
+            name = max(norms, key=lambda n: norms[n] if math.isfinite(norms[n]) else math.inf)
+            return "grad_norm", (
+                f"the gradient norm is {norm:.4g}, above the watchpoint's {limit.threshold:g}; "
+                f"the largest is {name}'s ({norms[name]:.4g})"
+            )
         return None
+
+    def grad_norms(self) -> dict[str, float]:
+        """Each named tensor's gradient norm (those with a gradient)."""
+        norms = {}
+        for name, t in self.experiment.named_tensors().items():
+            if t.grad is not None:
+                norms[name] = math.sqrt(t.device.backend.sum_of_squares(t.grad.array))
+        return norms
 
     def _non_finite_gradient(self) -> str | None:
         """The first parameter whose gradient holds a NaN or Inf (None: the sum of squares
@@ -275,7 +320,14 @@ class Trainer:
                 def keep(module, inputs, output, name=name):
                     self._relu_outputs[name] = output
 
-                module.register_forward_hook(keep)
+                self._hooks.append(module.register_forward_hook(keep))
+
+    def close(self) -> None:
+        """Remove the forward hooks this trainer added to the model (run() ends it too)."""
+        for handle in self._hooks:
+            handle.remove()
+        self._hooks.clear()
+        self._relu_outputs.clear()
 
     def dead_shares(self) -> dict[str, float]:
         """For each ReLU: the share of its units that are zero for every sample."""
@@ -286,15 +338,15 @@ class Trainer:
                 shares[name] = float((data == 0).all(axis=0).mean())
         return shares
 
-    def _check_dead_units(self) -> str | None:
-        limit = self.watch.dead_share
-        if limit is None:
+    def _check_dead_units(self) -> tuple[str, str] | None:
+        limit = self.watch.dead_relu
+        if not limit.on:
             return None
         for name, share in self.dead_shares().items():
-            if share > limit:
-                return (
+            if share > limit.threshold:
+                return "dead_relu", (
                     f"{100 * share:.0f}% of the units of ReLU {name} are dead "
-                    f"(limit {100 * limit:.0f}%)"
+                    f"(limit {100 * limit.threshold:.0f}%)"
                 )
         return None
 
@@ -444,6 +496,18 @@ class Trainer:
                 self._metrics = MetricsFile(path)
             except OSError as error:
                 self._metrics_failed(error, path)
+                return
+            for line in self._pending:
+                self._write(line)
+            self._pending.clear()
+
+    def record(self, line: dict) -> None:
+        """A line of its own in metrics.jsonl (e.g. a change of the run's settings); before
+        the run has begun it waits for the file to open."""
+        if self._metrics is None and self.write_metrics:
+            self._pending.append(line)
+        else:
+            self._write(line)
 
     def _write(self, record: dict) -> None:
         """One line of metrics. A line that cannot be written (a full disk) stops the

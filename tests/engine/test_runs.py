@@ -194,26 +194,105 @@ def test_stop_requested_ends_the_run_at_a_step_boundary(tmp_path):
 
 
 # ---------------------------------------------------------------------- NaN gradients
-def test_a_nan_gradient_with_a_finite_loss_never_reaches_the_weights(tmp_path):
-    """sqrt at 0: the loss is finite (0), its gradient 0 * inf = NaN."""
+def _sqrt_at_zero():
+    """sqrt at 0: the loss is finite (0), its gradient 0 * inf = NaN (the third batch)."""
     from nnbench.engine.data import DataLoader, TensorDataset
 
     x = ne.tensor([[1.0], [4.0], [0.0], [9.0]])
     w = ne.tensor([1.0], requires_grad=True)
-    experiment = ne.Experiment(
+    return ne.Experiment(
         name="sqrt_at_zero",
         forward=lambda batch: (batch[0] * w).sqrt().sum(),
         tensors={"w": w},
         optimizer=ne.optim.SGD([w], lr=0.01),
         train_loader=DataLoader(TensorDataset(x), batch_size=1),
-    )
+    ), w
+
+
+def test_a_nan_gradient_with_a_finite_loss_pauses_before_the_update(tmp_path):
+    experiment, w = _sqrt_at_zero()
     trainer = Trainer(experiment, runs_dir=tmp_path)
+    with np.errstate(all="ignore"):
+        reports = trainer.run(1)
+        seen = []
+        for report in reports:  # as nnbench train does: stop at a paused watchpoint
+            seen.append(report)
+            if isinstance(report, training.WatchpointReport):
+                reports.close()
+    hits = [r for r in seen if isinstance(r, training.WatchpointReport)]
+    assert [h.step for h in hits] == [3] and hits[0].batch[0].item() == 0.0
+    assert "gradient of w has NaN or Inf" in hits[0].cause and hits[0].loss == 0.0
+    assert hits[0].kind == "nan" and hits[0].action == "pause"
+    assert np.isfinite(w.detach().numpy()).all() and trainer.step == 2
+
+
+@pytest.mark.parametrize("action, steps, finite", [("skip", 3, True), ("continue", 4, False),
+                                                   ("pause", 4, False)])  # fmt: skip
+def test_what_a_watchpoint_does_when_the_run_goes_on(tmp_path, action, steps, finite):
+    """skip: the batch is dropped; continue: applied; pause: applied when asked for more."""
+    experiment, w = _sqrt_at_zero()
+    watch = training.Watch(nan=training.Watchpoint(True, None, action))
+    trainer = Trainer(experiment, runs_dir=tmp_path, watch=watch)
     with np.errstate(all="ignore"):
         reports = list(trainer.run(1))
     hits = [r for r in reports if isinstance(r, training.WatchpointReport)]
-    assert [h.step for h in hits] == [3] and hits[0].batch[0].item() == 0.0
-    assert "gradient of w has NaN or Inf" in hits[0].cause and hits[0].loss == 0.0
-    assert np.isfinite(w.detach().numpy()).all()
+    assert (hits[0].step, hits[0].action) == (3, action)  # then NaN weights fire again
+    assert trainer.step == steps
+    assert np.isfinite(w.detach().numpy()).all() == finite
+    lines = [json.loads(line) for line in trainer.run_record.metrics_path.read_text().splitlines()]
+    assert {r["action"] for r in lines if r["kind"] == "watchpoint"} == {action}
+
+
+def test_a_gradient_norm_watchpoint_names_the_largest_gradient(tmp_path):
+    from nnbench.engine.data import DataLoader, TensorDataset
+
+    ne.manual_seed(0)
+    model = ne.nn.Sequential(ne.nn.Linear(2, 4), ne.nn.ReLU(), ne.nn.Linear(4, 1))
+    x, y = ne.randn(8, 2) * 100, ne.randn(8, 1) * 100
+    experiment = ne.Experiment(
+        name="big", model=model, loss_fn=ne.nn.MSELoss(),
+        optimizer=ne.optim.SGD(model.parameters(), lr=1e-9),
+        train_loader=DataLoader(TensorDataset(x, y), batch_size=8), task="regression",
+    )  # fmt: skip
+    watch = training.Watch(grad_norm=training.Watchpoint(True, 1.0, "continue"))
+    trainer = Trainer(experiment, runs_dir=tmp_path, watch=watch)
+    reports = list(trainer.run(2))
+    hits = [r for r in reports if isinstance(r, training.WatchpointReport)]
+    assert len(hits) == 2 and trainer.step == 2  # applied both times
+    norms = trainer.grad_norms()
+    largest = max(norms, key=norms.get)
+    assert (
+        f"the largest is {largest}'s" in hits[-1].cause
+        and "above the watchpoint's 1" in hits[-1].cause
+    )
+
+
+def test_watch_settings_are_checked():
+    with pytest.raises(ValueError, match="action must be one of pause, skip, continue"):
+        training.Watchpoint(True, 1.0, "explode")
+    with pytest.raises(ValueError, match="threshold must be a number > 0"):
+        training.Watchpoint(True, -1.0)
+    with pytest.raises(ValueError, match="unknown watchpoint"):
+        training.Watch.of({"gradnorm": 3})
+    with pytest.raises(ValueError, match=r"share in \(0, 1\]"):
+        training.Watch(dead_relu=5)
+    watch = training.Watch.of({"grad_norm": {"threshold": 10, "action": "skip"}})
+    assert watch.grad_norm == training.Watchpoint(True, 10, "skip") and watch.nan.on
+
+
+def test_a_finished_trainer_leaves_no_hooks_on_the_model(tmp_path):
+    from nnbench.engine.data import DataLoader, TensorDataset
+
+    model = ne.nn.Sequential(ne.nn.Linear(2, 4), ne.nn.ReLU(), ne.nn.Linear(4, 2))
+    experiment = ne.Experiment(
+        name="hooks", model=model, loss_fn=ne.nn.CrossEntropyLoss(),
+        optimizer=ne.optim.SGD(model.parameters(), lr=0.1),
+        train_loader=DataLoader(TensorDataset(ne.randn(8, 2), ne.randint(0, 2, (8,))), 4),
+    )  # fmt: skip
+    for _ in range(3):
+        trainer = Trainer(experiment, runs_dir=tmp_path, watch=training.Watch(dead_relu=0.99))
+        list(trainer.run(1))
+    assert model[1]._forward_hooks == []
 
 
 # ---------------------------------------------------------------------- a full disk
@@ -333,8 +412,8 @@ def test_run_json_records_the_torch_backend_as_torch_cpu(tmp_path):
 
 
 def test_a_skipped_step_does_not_count_so_the_checkpoint_matches_the_optimizer(tmp_path):
-    """A watchpoint's update is not applied: Adam's step and the trainer's step stay equal,
-    and the checkpoint's step is a step line of the metrics."""
+    """A skipping watchpoint's update is not applied: Adam's step and the trainer's step
+    stay equal, and the checkpoint's step is a step line of the metrics."""
     from nnbench.engine import Experiment, optim
     from nnbench.engine.data import DataLoader, TensorDataset
 
@@ -346,7 +425,8 @@ def test_a_skipped_step_does_not_count_so_the_checkpoint_matches_the_optimizer(t
         optimizer=optim.Adam(model.parameters(), lr=0.01),
         train_loader=DataLoader(TensorDataset(x, ne.randn(8, 1)), batch_size=2),
     )  # fmt: skip
-    trainer = Trainer(experiment, runs_dir=tmp_path)
+    skip = training.Watch(nan=training.Watchpoint(True, None, "skip"))
+    trainer = Trainer(experiment, runs_dir=tmp_path, watch=skip)
     reports = list(trainer.run(1))
     hit = [r for r in reports if not isinstance(r, StepReport)][0]
     assert hit.step == 3 and "nan" in hit.cause

@@ -27,9 +27,18 @@ async def press(pilot, *keys):
 
 
 async def until(pilot, condition, timeout=20.0):
-    """Wait (on the app's loop) until ``condition()`` holds, then let the screen settle."""
+    """Wait (on the app's loop) until ``condition()`` holds, then let the screen settle.
+    A condition that cannot be evaluated yet (the run is still being made: ``screen.run``
+    is None) counts as not holding."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
+    while not _holds(condition):
         assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
         await asyncio.sleep(0.02)
     await pilot.pause()
+
+
+def _holds(condition) -> bool:
+    try:
+        return bool(condition())
+    except (AttributeError, TypeError):
+        return False
