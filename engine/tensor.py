@@ -614,12 +614,15 @@ class Tensor:
     def maximum(self, other):
         return _binary(O.Maximum, "maximum", self, other)
 
+    def minimum(self, other):
+        return _binary(O.Minimum, "minimum", self, other)
+
     def square(self):
         return self * self
 
     # more of torch's method spellings
     def reciprocal(self):
-        return 1 / self
+        return self._run(_pw.unary(O.Reciprocal, self))
 
     def true_divide(self, other):
         return self / other
@@ -1236,6 +1239,14 @@ class Tensor:
         return _in_place(
             self, "masked_fill_", lambda: apply(O.MaskedFill, self, mask, value, into=self)
         )
+
+    def relu_(self) -> Tensor:
+        if self.dtype is dtypes.bool_:
+            raise DTypeError(
+                f"relu_: boolean inputs are not supported ({describe('self', self)}); "
+                "convert first: t = t.float(); t.relu_()"
+            )
+        return _in_place(self, "relu_", lambda: apply(O.Relu, self, into=self))
 
 
 _NNBENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # engine/ and tui/
