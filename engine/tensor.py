@@ -1317,6 +1317,8 @@ def _into(t: Tensor, node, result, tensors, needs_grad: bool, write: bool) -> Te
             xp = node.xp
             node.saved = tuple(xp.copy(s) if s is t.array else s for s in node.saved)
         node.op = f"{node.op}_"
+        if STATE.tracer is not None:  # the replay starts from t's values before this write
+            STATE.tracer.before_write(t)
         _store(t, node.op, result)
     if needs_grad:
         t.requires_grad = True
