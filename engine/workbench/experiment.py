@@ -359,11 +359,12 @@ def _sample_tree(name: str):
 
 
 def sample_summary(name: str) -> str:
-    """The first line of a sample's docstring, read without running it."""
+    """The first paragraph of a sample's docstring, as one line, read without running it
+    (a summary that runs on to a second line is never cut in the middle)."""
     import ast
 
-    doc = ast.get_docstring(_sample_tree(name)) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    doc = (ast.get_docstring(_sample_tree(name)) or "").strip()
+    return " ".join(doc.split("\n\n")[0].split())
 
 
 def sample_variants(name: str) -> list[str]:
