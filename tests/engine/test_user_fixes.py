@@ -13,7 +13,8 @@ import nnbench.engine as ne
 from nnbench.engine import Experiment, nn, optim
 from nnbench.engine.nn import functional as F
 from nnbench.engine.utils.data import DataLoader, TensorDataset
-from nnbench.engine.workbench.training import StepReport, Trainer, accuracy_of
+from nnbench.engine.workbench import training
+from nnbench.engine.workbench.training import StepReport, Trainer
 
 
 # ---------------------------------------------------------------------- 1. scheduler_step
@@ -127,6 +128,7 @@ def test_binary_accuracy_from_one_logit(shape, tmp_path):
 def test_binary_accuracy_from_probabilities_thresholds_at_half(tmp_path):
     experiment = _binary_experiment(nn.BCELoss(), (40, 1), sigmoid=True)
     assert Trainer(experiment, runs_dir=tmp_path).evaluate()[1] == 1.0
+    accuracy_of = training.accuracy_of
     probabilities = ne.tensor([[0.4], [0.6], [0.7], [0.2]])
     target = ne.tensor([[0.0], [1.0], [0.0], [1.0]])
     # at 0.5: right, right, wrong, wrong; a logit threshold (0) would call all four 1
