@@ -806,14 +806,12 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return apply(O.Softplus, _floating_input("softplus", input), beta=beta, threshold=threshold)
 
 
-def _activation(op: str, function, input, inplace: bool, inplace_name=None, **params):
-    """An activation out of place, or (``inplace``) written into its input as PyTorch's
-    F.xxx(..., inplace=True): the autograd rules of every in-place op (a leaf that requires
-    grad refuses; a view's base records the change). ``inplace_name`` is PyTorch's node
-    name for the in-place form where it differs (EluBackward1: computed from the result)."""
+def _in_place_activation(op: str, function, input, inplace_name=None, **params):
+    """An activation written into its input, as PyTorch's F.xxx(..., inplace=True): with
+    the autograd rules of every in-place op (a leaf that requires grad refuses; a view's
+    base records the change). ``inplace_name`` is PyTorch's node name for the in-place
+    form where it differs (EluBackward1: computed from the result)."""
     x = _floating_input(op, input)
-    if not inplace:
-        return apply(function, x, **params)
 
     def compute():
         out = apply(function, x, into=x, **params)
@@ -825,18 +823,18 @@ def _activation(op: str, function, input, inplace: bool, inplace_name=None, **pa
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    return _activation("silu", O.Silu, input, inplace)
+    if inplace:
+        return _in_place_activation("silu", O.Silu, input)
+    return apply(O.Silu, _floating_input("silu", input))
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    return _activation(
-        "leaky_relu",
-        O.LeakyRelu,
-        input,
-        inplace,
-        "LeakyReluBackward1",
-        negative_slope=negative_slope,
-    )
+    if inplace:
+        return _in_place_activation(
+            "leaky_relu", O.LeakyRelu, input, "LeakyReluBackward1", negative_slope=negative_slope
+        )
+    x = _floating_input("leaky_relu", input)
+    return apply(O.LeakyRelu, x, negative_slope=negative_slope)
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -844,7 +842,9 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    return _activation("elu", O.Elu, input, inplace, "EluBackward1", alpha=alpha)
+    if inplace:
+        return _in_place_activation("elu", O.Elu, input, "EluBackward1", alpha=alpha)
+    return apply(O.Elu, _floating_input("elu", input), alpha=alpha)
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
@@ -859,7 +859,9 @@ def hardtanh(
             f"hardtanh: min_val cannot be greater than max_val (got min_val={min_val}, "
             f"max_val={max_val}); swap them"
         )
-    return _activation("hardtanh", O.Hardtanh, input, inplace, min_val=min_val, max_val=max_val)
+    if inplace:
+        return _in_place_activation("hardtanh", O.Hardtanh, input, min_val=min_val, max_val=max_val)
+    return apply(O.Hardtanh, _floating_input("hardtanh", input), min_val=min_val, max_val=max_val)
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
@@ -867,7 +869,9 @@ def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Ten
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    return _activation("relu6", O.Hardtanh, input, inplace, min_val=0.0, max_val=6.0)
+    if inplace:
+        return _in_place_activation("relu6", O.Hardtanh, input, min_val=0.0, max_val=6.0)
+    return apply(O.Hardtanh, _floating_input("relu6", input), min_val=0.0, max_val=6.0)
 
 
 def _same_shape(op: str, input, target) -> None:

@@ -47,7 +47,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, x):
-        return F.relu(x, self.inplace)
+        return x.relu_() if self.inplace else x.relu()
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
