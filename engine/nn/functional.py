@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import dtypes
 from .. import ops as O
+from ..autograd import STATE
 from ..checks import broadcast_shape, promote_pair
 from ..creation import generator, tensor
 from ..errors import (
@@ -418,8 +419,11 @@ def batch_norm(
         eps=eps,
     )
     if training:
+        tracer = STATE.tracer
         for buffer, batch in ((running_mean, mean), (running_var, var)):
             if buffer is not None:  # out of the graph, in place, as PyTorch updates them
+                if tracer is not None:  # a replay shows the values the op read
+                    tracer.before_write(buffer)
                 buffer.array *= 1 - momentum
                 buffer.array += momentum * batch.array
                 buffer.version_counter.bump()

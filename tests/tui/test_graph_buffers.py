@@ -113,6 +113,8 @@ def test_the_pane_names_tensors_as_nnbench_graph_does(path):
     batch_norm = next(s for s in stepper.forward_done if s.record.op == "batch_norm")
     made = stepper.records[batch_norm.record.index].output
     assert np.allclose(batch_norm.output, made.detach().numpy())
+    # the running statistics as the op read them: before this forward folded its batch in
+    assert batch_norm.inputs[3].tolist() == [0.0, 0.0] and batch_norm.inputs[4].tolist() == [1, 1]
 
 
 COUNTER = """
@@ -175,4 +177,5 @@ async def test_the_graph_pane_shows_buffers_by_name_and_constants_without_grad(p
         await press(pilot, *["up"] * (app.stepper.forward_total - 2))  # onto batch_norm
         details = content(app, "#details-text")
         assert details.startswith("r1 = batch_norm(r0, bn.weight, bn.bias, bn.running_mean, ")
-        assert "in  bn.running_var (2,) = " in details and "NativeBatchNormBackward0" in details
+        assert "in  bn.running_var (2,) = [1, 1]" in details  # as the op read it
+        assert "NativeBatchNormBackward0" in details
