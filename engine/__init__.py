@@ -47,7 +47,7 @@ from .dtypes import DType, float16, float32, float64, int8, int16, int32, int64,
 from .dtypes import bool_ as bool  # noqa: A001 - torch's name for it
 from .errors import AnomalyError, AutogradError, DeviceError, DTypeError, EngineError, ShapeError
 from .formatting import get_printoptions, set_printoptions
-from .functions import cat, gather, matmul, maximum, stack, where
+from .functions import cat, gather, matmul, maximum, minimum, stack, where
 from .pointwise import (  # noqa: A004 - PyTorch's names (round)
     acos,
     acosh,
@@ -244,11 +244,6 @@ def min(t, *args, **kwargs):  # noqa: A001 - PyTorch's name
     if args and isinstance(args[0], Tensor):
         return minimum(t, args[0])
     return t.min(*args, **kwargs)
-
-
-def minimum(a, b):
-    """The smaller of a and b, elementwise: -maximum(-a, -b), so its backward is Maximum's."""
-    return -maximum(-a, -b)
 
 
 sum, mean, prod, var, std, reshape, flatten = (  # noqa: A001

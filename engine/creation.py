@@ -276,16 +276,19 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _random(draw, (n,), kind, device, requires_grad, "randperm", generator)
 
 
-def _count(op: str, n) -> int:
-    """n as an int: a Python or numpy int, or a one-element int tensor (as torch takes)."""
+def _count(op: str, n, name: str = "n", meaning: str = "the length of the permutation") -> int:
+    """n as an int: a Python or numpy int, or a one-element int tensor (as torch takes);
+    ``name`` and ``meaning`` are the argument's, for the errors."""
     if isinstance(n, Tensor) and n.numel() == 1 and not n.dtype.is_floating_point:
         n = n.item()
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        example = "10" if name == "n" else f"{name}=10"
         raise TypeError(
-            f"{op}(): argument 'n' must be an int, not {type(n).__name__} ({n!r}); e.g. {op}(10)"
+            f"{op}(): argument '{name}' must be an int, not {type(n).__name__} ({n!r}); "
+            f"e.g. {op}({'0, 1, ' if name == 'steps' else ''}{example})"
         )
     if n < 0:
-        raise ArgumentError(f"{op}: n must be 0 or more (the length of the permutation), got n={n}")
+        raise ArgumentError(f"{op}: {name} must be 0 or more ({meaning}), got {name}={n}")
     return int(n)
 
 
@@ -328,7 +331,7 @@ def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """steps numbers from start to end, evenly spaced, both ends included; computed as
     PyTorch does, from start in the first half and back from end in the second."""
-    steps = _count("linspace", steps)
+    steps = _count("linspace", steps, "steps", "how many numbers to make")
     kind = dtypes.from_any(dtype) if dtype is not None else dtypes.float32
     start, end = (float(v.item()) if isinstance(v, Tensor) else v for v in (start, end))
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
@@ -347,6 +350,7 @@ def logspace(
     start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False
 ) -> Tensor:
     """base ** linspace(start, end, steps)."""
+    steps = _count("logspace", steps, "steps", "how many numbers to make")
     exponents = linspace(start, end, steps, dtype=dtypes.float64).numpy()
     kind = dtypes.from_any(dtype) if dtype is not None else dtypes.float32
     values = np.power(float(base), exponents)

@@ -6,6 +6,11 @@ same on every backend.
 
 from __future__ import annotations
 
+import os
+import sys
+
+_ENGINE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
 
 class EngineError(RuntimeError):
     """Base class of the engine's own errors (a RuntimeError, as in PyTorch)."""
@@ -55,6 +60,16 @@ class AutogradError(EngineError):
 
 class AnomalyError(AutogradError):
     """detect_anomaly() found NaN or Inf in a backward node's gradients."""
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for a ``warnings.warn`` in the function that calls this one that
+    points at the first line outside the engine: the user's own call, however many engine
+    frames (nn.Module.__call__, forward, F.softmax, ...) lie between."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_ENGINE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def shape_str(shape) -> str:

@@ -21,6 +21,10 @@ def maximum(a: Tensor, b) -> Tensor:
     return a.maximum(b)
 
 
+def minimum(a: Tensor, b) -> Tensor:
+    return a.minimum(b)
+
+
 def gather(t: Tensor, dim: int, index: Tensor) -> Tensor:
     return t.gather(dim, index)
 

@@ -539,11 +539,17 @@ def bmm(input: Tensor, mat2) -> Tensor:
             f"bmm: expects two 3-d tensors (batch, n, m) and (batch, m, p), got "
             f"{describe('input', input)} and {describe('mat2', mat2)}; for other dims use a @ b"
         )
-    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+    problems = []
+    if input.shape[0] != mat2.shape[0]:
+        problems.append(f"the batch sizes must match ({input.shape[0]} vs {mat2.shape[0]})")
+    if input.shape[2] != mat2.shape[1]:
+        problems.append(
+            f"input's last dim must equal mat2's middle dim ({input.shape[2]} vs {mat2.shape[1]})"
+        )
+    if problems:
         raise ShapeError(
-            f"bmm: {describe('input', input)} and {describe('mat2', mat2)} don't fit: the batch "
-            f"sizes must match ({input.shape[0]} vs {mat2.shape[0]}) and input's last dim must "
-            f"equal mat2's middle dim ({input.shape[2]} vs {mat2.shape[1]})"
+            f"bmm: {describe('input', input)} and {describe('mat2', mat2)} don't fit: "
+            f"{' and '.join(problems)}; mat2 must be ({input.shape[0]}, {input.shape[2]}, p)"
         )
     if input.dtype is not mat2.dtype:
         raise DTypeError(

@@ -614,12 +614,15 @@ class Tensor:
     def maximum(self, other):
         return _binary(O.Maximum, "maximum", self, other)
 
+    def minimum(self, other):
+        return _binary(O.Minimum, "minimum", self, other)
+
     def square(self):
         return self * self
 
     # more of torch's method spellings
     def reciprocal(self):
-        return 1 / self
+        return self._run(_pw.unary(O.Reciprocal, self))
 
     def true_divide(self, other):
         return self / other
@@ -1237,6 +1240,14 @@ class Tensor:
             self, "masked_fill_", lambda: apply(O.MaskedFill, self, mask, value, into=self)
         )
 
+    def relu_(self) -> Tensor:
+        if self.dtype is dtypes.bool_:
+            raise DTypeError(
+                f"relu_: boolean inputs are not supported ({describe('self', self)}); "
+                "convert first: t = t.float(); t.relu_()"
+            )
+        return _in_place(self, "relu_", lambda: apply(O.Relu, self, into=self))
+
 
 _NNBENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # engine/ and tui/
 
@@ -1306,6 +1317,8 @@ def _into(t: Tensor, node, result, tensors, needs_grad: bool, write: bool) -> Te
             xp = node.xp
             node.saved = tuple(xp.copy(s) if s is t.array else s for s in node.saved)
         node.op = f"{node.op}_"
+        if STATE.tracer is not None:  # the replay starts from t's values before this write
+            STATE.tracer.before_write(t)
         _store(t, node.op, result)
     if needs_grad:
         t.requires_grad = True

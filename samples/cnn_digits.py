@@ -1,5 +1,7 @@
-"""A small CNN on the 8x8 handwritten digits (as 1-channel images): two 3x3 convolutions
-with ReLU and 2x2 max pooling, then a Linear classifier; cross-entropy + Adam."""
+"""A small CNN on the 8x8 digits: two Conv2d + ReLU + MaxPool2d, then Linear.
+
+The handwritten digits as 1-channel images: two 3x3 convolutions with ReLU and 2x2 max
+pooling, then a Linear classifier; cross-entropy + Adam."""
 
 import nnbench.engine as ne
 from nnbench.engine import Experiment, datasets, nn, optim

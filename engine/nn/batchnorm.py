@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import autograd
 from ..creation import ones, tensor, zeros
 from ..dtypes import int64
+from ..trace import untraced
 from . import functional as F
 from .layers import _check_sizes
 from .module import Module, Parameter
@@ -61,7 +62,7 @@ class _BatchNorm(Module):
             )
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            with autograd.no_grad():
+            with autograd.no_grad(), untraced():  # bookkeeping, not a step of the graph
                 self.num_batches_tracked.add_(1)
             if self.momentum is None:  # a cumulative moving average
                 factor = 1.0 / int(self.num_batches_tracked.item())

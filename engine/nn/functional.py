@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import dtypes
 from .. import ops as O
+from ..autograd import STATE
 from ..checks import broadcast_shape, promote_pair
 from ..creation import generator, tensor
 from ..errors import (
@@ -27,13 +28,18 @@ from ..errors import (
     broadcast_message,
     describe,
     shape_str,
+    user_stacklevel,
 )
-from ..tensor import Tensor, apply
+from ..tensor import Tensor, _in_place, apply
 from .module import module_name
 
 
-def relu(x: Tensor) -> Tensor:
-    return x.relu()
+def relu(x: Tensor, inplace: bool = False) -> Tensor:
+    return x.relu_() if inplace else x.relu()
+
+
+def relu_(x: Tensor) -> Tensor:
+    return x.relu_()
 
 
 def sigmoid(x: Tensor) -> Tensor:
@@ -61,7 +67,7 @@ def _softmax_dim(op: str, x: Tensor, dim):
         f"Implicit dimension choice for {op} has been deprecated (it picked dim={implicit} "
         f"for {describe('input', x)}). Change the call to include dim=X as an argument.",
         UserWarning,
-        stacklevel=4,
+        stacklevel=user_stacklevel(),
     )
     return implicit
 
@@ -413,8 +419,11 @@ def batch_norm(
         eps=eps,
     )
     if training:
+        tracer = STATE.tracer
         for buffer, batch in ((running_mean, mean), (running_var, var)):
             if buffer is not None:  # out of the graph, in place, as PyTorch updates them
+                if tracer is not None:  # a replay shows the values the op read
+                    tracer.before_write(buffer)
                 buffer.array *= 1 - momentum
                 buffer.array += momentum * batch.array
                 buffer.version_counter.bump()
@@ -505,17 +514,18 @@ def _rows(x: Tensor) -> Tensor:
     return apply(O.UnsafeView, x.clone(), shape=(count, x.shape[-1]))
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
-    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)
+    (``inplace``: x.mul_(mask), as PyTorch's)."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
     if not training or p == 0:
         return x
     if p == 1:
-        return x * 0.0
+        return x.mul_(0.0) if inplace else x * 0.0
     keep = generator().random(tuple(x.shape)) >= p
     mask = tensor(keep.astype(x.dtype.numpy) / (1 - p), device=x.device, dtype=x.dtype)
-    return x * mask
+    return x.mul_(mask) if inplace else x * mask
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
@@ -761,7 +771,7 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
             "rarely what you want: (N, 1) and (N,) give an (N, N) loss. Reshape the target, "
             "e.g. target.reshape(input.shape).",
             UserWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     try:
         np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
@@ -800,17 +810,49 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return apply(O.Softplus, _floating_input("softplus", input), beta=beta, threshold=threshold)
 
 
+def _in_place_activation(op: str, function, input, inplace_name=None, **params):
+    """An activation written into its input, as PyTorch's F.xxx(..., inplace=True): with
+    the autograd rules of every in-place op (a leaf that requires grad refuses; a view's
+    base records the change). ``inplace_name`` is PyTorch's node name for the in-place
+    form where it differs (EluBackward1: computed from the result)."""
+    x = _floating_input(op, input)
+
+    def compute():
+        out = apply(function, x, into=x, **params)
+        if inplace_name is not None and out.grad_fn is not None:
+            out.grad_fn.grad_name = inplace_name
+        return out
+
+    return _in_place(x, f"{op}_", compute)
+
+
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _in_place_activation("silu", O.Silu, input)
     return apply(O.Silu, _floating_input("silu", input))
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _in_place_activation(
+            "leaky_relu", O.LeakyRelu, input, "LeakyReluBackward1", negative_slope=negative_slope
+        )
     x = _floating_input("leaky_relu", input)
     return apply(O.LeakyRelu, x, negative_slope=negative_slope)
 
 
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, True)
+
+
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _in_place_activation("elu", O.Elu, input, "EluBackward1", alpha=alpha)
     return apply(O.Elu, _floating_input("elu", input), alpha=alpha)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, True)
 
 
 def hardtanh(
@@ -821,10 +863,18 @@ def hardtanh(
             f"hardtanh: min_val cannot be greater than max_val (got min_val={min_val}, "
             f"max_val={max_val}); swap them"
         )
+    if inplace:
+        return _in_place_activation("hardtanh", O.Hardtanh, input, min_val=min_val, max_val=max_val)
     return apply(O.Hardtanh, _floating_input("hardtanh", input), min_val=min_val, max_val=max_val)
 
 
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, True)
+
+
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _in_place_activation("relu6", O.Hardtanh, input, min_val=0.0, max_val=6.0)
     return apply(O.Hardtanh, _floating_input("relu6", input), min_val=0.0, max_val=6.0)
 
 
@@ -832,13 +882,29 @@ def _same_shape(op: str, input, target) -> None:
     for role, t in (("input", input), ("target", target)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: {role} must be a Tensor, not {type(t).__name__}")
-    if tuple(input.shape) != tuple(target.shape):
+    shape, wanted = tuple(target.shape), tuple(input.shape)
+    if shape != wanted:
         raise ValueError(
-            f"{op}: Using a target size ({shape_str(tuple(target.shape))}) that is different "
-            f"to the input size ({shape_str(tuple(input.shape))}) is deprecated. Please ensure "
-            f"they have the same size: {describe('input', input)}, {describe('target', target)}; "
-            "e.g. target.reshape(input.shape), or target.float().unsqueeze(1) for (N,) labels"
+            f"{op}: Target size {shape_str(shape)} must be the same as input size "
+            f"{shape_str(wanted)} ({describe('input', input)}, {describe('target', target)}); "
+            f"{_same_shape_fix(shape, wanted)}"
         )
+
+
+def _same_shape_fix(shape: tuple, wanted: tuple) -> str:
+    """What makes a target fit an input of another shape: labels (N,) against one logit
+    per sample (N, 1) is the usual case."""
+    if len(wanted) == 2 and wanted[1] == 1 and shape == wanted[:1]:
+        return (
+            "one output per sample (N, 1) against labels (N,): give the target a dim, "
+            "target.float().unsqueeze(1), or drop the input's, input.squeeze(1)"
+        )
+    if math.prod(shape) == math.prod(wanted):
+        return "reshape the target to the input's shape: target.reshape(input.shape)"
+    return (
+        "give one target per input element: the model's output and the labels must have "
+        "the same shape"
+    )
 
 
 def _broadcast_weight(op: str, role: str, weight, shape) -> None:
@@ -866,7 +932,7 @@ def binary_cross_entropy(
         position = int(np.flatnonzero(bad.reshape(-1))[0])
         raise RuntimeError(
             f"{op}: all elements of input should be between 0 and 1 (probabilities), but got "
-            f"{values.reshape(-1)[position]!r} at position {position} of "
+            f"{values.reshape(-1)[position].item()!r} at position {position} of "
             f"{describe('input', input)}. "
             "Pass probabilities (x.sigmoid()), or use F.binary_cross_entropy_with_logits / "
             "nn.BCEWithLogitsLoss on the raw scores, which is also more stable."
@@ -911,7 +977,7 @@ def _pointwise_pair(op: str, input, target, reduction):
             "incorrect results due to broadcasting. Please ensure they have the same size "
             "(e.g. target.reshape(input.shape)).",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     try:
         np.broadcast_shapes(tuple(input.shape), tuple(target.shape))

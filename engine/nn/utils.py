@@ -1,4 +1,4 @@
-"""nn.utils: clipping gradients, as torch.nn.utils does."""
+"""nn.utils: clipping gradients, as torch.nn.utils does; which layers have no torch twin."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import math
 from ..autograd import no_grad
 from ..creation import tensor
 from ..errors import EngineError
+from ..interop import torch_twins_missing
 from ..tensor import Tensor
 
 
@@ -58,3 +59,11 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     with no_grad():
         for g in _grads(parameters):
             g.clamp_(-clip_value, clip_value)
+
+
+def torch_twin_missing(model) -> list[str]:
+    """The modules of ``model`` that ``model.to_torch()`` has no torch.nn twin for, as
+    ``"path (Class)"``, e.g. ``["2 (MyBlock)"]`` or ``["model (Net)"]`` for a model class
+    of one's own; [] when the whole model has a twin. Ask before building a twin, to
+    refuse early with a message that names them."""
+    return torch_twins_missing(model)

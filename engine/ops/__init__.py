@@ -28,7 +28,7 @@ Where each Tensor method lives (the method a learner calls -> the class here):
     diag(vector)       DiagEmbed    a.unfold(d, n, s)  Unfold       a.repeat(), tile  Repeat
     a.index_select()   IndexSelect  a.masked_select()  MaskedSelect a.scatter(d, i, s) Scatter
     scatter(.., value) ScatterValue a.scatter_add()    ScatterAdd   a.index_add()     IndexAdd
-    F.pad(a, pad)      ConstantPadNd
+    F.pad(a, pad)      ConstantPadNd    minimum(a, b)  Minimum   a.reciprocal()    Reciprocal
 
 linalg.matrix_norm's 1 and inf norms are sums of abs then Amax/Amin, as PyTorch shows them;
 count_nonzero is (a != 0) summed.

@@ -1,4 +1,4 @@
-"""Arithmetic: + - * / neg, pow and maximum, with broadcasting."""
+"""Arithmetic: + - * / neg, pow, maximum and minimum, with broadcasting."""
 
 from __future__ import annotations
 
@@ -152,6 +152,28 @@ class Maximum(Function):
         xp = self.xp
         shared = xp.where(a == b, grad * 0.5, grad)
         return xp.where(a < b, 0.0, shared), xp.where(b < a, 0.0, shared)
+
+
+class Minimum(Function):
+    """The smaller of a and b; at a tie each side gets half, and a NaN on either side
+    sends the whole gradient to both, as PyTorch does (its own node, MinimumBackward0)."""
+
+    op, grad_name = "minimum", "MinimumBackward0"
+    rules = (
+        "where(a > b, 0, where(a == b, grad / 2, grad))",
+        "where(b > a, 0, where(a == b, grad / 2, grad))",
+    )
+    torch = "torch.minimum(a, b)"
+
+    def forward(self, a, b):
+        self.save(a, b)
+        return self.xp.minimum(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved
+        xp = self.xp
+        shared = xp.where(a == b, grad * 0.5, grad)
+        return xp.where(a > b, 0.0, shared), xp.where(b > a, 0.0, shared)
 
 
 # ----------------------------------------------------------------------------- more arithmetic

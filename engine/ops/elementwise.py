@@ -414,6 +414,22 @@ class Rsqrt(_Unary):
         return {"rsqrt(a)": self.saved[0]} if self.saved else {}
 
 
+class Reciprocal(_Unary):
+    """1 / a, one node as in PyTorch (ReciprocalBackward0, from the saved output)."""
+
+    op, grad_name = "reciprocal", "ReciprocalBackward0"
+    rules = ("-grad * reciprocal(a)**2",)
+    torch = "a.reciprocal()"
+    numpy, torch_name, saves_output = staticmethod(np.reciprocal), "reciprocal", True
+
+    def backward(self, grad):
+        out = self.saved[0]
+        return (-grad * out * out,)
+
+    def named_values(self):
+        return {"reciprocal(a)": self.saved[0]} if self.saved else {}
+
+
 class Log2(_Unary):
     op, grad_name = "log2", "Log2Backward0"
     rules = ("grad / (a * log(2))",)

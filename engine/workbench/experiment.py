@@ -56,6 +56,19 @@ class Experiment:
     pane shows the parameters against them, and for 1-D data the line ``predict(x)`` (or
     ``model(x)``) draws over the points. ``watch`` sets the run's watchpoints (a
     ``Watch``, or a dict such as ``{"grad_norm": {"threshold": 100, "action": "pause"}}``).
+
+    ``val_data`` is one batch, ``(inputs, targets)``, evaluated after every epoch: its
+    loss, and for ``task="classification"`` with a model its accuracy. With several
+    outputs per sample the prediction is the argmax; with one (output (N,) or (N, 1), a
+    binary classifier) the output is a logit thresholded at 0, or a probability
+    thresholded at 0.5 where ``loss_fn`` is BCELoss (or F.binary_cross_entropy), against
+    the targets rounded to 0 or 1 (0.5 and above count as 1).
+
+    ``scheduler`` (an ``optim.lr_scheduler`` on the optimizer) is stepped as
+    ``scheduler_step`` says: ``"epoch"`` once after each epoch; ``"batch"`` after each
+    applied update (a warmup of LambdaLR counted in steps); ``"auto"`` (the default) is
+    ``"batch"`` for OneCycleLR and CyclicLR, whose schedules count batches, and
+    ``"epoch"`` for every other scheduler.
     """
 
     name: str
@@ -71,6 +84,7 @@ class Experiment:
     epochs: int = 1
     task: str = "classification"  # or "regression": decides whether accuracy is shown
     scheduler: Any = None
+    scheduler_step: str = "auto"  # "epoch", "batch", or "auto": see the docstring
     description: str = ""
     source: str = ""
     lr: float | None = None
@@ -90,6 +104,8 @@ class Experiment:
             raise ValueError(f"Experiment {self.name!r}: task must be classification or regression")
         self._check_types()
         self._check_settings()
+        self._check_schedule()
+        self._check_val_data()
         if self.train_loader is not None:
             # the first batch is taken only when needed: iterating may draw a shuffle
             if self.example_batch is None:
@@ -152,6 +168,43 @@ class Experiment:
             self.watch = Watch.of(self.watch)
         except (TypeError, ValueError) as error:
             raise type(error)(f"{where}: {error}") from None
+
+    def _check_schedule(self) -> None:
+        if self.scheduler_step not in ("auto", "epoch", "batch"):
+            raise ValueError(
+                f"Experiment {self.name!r}: scheduler_step must be 'epoch', 'batch' or 'auto' "
+                f"(batch for OneCycleLR and CyclicLR, epoch otherwise), got "
+                f"{self.scheduler_step!r}"
+            )
+        if self.scheduler is not None and not hasattr(self.scheduler, "step"):
+            raise TypeError(
+                f"Experiment {self.name!r}: scheduler must be a learning-rate scheduler (with "
+                f"step()), e.g. optim.lr_scheduler.StepLR(optimizer, 10); got "
+                f"{type(self.scheduler).__name__}"
+            )
+
+    @property
+    def steps_scheduler_per_batch(self) -> bool:
+        """Whether the scheduler steps after each update (else after each epoch)."""
+        if self.scheduler_step != "auto":
+            return self.scheduler_step == "batch"
+        kinds = {cls.__name__ for cls in type(self.scheduler).__mro__}
+        return bool(kinds & {"OneCycleLR", "CyclicLR"})
+
+    def _check_val_data(self) -> None:
+        """An empty validation batch fails here, by name, not as an argmax of nothing at
+        the end of the first epoch."""
+        data = self.val_data
+        if not isinstance(data, (tuple, list)) or not data:
+            return
+        first = data[0]
+        shape = tuple(getattr(first, "shape", ()))
+        if shape and shape[0] == 0:
+            shapes = ", ".join(str(tuple(getattr(d, "shape", ()))) for d in data)
+            raise ValueError(
+                f"Experiment {self.name!r}: val_data has 0 samples (shapes {shapes}); give it "
+                "at least one sample, or leave val_data out (None) to skip validation"
+            )
 
     # ------------------------------------------------------------------ the three lines
     def parameters(self) -> list[Tensor]:
@@ -336,11 +389,12 @@ def _sample_tree(name: str):
 
 
 def sample_summary(name: str) -> str:
-    """The first line of a sample's docstring, read without running it."""
+    """The first paragraph of a sample's docstring, as one line, read without running it
+    (a summary that runs on to a second line is never cut in the middle)."""
     import ast
 
-    doc = ast.get_docstring(_sample_tree(name)) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    doc = (ast.get_docstring(_sample_tree(name)) or "").strip()
+    return " ".join(doc.split("\n\n")[0].split())
 
 
 def sample_variants(name: str) -> list[str]:

@@ -55,8 +55,18 @@ def summarize(array) -> dict:
 
 
 def tensor_names(experiment, batch) -> dict[int, str]:
-    """Names for the tensors a person knows: parameters, loose tensors, input and target."""
+    """Names for the tensors a person knows: parameters, loose tensors, the buffers of the
+    model (``bn.running_mean``, ``mask``) and of the loss (``loss.weight``), input and
+    target."""
+    from ..nn import Module
+
     names = {id(t): name for name, t in experiment.named_tensors().items()}
+    if isinstance(experiment.model, Module):
+        for name, t in experiment.model.named_buffers():
+            names.setdefault(id(t), name)
+    if isinstance(experiment.loss_fn, Module):
+        for name, t in experiment.loss_fn.named_buffers():
+            names.setdefault(id(t), f"loss.{name}")
     if isinstance(batch, (tuple, list)) and len(batch) == 2:
         names.setdefault(id(batch[0]), "input")
         names.setdefault(id(batch[1]), "target")
@@ -111,6 +121,7 @@ class NamedStep:
         self.known = tensor_names(experiment, batch)  # the tensors a person named
         self.names = dict(self.known)  # and each one's latest name
         self.modules = module_names(experiment)
+        self._name_constants()
         for record in self.records:
             self.names[id(record.output)] = f"{prefix}{record.index}"
         self._labels = None
@@ -128,6 +139,19 @@ class NamedStep:
         if found is None:
             return None
         return next((r.index for r in self.records if r.node is found), None)
+
+    def _name_constants(self) -> None:
+        """Tensors the forward made itself (a mask, positions) get names too, const0,
+        const1, ... in the order the ops use them: every view of the step (the Graph pane,
+        ``nnbench graph``'s text, JSON and dot) names each edge the same way."""
+        made = {id(record.output) for record in self.records}
+        constants = 0
+        for record in self.records:
+            for x in record.inputs:
+                key = id(x)
+                if isinstance(x, Tensor) and key not in self.known and key not in made:
+                    self.names[key] = self.known[key] = f"const{constants}"
+                    constants += 1
 
     def name_of(self, x) -> str:
         """A tensor's name (its shape, ``tensor(2,)``, if it has none), a scalar's value."""
@@ -221,7 +245,6 @@ def step_graph(experiment, batch=None) -> StepGraph:
     if missing:
         raise ValueError(missing)
     step = NamedStep(experiment, batch)
-    _name_constants(step)
     # the values each op made, from the replay: a tensor an in-place op changed later
     # holds only its last value
     made = [replayed.output for replayed in step.trace.replay()]
@@ -247,16 +270,7 @@ def step_graph(experiment, batch=None) -> StepGraph:
         _add_backward(graph, step)
     return graph
 
-
-def _name_constants(step: NamedStep) -> None:
-    """Tensors the forward made itself get names too, const0, const1, ... in the order
-    the ops use them: the graph's edges and its leaves need one name each."""
-    constants = 0
-    for record in step.records:
-        for x in record.inputs:
-            if isinstance(x, Tensor) and id(x) not in step.names:
-                step.names[id(x)] = step.known[id(x)] = f"const{constants}"
-                constants += 1
+    step = NamedStep(experiment, batch)
 
 
 def _loss_value(loss) -> float | None:

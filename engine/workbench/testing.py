@@ -194,6 +194,16 @@ OPS: list[OpInfo] = [
         extra=[_edge([0.0, 0.0, 2.0, 1.5], [0.0, 2.0, 0.0, 1.0])],
     ),
     _binary("maximum", lambda m, a, b: m.maximum(a, b)),
+    # minimum and reciprocal, their own nodes as in PyTorch: ties split the gradient in
+    # half, a NaN sends it to both sides
+    _binary(
+        "minimum",
+        lambda m, a, b: m.minimum(a, b),
+        extra=[_edge([1.0, 2.0, NAN, 0.5, -1.0], [1.0, 3.0, 1.0, NAN, -2.0])],
+    ),
+    _binary("minimum_method", lambda m, a, b: a.minimum(b) * 2, shapes=[((3, 4), (4,))]),
+    _unary("reciprocal", lambda m, a: a.reciprocal(), domain=(0.2, 3.0)),
+    _unary("reciprocal_negative", lambda m, a: m.reciprocal(a), domain=(-3.0, -0.2)),
     _binary("where", lambda m, a, b: m.where(a > b, a, b)),
     _binary("eq", lambda m, a, b: a == b, differentiable=False),
     _binary("lt", lambda m, a, b: a < b, differentiable=False),

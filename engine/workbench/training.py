@@ -196,6 +196,7 @@ class Trainer:
         epochs = exp.epochs if epochs is None else epochs
         total = self.step + epochs * self.steps_per_epoch()
         start, first_step, samples = time.perf_counter(), self.step, 0
+        per_batch = exp.scheduler is not None and exp.steps_scheduler_per_batch
         self._open_metrics(epochs)
         self._saved_at = time.monotonic()
         if self.watch.dead_relu.on and not self._hooks:
@@ -239,10 +240,12 @@ class Trainer:
                         (self.step - first_step) / elapsed if elapsed else 0.0,
                         samples / elapsed if elapsed else 0.0,
                     )  # fmt: skip
+                    if exp.scheduler is not None and per_batch:  # after the update it made
+                        exp.scheduler.step()
                     self._write({"kind": "step", **asdict(report)})
                     self._rolling_checkpoint(epoch_end=False)
                     yield report
-                if exp.scheduler is not None:
+                if exp.scheduler is not None and not per_batch:
                     exp.scheduler.step()
                 report = self.evaluate_epoch(sum(losses) / max(len(losses), 1))
                 self._write({"kind": "epoch", **asdict(report)})
@@ -384,8 +387,7 @@ class Trainer:
                 accuracy = None
                 if exp.task == "classification" and exp.model is not None:
                     inputs, target = exp.val_data
-                    predicted = exp.model(inputs).argmax(dim=-1)
-                    accuracy = (predicted == target).float().mean().item()
+                    accuracy = accuracy_of(exp.model(inputs), target, exp.loss_fn)
         finally:
             if exp.model is not None:
                 exp.model.train()
@@ -618,6 +620,37 @@ def describe_os_error(error: OSError) -> str:
     if error.errno == errno.ENOSPC:
         return "the disk is full"
     return text[0].lower() + text[1:] if text else text
+
+
+def accuracy_of(output, target, loss_fn=None) -> float | None:
+    """The share of right predictions. Several outputs per sample: the argmax is the class
+    (against class indices, or the argmax of class probabilities of the output's shape).
+    One (output (N,) or (N, 1): a binary classifier): a logit, class 1 where it is above 0,
+    or a probability above 0.5 where ``loss_fn`` is BCELoss / F.binary_cross_entropy;
+    targets are rounded to 0 or 1 (0.5 and above is 1). None where the target cannot be
+    compared (another number of samples)."""
+    if output.ndim == 0:
+        return None
+    if output.ndim > 1 and output.shape[-1] != 1:
+        predicted = output.argmax(dim=-1)
+        if tuple(target.shape) == tuple(output.shape) and target.dtype.is_floating_point:
+            target = target.argmax(dim=-1)  # class probabilities: the likeliest class
+        if tuple(predicted.shape) != tuple(target.shape):
+            return None
+        return (predicted == target).float().mean().item()
+    if output.numel() != target.numel() or not output.numel():
+        return None
+    predicted = output.reshape(-1) > _binary_threshold(loss_fn)
+    truth = target.reshape(-1).double() >= 0.5
+    return (predicted == truth).float().mean().item()
+
+
+def _binary_threshold(loss_fn) -> float:
+    """0.5 for a loss of probabilities (BCELoss), else 0: the output is a logit."""
+    from ..nn import BCELoss
+    from ..nn.functional import binary_cross_entropy
+
+    return 0.5 if isinstance(loss_fn, BCELoss) or loss_fn is binary_cross_entropy else 0.0
 
 
 def _batch_size(batch) -> int:

@@ -260,7 +260,7 @@ def test_to_torch_and_from_torch_give_the_same_outputs():
         back(ne.tensor(x)).detach().numpy(), ours(ne.tensor(x)).detach().numpy(), atol=0
     )
     with pytest.raises(TypeError, match="no engine counterpart"):
-        nn.Module.from_torch(torch.nn.Conv2d(1, 1, 3))
+        nn.Module.from_torch(torch.nn.GRU(1, 1))
 
 
 def test_trace_names_the_module_that_ran_each_op():

@@ -17,7 +17,7 @@ def test_the_pane_and_nnbench_graph_name_a_step_alike():
     assert [row.module for row in forward] == [node.module for node in graph.nodes]
 
 
-def test_tensors_made_inside_the_forward_are_constants_in_the_graph_and_shapes_in_the_pane():
+def test_tensors_made_inside_the_forward_are_constants_in_the_graph_and_the_pane():
     import nnbench.engine as ne
     from nnbench.engine import Experiment
 
@@ -27,7 +27,7 @@ def test_tensors_made_inside_the_forward_are_constants_in_the_graph_and_shapes_i
         tensors={"w": w}, example_batch=(),
     )  # fmt: skip
     assert step_graph(experiment).nodes[0].inputs == ["w", "const0"]
-    assert Stepper(experiment, ()).rows[0].label == "r0 = mul(w, tensor(2,))"
+    assert Stepper(experiment, ()).rows[0].label == "r0 = mul(w, const0)"
 
 
 def test_a_fused_node_opens_into_a_stepper_of_its_parts():
