@@ -168,10 +168,7 @@ class Twin:
         if missing:
             raise ValueError(f"the PyTorch twin cannot train beside {experiment.name}: {missing}")
         self.torch = torch
-        # One thread while the twin trains: its ops are small, and torch's idle worker
-        # threads would otherwise spin and slow the engine's numpy work between them.
-        self.threads = torch.get_num_threads()
-        torch.set_num_threads(1)
+        self.threads: int | None = None
         self.model = model.to_torch()
         self.loss_fn = loss_fn.to_torch()
         group = {k: v for k, v in optimizer.param_groups[0].items()
@@ -180,9 +177,19 @@ class Twin:
         self.losses: list[float] = []
         self.max_difference = 0.0
 
+    def begin(self) -> None:
+        """One torch thread while the twin trains (call it in the thread that trains): its
+        ops are small, and torch's idle workers would spin and slow the engine's numpy
+        work between them. OpenMP keeps the setting per thread, so ``close`` must run in
+        the same thread."""
+        self.threads = self.torch.get_num_threads()
+        self.torch.set_num_threads(1)
+
     def close(self) -> None:
         """Give torch back the threads it had."""
-        self.torch.set_num_threads(self.threads)
+        if self.threads is not None:
+            self.torch.set_num_threads(self.threads)
+            self.threads = None
 
     def step(self, batch, engine_loss: float) -> None:
         torch = self.torch
@@ -309,6 +316,11 @@ def twin_refusal(model, loss_fn, optimizer: str | None, known) -> str:
     if optimizer not in known:
         what = f"its optimizer is {optimizer}" if optimizer else "it has no optimizer"
         return f"{what}; the twin knows {', '.join(known)}"
+    from nnbench.engine.nn.utils import torch_twin_missing
+
+    missing = torch_twin_missing(model) + torch_twin_missing(loss_fn)
+    if missing:
+        return f"torch.nn has no twin of {', '.join(missing)} (a module of your own)"
     return ""
 
 
@@ -482,6 +494,8 @@ class LiveRun:
     # ------------------------------------------------------------------ the loop (worker thread)
     def loop(self) -> None:
         self._make_folder()
+        if self.twin is not None:
+            self.twin.begin()
         try:
             with self.lock:
                 self._post()

@@ -210,12 +210,15 @@ def test_runs_leave_no_hooks_and_give_torch_its_threads_back():
     relu = session.experiment.model[1]
     hooks = len(relu._forward_hooks)  # the session's own, for the Inspector
     threads = torch.get_num_threads()
+    inside = []
     for twin in (False, True, False):
         run, seen = started(session, twin=twin)
+        if twin:  # what the training thread sees while the twin trains, then after it
+            run.trainer.step_callbacks.append(lambda *_: inside.append(torch.get_num_threads()))
         run.play()
         wait(lambda run=run: not run.thread.is_alive())
     assert len(relu._forward_hooks) == hooks
-    assert torch.get_num_threads() == threads
+    assert set(inside) == {1} and torch.get_num_threads() == threads
 
 
 def test_a_regression_posts_its_parameters_and_fitted_line():

@@ -216,3 +216,40 @@ async def test_the_run_belongs_to_the_session_and_goes_with_its_experiment():
         app.start_load("breadcrumbs")
         await until(pilot, lambda: app.session.name == "breadcrumbs" and app.state == "ready")
         assert app.session.run is None and app.session.view is None
+
+
+OWN_MODULE = """
+import nnbench.engine as ne
+from nnbench.engine import Experiment, nn, optim
+from nnbench.engine.data import DataLoader, TensorDataset
+
+class Mine(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.fc(x) * 2
+
+def experiment():
+    x, y = ne.randn(32, 2), ne.randint(0, 2, (32,))
+    model = nn.Sequential(Mine(), nn.ReLU())
+    return Experiment(name="mine", model=model, loss_fn=nn.CrossEntropyLoss(),
+        optimizer=optim.SGD(model.parameters(), lr=0.1),
+        train_loader=DataLoader(TensorDataset(x, y), batch_size=8))
+"""
+
+
+async def test_a_finished_run_stays_when_the_twin_cannot_copy_a_module(tmp_path):
+    path = tmp_path / "mine.py"
+    path.write_text(textwrap.dedent(OWN_MODULE))
+    app = NnbenchApp(str(path))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await pane(pilot)
+        await pilot.press("space")
+        await until(pilot, lambda: screen.view.state == "done")
+        run = app.session.run
+        await pilot.press("w")
+        await pilot.pause()
+        assert "no twin of 0 (Mine)" in messages(app)
+        assert app.session.run is run and screen.view.state == "done"  # nothing was lost
