@@ -117,9 +117,19 @@ def parse_settings(text: str) -> dict:
         call = tree.body
         if not isinstance(call, ast.Call) or call.args:
             raise ValueError
-        return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
+        names = [kw.arg for kw in call.keywords]
     except (SyntaxError, ValueError) as error:
         raise ValueError(
             f"could not read {text!r}: write settings as name=value, e.g. momentum=0.8, "
             "betas=(0.9, 0.99)"
+        ) from error
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} given twice in {text!r}: write each setting once")
+    try:
+        return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
+    except ValueError as error:
+        raise ValueError(
+            f"could not read {text!r}: values must be numbers, True/False or tuples, e.g. "
+            "momentum=0.8, betas=(0.9, 0.99)"
         ) from error

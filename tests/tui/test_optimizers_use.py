@@ -145,6 +145,8 @@ async def test_settings_of_the_wrong_kind_are_refused_without_a_crash():
         ("lr='fast'", ["lr", "fast", "number"]),
         ("lr=", ["could not read", "name=value"]),
         ("speed=2", ["unknown setting", "speed", "lr, betas, eps"]),
+        ("lr=0.1, lr=0.2", ["lr", "twice", "once"]),
+        ("eps=tiny", ["could not read", "numbers"]),
     ]
     app = NnbenchApp("breadcrumbs")
     async with app.run_test(size=(80, 24)) as pilot:
