@@ -449,11 +449,12 @@ class NnbenchApp(App):
 
 
 def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
-    names = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
+    names = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]",
+             "minus": "-", "plus": "+", "equals_sign": "="}  # fmt: skip
 
     def keys(bindings):
         return [
-            (names.get(b.key, b.key).replace(",", " / "), b.tooltip or b.description)
+            (" / ".join(names.get(k, k) for k in b.key.split(",")), b.tooltip or b.description)
             for b in bindings
         ]
 

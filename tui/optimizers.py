@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 
 import numpy as np
 from rich.style import Style
@@ -15,9 +17,11 @@ from textual.containers import Container, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
+from nnbench.engine.formatting import number
 from nnbench.engine.workbench import playground as P
 
-from .text import TABLE_HEADER, parse_settings, settings_text, state_text, table_row
+from . import pace
+from .text import TABLE_HEADER, parse_settings, settings_text, state_lines, table_row
 from .widgets import RAMP, PaneTabs, dimmed, half_blocks, uses_color
 
 RACER_COLORS = {
@@ -31,7 +35,12 @@ RACER_COLORS = {
 # a perceptually ordered palette (viridis), dark to bright, for the contour bands
 BANDS = ["#440154", "#482475", "#414487", "#355f8d", "#2a788e", "#21918c",
          "#22a884", "#44bf70", "#7ad151", "#bddf26", "#fde725"]  # fmt: skip
-PLAY_INTERVAL = 0.1  # seconds between steps while playing
+RACE_PACE = 20  # steps a second when the pane opens
+FRAME = 0.1  # seconds between redraws while playing, however fast the race goes
+FULL_SPEED_TICK = 0.005  # seconds between bursts of steps at full speed, for keys and redraws
+STEP_BUDGET = 0.02  # seconds of steps a tick may take (or one step): keys wait no longer
+KEEP = 2000  # points of each path kept (the surface draws the last 400): an endless race
+LR_KEYS = Binding.Group("lr")
 
 
 def band_values(grid: np.ndarray, log_scale: bool) -> np.ndarray:
@@ -133,7 +142,7 @@ class SurfaceView(Static):
         return text
 
 
-def race_table(race: P.Race, chosen: int) -> Text:
+def race_table(race: P.Race, chosen: int, width: int) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"  {TABLE_HEADER}\n", style="bold")
     for i, racer in enumerate(race.racers):
@@ -145,56 +154,91 @@ def race_table(race: P.Race, chosen: int) -> Text:
         pointer = "▶ " if i == chosen else "  "
         text.append(pointer + table_row(racer) + "\n", style=style)
     racer = race.racers[chosen]
-    text.append(f"\n{racer.kind.name}: {settings_text(racer.optimizer)}\n", style="italic")
-    text.append(state_text(racer))
+    text.append(f"{racer.kind.name}: {settings_text(racer.optimizer)}\n", style="italic")
+    text.append("\n".join(state_lines(racer, width)))
     return text
 
 
-class SettingsScreen(ModalScreen[str | None]):
+def status_line(title: str, state: str, width: int) -> Text:
+    """The surface's title on the left, cut to leave room for the race's state on the right
+    (the state matters more than the formula's tail)."""
+    room = max(width - len(state) - 2, 0)
+    if len(title) > room:
+        title = title[: max(room - 1, 0)] + "…" if room else ""
+    text = Text(title, style="bold")
+    text.append(" " * max(width - len(title) - len(state), 1) + state)
+    return text
+
+
+class SettingsScreen(ModalScreen[bool]):
+    """Edit one optimizer's settings; ``apply(text)`` raises ValueError for settings it
+    refuses, and the dialog stays open with the reason under the field."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without changing")]
 
-    def __init__(self, title: str, current: str):
+    def __init__(self, title: str, current: str, apply: Callable[[str], None]):
         super().__init__()
-        self.title_text, self.current = title, current
+        self.title_text, self.current, self.apply = title, current, apply
 
     def compose(self) -> ComposeResult:
         with Vertical(id="settings-box"):
             yield Label(self.title_text)
             yield Input(value=self.current, id="settings-input")
+            yield Label("", id="settings-error", markup=False)
             yield Label("enter applies (e.g. momentum=0.5 or betas=(0.9, 0.99)); escape cancels",
                         classes="hint")  # fmt: skip
 
+    def on_mount(self) -> None:
+        self.query_one("#settings-error", Label).display = False
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+        error = self.query_one("#settings-error", Label)
+        try:
+            self.apply(event.value)
+        except ValueError as refused:
+            error.update(f"Not applied: {refused}")
+            error.display = True
+            return
+        self.dismiss(True)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.dismiss(False)
 
 
 class OptimizersScreen(Screen):
     BINDINGS = [
-        Binding("space", "play", "Play/pause", tooltip="Race at a steady pace, or pause"),
+        Binding("space", "play", "Play", tooltip="Race at the pace shown, or pause"),
         Binding("n", "step", "Step", tooltip="One step for every optimizer"),
-        Binding("r", "reset", "Reset", tooltip="Back to the start point"),
-        Binding("s", "surface", "Surface", tooltip="Next loss surface"),
+        Binding("r", "reset", "Reset",
+                tooltip="Back to the start point (settings and on/off stay as set)"),
+        Binding("s", "surface", "Surface",
+                tooltip="Next loss surface (settings and on/off stay as set)"),
         Binding("up", "choose(-1)", "Up", show=False, priority=True,
                 tooltip="Choose the optimizer above"),
         Binding("down", "choose(1)", "Down", show=False, priority=True,
                 tooltip="Choose the optimizer below"),
-        Binding("left_square_bracket", "lr(0.5)", "lr/2",
+        Binding("left_square_bracket", "lr(0.5)", "lr/2", group=LR_KEYS,
                 tooltip="Halve the chosen one's learning rate"),
-        Binding("right_square_bracket", "lr(2)", "lr*2",
+        Binding("right_square_bracket", "lr(2)", "lr*2", group=LR_KEYS,
                 tooltip="Double the chosen one's learning rate"),
-        Binding("t", "toggle", "On/off", tooltip="Switch the chosen optimizer on or off"),
-        Binding("e", "edit", "Edit", tooltip="Set the chosen one's momentum, betas, lr, ..."),
+        Binding("t", "toggle", "On/off", tooltip="Switch the chosen optimizer off or on"),
+        Binding("e", "edit", "Edit", tooltip="Set the chosen one's lr, momentum, betas, ..."),
+        *pace.bindings("the race"),
     ]  # fmt: skip
 
     def __init__(self):
         super().__init__()
-        self.race = P.Race(P.SURFACES[0])
+        self.race = P.Race(P.SURFACES[0], keep=KEEP)
         self.surface_index = 0
         self.chosen = 0
+        self.pace: int | None = RACE_PACE
+        self.is_playing = False  # what the learner asked for; the timer also waits while hidden
+        self.shown = False
         self.timer = None
+        self.clock = (0.0, 0)  # (when, race.steps) the pace counts from
+        self.drawn = 0.0  # when the screen was last redrawn
+        self.measured = (0.0, 0)  # (when, race.steps) the rate is measured from
+        self.rate: float | None = None  # steps a second reached, once measured
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -203,41 +247,107 @@ class OptimizersScreen(Screen):
         with Container(id="race-body"):
             yield SurfaceView(id="surface")
             yield Static("", id="race-table", markup=False)
-        yield Footer()
+        yield Footer(show_command_palette=False)  # the tabs show ctrl+p; room for every key
 
     def on_mount(self) -> None:
         self.app.register_pane(self)
-        self.timer = self.set_interval(PLAY_INTERVAL, self.tick, pause=True)
         self.call_after_refresh(self.redraw)
 
     def redraw(self) -> None:
-        surface = self.race.surface
+        self.drawn = time.monotonic()
         state = "playing" if self.is_playing else "paused"
-        status = Text(f"{surface.title}", style="bold")
-        status.append(f"   step {self.race.steps}   {state}")
-        self.query_one("#race-status", Static).update(status)
+        state = f"step {self.race.steps} · {state} · {self.pace_text()}"
+        line = self.query_one("#race-status", Static)
+        line.update(status_line(self.race.surface.title, state, line.content_size.width))
         self.query_one(SurfaceView).show(self.race, self.chosen)
-        self.query_one("#race-table", Static).update(race_table(self.race, self.chosen))
+        table = self.query_one("#race-table", Static)
+        table.update(race_table(self.race, self.chosen, table.content_size.width))
+
+    def pace_text(self) -> str:
+        """The pace, and what the machine reaches where that is less ("full speed: 40/s")."""
+        text, rate = pace.label(self.pace), self.rate
+        if self.is_playing and rate is not None:
+            if self.pace is None:
+                return f"{text}: {rate:.0f}/s"
+            if rate < 0.8 * self.pace:
+                return f"{text} (reaching {rate:.0f})"
+        return text
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.redraw)
 
-    # ------------------------------------------------------------------ actions
-    is_playing = False
+    # ------------------------------------------------------------------ the clock
+    def on_screen_suspend(self) -> None:
+        """Hidden (another pane, or a dialog on top): the race waits, costing nothing."""
+        self.shown = False
+        self._run_timer()
 
-    def action_play(self) -> None:
-        self.is_playing = not self.is_playing
-        if self.is_playing:
-            self.timer.resume()
-        else:
-            self.timer.pause()
-        self.redraw()
+    def on_screen_resume(self) -> None:
+        self.shown = True
+        self._run_timer()
+
+    def _run_timer(self) -> None:
+        """A timer runs only while the race plays and is shown, ticking at its pace; the
+        steps due are counted from the clock (timers drift), and the screen is redrawn at
+        most every FRAME however fast the race goes."""
+        if self.timer is not None:
+            self.timer.stop()
+            self.timer = None
+        if self.is_playing and self.shown:
+            self.clock = self.measured = (time.monotonic(), self.race.steps)
+            self.rate = None
+            interval = FULL_SPEED_TICK if self.pace is None else 1 / self.pace
+            self.timer = self.set_interval(interval, self.tick)
 
     def tick(self) -> None:
-        self.race.step()
-        if all(r.stopped or not r.enabled for r in self.race.racers):
+        now = time.monotonic()
+        due, done = self._due(now), 0
+        while (due is None or done < due) and not self._finished():
+            self.race.step()
+            done += 1
+            if time.monotonic() - now >= STEP_BUDGET:
+                break  # the machine is slower than the pace: keys come first
+        self._measure(now)
+        if self._finished():
             self.is_playing = False
-            self.timer.pause()
+            self._run_timer()
+        if not self.is_playing or now - self.drawn >= FRAME:
+            self.redraw()
+
+    def _due(self, now: float) -> int | None:
+        """Steps the pace asks for by now (None: as many as fit, at full speed)."""
+        if self.pace is None:
+            return None
+        since, at = self.clock
+        due = int((now - since) * self.pace) - (self.race.steps - at)
+        if due > self.pace * FRAME + 1:  # fell behind (a busy machine): no catching up
+            self.clock, due = (now, self.race.steps), 1
+        return due
+
+    def _measure(self, now: float) -> None:
+        """The steps a second the race really made over the last second or so."""
+        since, at = self.measured
+        if now - since >= 1.0:
+            self.rate = (self.race.steps - at) / (now - since)
+            self.measured = (now, self.race.steps)
+
+    def _finished(self) -> bool:
+        return all(r.stopped or not r.enabled for r in self.race.racers)
+
+    # ------------------------------------------------------------------ actions
+    def action_play(self) -> None:
+        self.is_playing = not self.is_playing
+        self._run_timer()
+        self.redraw()
+
+    def action_slower(self) -> None:
+        self.pace = pace.slower(self.pace)
+        self._run_timer()
+        self.redraw()
+
+    def action_faster(self) -> None:
+        self.pace = pace.faster(self.pace)
+        self._run_timer()
         self.redraw()
 
     def action_step(self) -> None:
@@ -246,14 +356,13 @@ class OptimizersScreen(Screen):
 
     def action_reset(self) -> None:
         self.race.reset()
+        self._run_timer()
         self.redraw()
 
     def action_surface(self) -> None:
-        enabled = [r.enabled for r in self.race.racers]
         self.surface_index = (self.surface_index + 1) % len(P.SURFACES)
-        self.race = P.Race(P.SURFACES[self.surface_index])
-        for racer, on in zip(self.race.racers, enabled):
-            racer.enabled = on
+        self.race = self.race.on(P.SURFACES[self.surface_index])
+        self._run_timer()
         self.redraw()
 
     def action_choose(self, delta: int) -> None:
@@ -262,7 +371,15 @@ class OptimizersScreen(Screen):
 
     def action_lr(self, factor: float) -> None:
         racer = self.race.racers[self.chosen]
-        self.race.set_lr(self.chosen, racer.lr * factor)
+        before = racer.lr
+        if self.race.scale_lr(self.chosen, factor) == before:
+            low, high = P.LR_KEYS_RANGE
+            self.notify(
+                f"{racer.kind.name}'s lr stays {number(before)}: [ and ] keep it within "
+                f"{number(low)}..{number(high)}; press e to type any lr >= 0",
+                title="Learning rate",
+                markup=False,
+            )
         self.redraw()
 
     def action_toggle(self) -> None:
@@ -271,18 +388,11 @@ class OptimizersScreen(Screen):
         self.redraw()
 
     def action_edit(self) -> None:
-        racer = self.race.racers[self.chosen]
+        racer, index = self.race.racers[self.chosen], self.chosen
 
-        def apply(text: str | None) -> None:
-            if text is None:
-                return
-            try:
-                self.race.set_settings(self.chosen, parse_settings(text))
-            except ValueError as error:
-                self.notify(
-                    str(error), title="Settings not changed", severity="error", markup=False
-                )
+        def apply(text: str) -> None:
+            self.race.set_settings(index, parse_settings(text))  # ValueError: the dialog says
             self.redraw()
 
         title = f"{racer.kind.name} settings"
-        self.app.push_screen(SettingsScreen(title, settings_text(racer.optimizer)), apply)
+        self.app.push_screen(SettingsScreen(title, settings_text(racer.optimizer), apply))

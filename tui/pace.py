@@ -38,11 +38,10 @@ def bindings(what: str) -> list[Binding]:
     """The pace keys, `-` slower and `+` (or `=`, unshifted) faster; ``what`` is what they
     pace, for the help ("the race", "training"). The pane defines action_slower and
     action_faster."""
-    steps = ", ".join(label(p) for p in PACES)
+    steps = ", ".join(str(p) for p in PACES if p is not None) + " steps/s, full speed"
     group = Binding.Group("Pace")
     return [
-        Binding("minus", "slower", "Slower", group=group,
-                tooltip=f"Play {what} slower ({steps})"),
+        Binding("minus", "slower", "Slower", group=group, tooltip=f"Play {what} slower: {steps}"),
         Binding("plus,equals_sign", "faster", "Faster", group=group,
                 tooltip=f"Play {what} faster, up to full speed"),
     ]  # fmt: skip

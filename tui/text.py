@@ -26,7 +26,25 @@ def duration(seconds: float) -> str:
 
 
 # ---------------------------------------------------------------------- the optimizer race
-TABLE_HEADER = f"{'optimizer':<11}{'lr':>9}{'loss':>11}  {'x, y':<19}{'step':>9}"
+# Each number has its own column, right-aligned and squeezed to fit (fewer digits before it
+# ever runs into the next), so a row is at most 73 characters: 80 columns with the pane's
+# pointer and padding. "step len" is the length of the last step, |p_t - p_(t-1)|.
+COLUMNS = (("lr", 9), ("loss", 10), ("x", 10), ("y", 10), ("step len", 9))
+TABLE_HEADER = f"{'optimizer':<10}" + "".join(
+    f"{'':>{2 if name == 'x' else 1}}{name:>{width}}" for name, width in COLUMNS
+)
+
+
+def fit(value: float, width: int) -> str:
+    """A number in at most ``width`` characters: 4 significant digits, fewer if need be."""
+    text = number(value)
+    for digits in (3, 2, 1):
+        if len(text) <= width:
+            break
+        text = f"{float(value):.{digits}g}"
+    return text
+
+
 STATE_LABELS = {
     "momentum_buffer": "velocity",
     "exp_avg": "m",
@@ -41,25 +59,40 @@ STATE_LABELS = {
 def table_row(racer) -> str:
     """One racer as a line of the table: name, lr, loss, position, last step, status."""
     x, y = racer.position
+    values = (racer.lr, racer.loss, x, y, racer.step_size)
     status = "off" if not racer.enabled else racer.stopped
-    return (
-        f"{racer.kind.letter} {racer.kind.name:<9}{number(racer.lr):>9}"
-        f"{number(racer.loss):>11}  {f'{number(x)}, {number(y)}':<19} "
-        f"{number(racer.step_size):>8} {status}"
-    ).rstrip()
+    cells = "".join(
+        f"{'':>{2 if name == 'x' else 1}}{fit(v, width):>{width}}"
+        for (name, width), v in zip(COLUMNS, values)
+    )
+    return f"{racer.kind.letter} {racer.kind.name:<8}{cells} {status}".rstrip()
+
+
+def state_lines(racer, width: int) -> list[str]:
+    """The optimizer's state under the names the lessons use (velocity, m, v-hat), as few
+    lines of at most ``width`` as hold it (one entry never splits)."""
+    state = racer.state()
+    if not state:
+        optimizer = racer.optimizer
+        if type(optimizer).__name__ == "SGD" and not optimizer.param_groups[0]["momentum"]:
+            return ["state: none (plain SGD keeps none)"]
+        return ["state: none yet (step first)"]
+    entries = [
+        f"{STATE_LABELS.get(k, k)}=({', '.join(number(v) for v in np.ravel(a))})"
+        for k, a in state.items()
+    ]
+    lines = [entries[0]]
+    for entry in entries[1:]:
+        if len(lines[-1]) + 2 + len(entry) <= width:
+            lines[-1] += "  " + entry
+        else:
+            lines.append(entry)
+    return lines
 
 
 def state_text(racer) -> str:
-    """The optimizer's state under the names the lessons use (velocity, m, v-hat)."""
-    state = racer.state()
-    if not state:
-        if racer.kind.letter == "S":
-            return "state: none (plain SGD keeps none)"
-        return "state: none yet (step first)"
-    return "  ".join(
-        f"{STATE_LABELS.get(k, k)}=({', '.join(number(v) for v in np.ravel(a))})"
-        for k, a in state.items()
-    )
+    """The optimizer's state on one line."""
+    return state_lines(racer, 10**6)[0]
 
 
 def format_table(race) -> str:
@@ -84,9 +117,19 @@ def parse_settings(text: str) -> dict:
         call = tree.body
         if not isinstance(call, ast.Call) or call.args:
             raise ValueError
-        return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
+        names = [kw.arg for kw in call.keywords]
     except (SyntaxError, ValueError) as error:
         raise ValueError(
             f"could not read {text!r}: write settings as name=value, e.g. momentum=0.8, "
             "betas=(0.9, 0.99)"
+        ) from error
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} given twice in {text!r}: write each setting once")
+    try:
+        return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
+    except ValueError as error:
+        raise ValueError(
+            f"could not read {text!r}: values must be numbers, True/False or tuples, e.g. "
+            "momentum=0.8, betas=(0.9, 0.99)"
         ) from error

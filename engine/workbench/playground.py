@@ -120,30 +120,60 @@ class Racer:
         return out
 
 
-def _check_settings(optimizer, group: dict) -> None:
-    """Raise the optimizer's own ValueError (as torch.optim's) for settings it would refuse,
-    by making one with them: a reset makes one, and must not fail later."""
+LR_KEYS_RANGE = (1e-8, 1e3)  # where halving and doubling keep a learning rate
+
+
+class InvalidSettings(ValueError):
+    """Settings the optimizer would refuse, with its own words (torch.optim's checks)."""
+
+
+def _checked(optimizer, group: dict) -> dict:
+    """The group's settings as the optimizer reads them (betas a tuple, ...), or
+    InvalidSettings with the optimizer's own message: a reset makes one with them, and must
+    not fail later. The engine raises TypeError or IndexError where torch does (lr=True,
+    betas=(0.9,)); a learner typing settings needs the message either way."""
     settings = {k: v for k, v in group.items() if k not in ("params", "initial_lr")}
     probe = Tensor(np.zeros(2), requires_grad=True)
-    type(optimizer)([probe], **settings)
+    try:
+        made = type(optimizer)([probe], **settings)
+    except (TypeError, ValueError, IndexError) as error:
+        raise InvalidSettings(str(error)) from None
+    return {k: v for k, v in made.param_groups[0].items() if k in settings}
+
+
+def scaled_lr(lr: float, factor: float) -> float:
+    """lr * factor kept within LR_KEYS_RANGE, and never moved the wrong way: a typed lr of 0
+    stays 0 when halved, and doubles to the smallest the keys give."""
+    low, high = LR_KEYS_RANGE
+    new = min(max(lr * factor, low), high)
+    if (factor < 1 and new > lr) or (factor > 1 and new < lr):
+        return lr
+    return new
 
 
 class Race:
-    def __init__(self, surface: Surface | str, kinds=KINDS, lrs: dict | None = None):
+    def __init__(self, surface: Surface | str, kinds=KINDS, lrs: dict | None = None,
+                 keep: int | None = None, settings: dict | None = None):  # fmt: skip
+        """``lrs`` by letter (``{"S": 1.0}``) replace the surface's defaults, as ``settings``
+        (``{"M": {"momentum": 0.5}}``) do the optimizers' own; ``keep`` bounds each racer's
+        path and losses to about that many recent points (an endless race in the app), None
+        keeps them all (``nnbench race`` plots every loss)."""
         self.surface = SURFACES_BY_NAME[surface] if isinstance(surface, str) else surface
+        self.kinds = list(kinds)
         self.lrs = dict(lrs or {})
-        self.racers = [self._racer(kind) for kind in kinds]
+        self.settings = {k: dict(v) for k, v in (settings or {}).items()}  # lr aside
+        self.keep = keep
+        self.racers = [self._racer(kind) for kind in self.kinds]
         self.steps = 0
 
     def default_lr(self, kind: Kind) -> float:
         return self.surface.adaptive_lr if kind.adaptive else self.surface.lr
 
-    def _racer(self, kind: Kind, lr: float | None = None, settings: dict | None = None) -> Racer:
-        lr = lr if lr is not None else self.lrs.get(kind.letter, self.default_lr(kind))
+    def _racer(self, kind: Kind) -> Racer:
+        lr = self.lrs.get(kind.letter, self.default_lr(kind))
         p = tensor(list(self.surface.start), dtype=dtypes.float64, requires_grad=True)
         optimizer = kind.build([p], lr)
-        if settings:
-            optimizer.param_groups[0].update(settings)
+        optimizer.param_groups[0].update(self.settings.get(kind.letter, {}))
         racer = Racer(kind, p, optimizer)
         racer.path.append(tuple(self.surface.start))
         racer.losses.append(self.loss_at(p))
@@ -171,6 +201,8 @@ class Race:
         racer.step_size = math.hypot(x - old[0], y - old[1])
         racer.path.append((x, y))
         racer.losses.append(self.loss_at(p))
+        if self.keep is not None and len(racer.path) > 2 * self.keep:
+            del racer.path[: -self.keep], racer.losses[: -self.keep]  # amortised: now and then
         if not all(math.isfinite(v) for v in (x, y, racer.losses[-1])):
             racer.stopped = (
                 "NaN" if any(math.isnan(v) for v in (x, y, racer.losses[-1])) else ("diverged")
@@ -180,32 +212,47 @@ class Race:
 
     def reset(self) -> None:
         """Back to the start, keeping each racer's settings and whether it is enabled."""
-        fresh = []
-        for racer in self.racers:
-            settings = {k: v for k, v in racer.optimizer.param_groups[0].items() if k != "params"}
-            new = self._racer(racer.kind, racer.lr, settings)
-            new.enabled = racer.enabled
-            fresh.append(new)
-        self.racers = fresh
+        enabled = [r.enabled for r in self.racers]
+        self.racers = [self._racer(kind) for kind in self.kinds]
+        for racer, on in zip(self.racers, enabled):
+            racer.enabled = on
         self.steps = 0
 
+    def on(self, surface: Surface | str) -> Race:
+        """The same race on another surface, at its start: the learner's lrs and settings
+        and which racers are on carry over; lrs never set take the new surface's defaults."""
+        race = Race(surface, self.kinds, self.lrs, self.keep, self.settings)
+        for racer, old in zip(race.racers, self.racers):
+            racer.enabled = old.enabled
+        return race
+
     def set_lr(self, index: int, lr: float) -> None:
-        racer = self.racers[index]
-        for group in racer.optimizer.param_groups:
-            group["lr"] = lr
-        self.lrs[racer.kind.letter] = lr
+        self.set_settings(index, {"lr": lr})
+
+    def scale_lr(self, index: int, factor: float) -> float:
+        """Halve or double (``factor``) a racer's lr within LR_KEYS_RANGE; the new lr."""
+        lr = scaled_lr(self.racers[index].lr, factor)
+        self.set_lr(index, lr)
+        return lr
 
     def set_settings(self, index: int, settings: dict) -> None:
-        """Change an optimizer's hyperparameters (momentum, betas, ...) for the next steps."""
-        group = self.racers[index].optimizer.param_groups[0]
-        unknown = [k for k in settings if k not in group or k == "params"]
+        """Change an optimizer's hyperparameters (momentum, betas, ...) for the next steps;
+        InvalidSettings, changing nothing, for a setting it does not have or would refuse."""
+        racer = self.racers[index]
+        group = racer.optimizer.param_groups[0]
+        unknown = [k for k in settings if k not in group or k in ("params", "initial_lr")]
         if unknown:
             allowed = ", ".join(k for k in group if k not in ("params", "initial_lr"))
-            raise ValueError(f"unknown setting(s) {', '.join(unknown)}; this one has {allowed}")
-        _check_settings(self.racers[index].optimizer, {**group, **settings})
-        group.update(settings)
+            raise InvalidSettings(
+                f"unknown setting(s) {', '.join(unknown)}; {racer.kind.name} has {allowed}"
+            )
+        checked = _checked(racer.optimizer, {**group, **settings})
+        settings = {k: checked[k] for k in settings}
+        for group in racer.optimizer.param_groups:
+            group.update(settings)
         if "lr" in settings:
-            self.lrs[self.racers[index].kind.letter] = settings["lr"]
+            self.lrs[racer.kind.letter] = settings.pop("lr")
+        self.settings.setdefault(racer.kind.letter, {}).update(settings)
 
     def grid(self, columns: int, rows: int) -> np.ndarray:
         """The surface sampled on a rows x columns grid over its window (row 0 at the top),
