@@ -19,6 +19,7 @@ from textual import work
 from textual.app import ComposeResult, ScreenStackError
 from textual.binding import Binding
 from textual.containers import Container, Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Label, Static
 
@@ -381,9 +382,12 @@ class TrainingScreen(Screen):
     # ------------------------------------------------------------------ drawing
     def redraw(self, force: bool = False) -> None:
         try:
-            hidden = self.app.screen is not self
-        except ScreenStackError:  # the app is closing and its screens are gone
-            return
+            self._redraw(force)
+        except (ScreenStackError, NoMatches):  # the app is closing: its widgets are going
+            pass
+
+    def _redraw(self, force: bool) -> None:
+        hidden = self.app.screen is not self
         if self.app.session.error is not None or (hidden and not force) or not self.children:
             return  # hidden (the run goes on in its worker), or closing
         view = self.view
