@@ -128,20 +128,23 @@ class SurfaceView(Static):
                 if mark is None:
                     text.append(RAMP[int(band * (len(RAMP) - 1) / (len(BANDS) - 1))])
                 else:
-                    text.append(mark[1] if mark[1] != "•" else "o", style="bold")
+                    racer, char = mark  # a path in the racer's small letter: s m n r a w
+                    text.append(char if char != "•" else racer.kind.letter.lower(), style="bold")
             text.append("\n")
         return text
 
 
-def race_table(race: P.Race, chosen: int) -> Text:
+def race_table(race: P.Race, chosen: int, color: bool = True) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"  {TABLE_HEADER}\n", style="bold")
     for i, racer in enumerate(race.racers):
-        style = Style(color=RACER_COLORS[racer.kind.letter][1], bold=i == chosen)
+        # without colours the letter tells them apart (greyed colours may not read)
+        hue = RACER_COLORS[racer.kind.letter][1] if color else None
+        style = Style(color=hue, bold=i == chosen)
         if not racer.enabled:
             style = Style(dim=True)
         if racer.stopped:
-            style += Style(color="red", bold=True)
+            style += Style(color="red" if color else None, bold=True)
         pointer = "▶ " if i == chosen else "  "
         text.append(pointer + table_row(racer) + "\n", style=style)
     racer = race.racers[chosen]
@@ -220,7 +223,8 @@ class OptimizersScreen(Screen):
         status.append(f"   step {self.race.steps}   {state}")
         self.query_one("#race-status", Static).update(status)
         self.query_one(SurfaceView).show(self.race, self.chosen)
-        self.query_one("#race-table", Static).update(race_table(self.race, self.chosen))
+        table = race_table(self.race, self.chosen, uses_color(self.app))
+        self.query_one("#race-table", Static).update(table)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.redraw)

@@ -26,6 +26,9 @@ def duration(seconds: float) -> str:
 
 
 # ---------------------------------------------------------------------- the optimizer race
+# each optimizer's colour among the terminal's sixteen (the Optimizers pane's names for
+# them: bright_white, yellow, bright_red, cyan, magenta, green), for the headless plot
+RACER_COLORS = {"S": 15, "M": 3, "N": 9, "R": 6, "A": 5, "W": 2}
 TABLE_HEADER = f"{'optimizer':<11}{'lr':>9}{'loss':>11}  {'x, y':<19}{'step':>9}"
 STATE_LABELS = {
     "momentum_buffer": "velocity",

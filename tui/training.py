@@ -23,9 +23,9 @@ from textual.widgets import Footer, Header, Label, Static
 from nnbench.engine.formatting import number
 
 from .live import STATS_EVERY, LiveRun, Twin, in_user_thread, ratio_verdict, start_user_thread
-from .plots import Series, line_plot
+from .plots import line_plot, loss_series
 from .text import duration
-from .widgets import RAMP, ErrorPanel, PaneTabs, dimmed, half_blocks, uses_color
+from .widgets import RAMP, ErrorPanel, PaneTabs, dimmed, half_blocks, uses_ascii, uses_color
 
 REDRAW = 0.5  # seconds between redraws of the status line
 REPLOT = 1.0  # seconds between redraws of the plot and the tables
@@ -333,18 +333,13 @@ class TrainingScreen(Screen):
     def plot_text(self) -> Text:
         run = self.run
         plot = self.query_one("#train-plot", Static)
-        series = [Series("train", run.steps, run.losses, "hd")]
-        if run.val:
-            series.append(Series("val", [v[0] for v in run.val], [v[1] for v in run.val], "hd"))
-        if run.twin is not None and run.twin.losses:
-            twin_steps = run.steps[: len(run.twin.losses)]
-            series.append(
-                Series("torch twin", twin_steps, run.twin.losses[: len(twin_steps)], "dot")
-            )
+        twin = run.twin.losses if run.twin is not None else None
+        series = loss_series(run.steps, run.losses, run.val, twin)
         color = uses_color(self.app)
         title = "loss" + (" (log)" if self.log_scale else "")
         width, height = max(30, plot.size.width), max(8, plot.size.height)
-        built = line_plot(series, title, width, height, color, self.log_scale, xlabel="")
+        built = line_plot(series, title, width, height, color, self.log_scale, xlabel="",
+                          ascii=uses_ascii(self.app))  # fmt: skip
         text = Text.from_ansi(built) if color else Text(built)
         text.no_wrap, text.overflow = True, "crop"
         return text

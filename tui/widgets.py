@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
+from rich.cells import cell_len
 from rich.color import Color
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,12 +15,15 @@ from textual.binding import Binding
 from textual.color import BLACK
 from textual.color import Color as TextualColor
 from textual.containers import Vertical, VerticalScroll
+from textual.filter import LineFilter
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnbench.engine.errors import shape_str
 from nnbench.engine.formatting import number, statistics, to_numpy
+
+from .glyphs import to_ascii
 
 RAMP = " .:-=+*#%@"
 
@@ -29,6 +36,140 @@ def uses_color(app) -> bool:
         return False
     system = getattr(getattr(app, "console", None), "color_system", None)
     return system not in ("standard", "windows")
+
+
+def uses_ascii(app) -> bool:
+    """True where only ASCII may be drawn (--ascii, or a terminal without UTF-8)."""
+    return bool(getattr(app, "ascii", False))
+
+
+# How much of its cell each block character fills with its foreground colour.
+FILLS = {"█": 1.0, "▀": 0.5, "▄": 0.5, "▌": 0.5, "▐": 0.5, "▚": 0.5, "▞": 0.5,
+         "░": 0.25, "▒": 0.5, "▓": 0.75, "▔": 0.125, "▕": 0.125,
+         **{c: (i + 1) / 8 for i, c in enumerate("▁▂▃▄▅▆▇")},
+         **{c: (i + 1) / 8 for i, c in enumerate("▏▎▍▌▋▊▉")},
+         **{c: 0.25 for c in "▖▗▘▝"}, **{c: 0.75 for c in "▙▛▜▟"}}  # fmt: skip
+
+
+class AsciiFilter(LineFilter):
+    """The app's last step where only ASCII may be written: every character on screen,
+    Textual's own (borders, scroll bars, tree guides, the header's icon) and the panes',
+    becomes ASCII of the same width. A coloured block becomes a space in the colour that
+    covers most of its cell (half blocks: both colours mixed), so pictures keep their
+    colours, one sample per cell."""
+
+    def apply(self, segments: list[Segment], background) -> list[Segment]:
+        out = []
+        for text, style, control in segments:
+            if control or text.isascii():
+                out.append(Segment(text, style, control))
+            else:
+                out.extend(_ascii_segments(text, style))
+        return out
+
+
+def _ascii_segments(text: str, style: Style | None) -> list[Segment]:
+    shown = style or Style()
+    fg, bg = (shown.bgcolor, shown.color) if shown.reverse else (shown.color, shown.bgcolor)
+    if fg is None or not any(c in FILLS for c in text):
+        return [_same_width(text, style)]
+    segments = []
+    for char in text:
+        fill = FILLS.get(char)
+        if fill is None:
+            segments.append(_same_width(char, style))
+            continue
+        if fill == 0.5 and bg is not None:
+            mixed = TextualColor.from_rich_color(bg).blend(TextualColor.from_rich_color(fg), 0.5)
+            color = mixed.rich_color
+        else:
+            color = fg if fill > 0.5 or (fill == 0.5 and bg is None) else bg
+        segments.append(Segment(" ", shown + Style(bgcolor=color, reverse=False)))
+    return segments
+
+
+def _same_width(text: str, style: Style | None) -> Segment:
+    plain, width = to_ascii(text), cell_len(text)
+    return Segment(plain[:width].ljust(width), style)
+
+
+# ---------------------------------------------------------------------- readable text
+MIN_CONTRAST = 3.0  # WCAG's contrast ratio that text must reach (4.5 for body text)
+
+
+def luminance(color: TextualColor) -> float:
+    """WCAG's relative luminance of an sRGB colour, 0 (black) to 1 (white)."""
+
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * linear(color.r) + 0.7152 * linear(color.g) + 0.0722 * linear(color.b)
+
+
+def contrast(a: TextualColor, b: TextualColor) -> float:
+    """WCAG's contrast ratio, 1 (the same luminance) to 21 (black on white)."""
+    low, high = sorted((luminance(a), luminance(b)))
+    return (high + 0.05) / (low + 0.05)
+
+
+def shown_colors(style: Style) -> tuple:
+    """The (text, background) colours a style shows as Textual colours, reverse and dim
+    applied (a terminal draws dim text halfway to its background); None where a colour
+    is the terminal's own."""
+    fg, bg = (style.bgcolor, style.color) if style.reverse else (style.color, style.bgcolor)
+    if fg is None or bg is None or fg.is_default or bg.is_default:
+        return None, None
+    text, back = TextualColor.from_rich_color(fg), TextualColor.from_rich_color(bg)
+    return (back.blend(text, 0.5) if style.dim else text), back
+
+
+class ReadableText(LineFilter):
+    """Under NO_COLOR Textual turns each colour into the grey of its luminance, so text
+    meant to stand out by hue (a yellow row, an orange key) can end up grey on a grey of
+    nearly the same shade. This filter, after that one, draws any such text in a grey
+    that reads on its background."""
+
+    def apply(self, segments: list[Segment], background) -> list[Segment]:
+        return [
+            Segment(text, _readable(style), control)
+            if style is not None and not control and any(c.isalnum() for c in text)
+            else Segment(text, style, control)
+            for text, style, control in segments
+        ]
+
+
+@lru_cache(4096)
+def _readable(style: Style) -> Style:
+    text, back = shown_colors(style)
+    if text is None or contrast(text, back) >= MIN_CONTRAST:
+        return style
+    grey = TextualColor(224, 224, 224) if luminance(back) < 0.18 else TextualColor(24, 24, 24)
+    lifted = Style(bgcolor=grey.rich_color) if style.reverse else Style(color=grey.rich_color)
+    return style + lifted + Style(dim=False)
+
+
+class StyledSegments(LineFilter):
+    """Every segment with a style: Textual's NO_COLOR filter fails on one without (a
+    ScrollView's ``Strip.blank(width)`` past its last line), and the app with it."""
+
+    def apply(self, segments: list[Segment], background) -> list[Segment]:
+        if all(style is not None or control for _, style, control in segments):
+            return segments
+        return [Segment(t, s if s is not None or c else Style(), c) for t, s, c in segments]
+
+
+ASCII_FILTER = AsciiFilter()  # one of each: strips cache what a filter made of them
+READABLE_FILTER = ReadableText()
+STYLED_FILTER = StyledSegments()
+
+
+def app_filters(app, filters: list) -> list:
+    """Textual's line filters and ours: under NO_COLOR styled segments first, readable
+    greys after; ASCII last."""
+    if getattr(app, "no_color", False):
+        filters = [STYLED_FILTER, *filters, READABLE_FILTER]
+    return [*filters, ASCII_FILTER] if uses_ascii(app) else filters
 
 
 def dimmed(color: str, keep: float) -> str:
