@@ -16,7 +16,7 @@ _NAMED = {
     "▲": "^", "▴": "^", "↑": "^", "▼": "v", "▾": "v", "↓": "v", "↔": "-", "≈": "~",
     "≤": "<", "≥": ">", "±": "+", "°": "o", "µ": "u", "█": "#", "▓": "#", "▒": ":",
     "░": ".", "▀": '"', "▔": "-", "▏": "|", "▕": "|", "▎": "|", "▐": "#", "▌": "#",
-    "▅": "#", "▆": "#", "▇": "#",
+    "▅": "#", "▆": "#", "▇": "#", "🔎": ">",
 }  # fmt: skip
 
 
@@ -55,8 +55,8 @@ class _AsciiTable(dict):
             value = unicodedata.normalize("NFKD", char)[0]
         else:
             value = "?"
-        if unicodedata.east_asian_width(char) in "WF":
-            value = (value or "?") * 2  # a wide character takes two columns
+        if unicodedata.east_asian_width(char) in "WF":  # a wide character: two columns
+            value = value.ljust(2) if char in _NAMED else (value or "?") * 2
         self[code] = value
         return value
 

@@ -392,12 +392,14 @@ def _boundary_in_colour(classes, confidence, points: dict) -> Text:
 
 
 def _boundary_in_characters(classes, points: dict) -> Text:
-    """Few colours: a character per class (the top sample of each cell), points as o."""
+    """Few colours: a character per class (the top sample of each cell), each point as
+    its class's digit, so a point on the wrong side shows."""
     text = Text(no_wrap=True, overflow="crop")
     for row, line in enumerate(classes[0::2]):
         for column, label in enumerate(line):
             char = RAMP[2 + int(label) % (len(RAMP) - 2)]
-            text.append("o" if (row, column) in points else char)
+            point = points.get((row, column))
+            text.append(char if point is None else str(point % 10))
         text.append("\n")
     return text
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 from rich.cells import cell_len
 from rich.color import Color
@@ -93,62 +91,6 @@ def _same_width(text: str, style: Style | None) -> Segment:
     return Segment(plain[:width].ljust(width), style)
 
 
-# ---------------------------------------------------------------------- readable text
-MIN_CONTRAST = 3.0  # WCAG's contrast ratio that text must reach (4.5 for body text)
-
-
-def luminance(color: TextualColor) -> float:
-    """WCAG's relative luminance of an sRGB colour, 0 (black) to 1 (white)."""
-
-    def linear(channel: int) -> float:
-        c = channel / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    return 0.2126 * linear(color.r) + 0.7152 * linear(color.g) + 0.0722 * linear(color.b)
-
-
-def contrast(a: TextualColor, b: TextualColor) -> float:
-    """WCAG's contrast ratio, 1 (the same luminance) to 21 (black on white)."""
-    low, high = sorted((luminance(a), luminance(b)))
-    return (high + 0.05) / (low + 0.05)
-
-
-def shown_colors(style: Style) -> tuple:
-    """The (text, background) colours a style shows as Textual colours, reverse and dim
-    applied (a terminal draws dim text halfway to its background); None where a colour
-    is the terminal's own."""
-    fg, bg = (style.bgcolor, style.color) if style.reverse else (style.color, style.bgcolor)
-    if fg is None or bg is None or fg.is_default or bg.is_default:
-        return None, None
-    text, back = TextualColor.from_rich_color(fg), TextualColor.from_rich_color(bg)
-    return (back.blend(text, 0.5) if style.dim else text), back
-
-
-class ReadableText(LineFilter):
-    """Under NO_COLOR Textual turns each colour into the grey of its luminance, so text
-    meant to stand out by hue (a yellow row, an orange key) can end up grey on a grey of
-    nearly the same shade. This filter, after that one, draws any such text in a grey
-    that reads on its background."""
-
-    def apply(self, segments: list[Segment], background) -> list[Segment]:
-        return [
-            Segment(text, _readable(style), control)
-            if style is not None and not control and any(c.isalnum() for c in text)
-            else Segment(text, style, control)
-            for text, style, control in segments
-        ]
-
-
-@lru_cache(4096)
-def _readable(style: Style) -> Style:
-    text, back = shown_colors(style)
-    if text is None or contrast(text, back) >= MIN_CONTRAST:
-        return style
-    grey = TextualColor(224, 224, 224) if luminance(back) < 0.18 else TextualColor(24, 24, 24)
-    lifted = Style(bgcolor=grey.rich_color) if style.reverse else Style(color=grey.rich_color)
-    return style + lifted + Style(dim=False)
-
-
 class StyledSegments(LineFilter):
     """Every segment with a style: Textual's NO_COLOR filter fails on one without (a
     ScrollView's ``Strip.blank(width)`` past its last line), and the app with it."""
@@ -160,15 +102,13 @@ class StyledSegments(LineFilter):
 
 
 ASCII_FILTER = AsciiFilter()  # one of each: strips cache what a filter made of them
-READABLE_FILTER = ReadableText()
 STYLED_FILTER = StyledSegments()
 
 
 def app_filters(app, filters: list) -> list:
-    """Textual's line filters and ours: under NO_COLOR styled segments first, readable
-    greys after; ASCII last."""
+    """Textual's line filters and ours: under NO_COLOR styled segments first; ASCII last."""
     if getattr(app, "no_color", False):
-        filters = [STYLED_FILTER, *filters, READABLE_FILTER]
+        filters = [STYLED_FILTER, *filters]
     return [*filters, ASCII_FILTER] if uses_ascii(app) else filters
 
 

@@ -191,7 +191,7 @@ async def test_without_colour_each_optimizer_keeps_its_letter_on_the_surface(mon
         assert all(f"{letter} " in table for letter in LETTERS)
 
 
-async def test_without_colour_train_and_val_are_told_apart_by_their_marks(monkeypatch):
+async def test_without_colour_train_val_and_classes_are_told_apart_by_their_marks(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     app = NnbenchApp("spirals")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -207,6 +207,13 @@ async def test_without_colour_train_and_val_are_told_apart_by_their_marks(monkey
         assert "⠤⠤ train" in plot and "o val" in plot
         frame = plot[plot.index("┌") :]
         assert "o" in frame and any("\u2800" < c <= "\u28ff" for c in frame)
+        await press(pilot, "v")  # the decision boundary: each training point as its class
+        await until(pilot, lambda: screen.run.boundary is not None)
+        screen.redraw(force=True)
+        await pilot.pause()
+        picture = content(app, "#train-boundary").splitlines()[:-1]
+        assert set("".join(picture)) <= set(" .:-=+*#%@0123456789")
+        assert {"0", "1", "2"} <= set("".join(picture))  # spirals' three classes
 
 
 def test_the_headless_race_draws_each_optimizer_with_its_letter():
@@ -301,7 +308,7 @@ def test_ascii_text_keeps_every_column():
 
     drawn = "┌──┐│▶ ●✓·…⢕⣀▀█░╭╮╰╯━┃╋é"
     assert to_ascii(drawn) == '+--+|> *v...."#.++++-|+e'
-    assert len(to_ascii("🔎x")) == 3  # a wide character keeps its two columns
+    assert to_ascii("🔎x") == "> x" and to_ascii("日") == "??"  # wide: two columns
     assert encodes("utf-8") and not encodes("ascii") and not encodes("latin-1")
 
 
