@@ -24,7 +24,7 @@ from .optimizers import OptimizersScreen
 from .session import DEFAULT_EXPERIMENT, Loading, Session
 from .stepper import Stepper
 from .training import ConfirmQuit, TrainingScreen, notify_saved
-from .widgets import HelpScreen, OpenScreen
+from .widgets import HelpScreen, OpenScreen, app_filters, uses_color
 
 PANES = {
     "inspector": ("1", "Inspector", InspectorScreen),
@@ -75,11 +75,18 @@ class NnbenchApp(App):
         spec: str = DEFAULT_EXPERIMENT,
         startup_probe: float | None = None,
         handle_signals: bool = False,
+        ascii: bool = False,
     ):
         """``handle_signals`` (the real command, not tests): SIGTERM, SIGHUP and SIGINT
         save the run's unsaved steps and exit 143 / 129 / 130 through Textual's own exit,
-        which restores the terminal."""
+        which restores the terminal. ``ascii``: draw only ASCII characters (the -ascii
+        class picks ASCII borders; a line filter turns whatever else is drawn to ASCII)."""
         super().__init__()
+        self.ascii = ascii
+        if ascii:
+            self.add_class("-ascii")
+        if not uses_color(self) and not self.no_color:
+            self.theme = "ansi-dark"  # 16 colours: the terminal's own, which it draws legibly
         self.handle_signals = handle_signals
         self.signalled: int | None = None  # the exit code of the first signal received
         self.session = Session(spec)
@@ -105,6 +112,16 @@ class NnbenchApp(App):
     def _report_first_paint(self) -> None:
         elapsed = time.time() - self.startup_probe
         self.exit(result=elapsed)
+
+    def get_line_filters(self):
+        return app_filters(self, super().get_line_filters())
+
+    def get_key_display(self, binding: Binding) -> str:
+        shown = super().get_key_display(binding)
+        if self.ascii and not shown.isascii():  # ⏎, ↑: the key's name instead
+            modifiers, key = binding.parse_key()
+            shown = "+".join([*modifiers, key])
+        return shown
 
     def register_pane(self, pane: Screen) -> None:
         if pane not in self.panes:
@@ -492,11 +509,3 @@ def exit_status(app: App) -> int:
         sys.stderr.flush()
         os._exit(code)
     return code
-
-
-def configure_terminal(color: str, no_mouse: bool) -> dict:
-    """Settings that must be in place before Textual starts."""
-    systems = {"auto": None, "16": "standard", "256": "256", "truecolor": "truecolor"}
-    if systems[color] is not None:
-        os.environ["TEXTUAL_COLOR_SYSTEM"] = systems[color]
-    return {"mouse": not no_mouse}

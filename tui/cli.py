@@ -33,7 +33,7 @@ COMMANDS = {
     "check": "every engine op against PyTorch, as a table with max errors",
     "bench": "the engine against PyTorch eager and the numpy floor, as a table",
 }
-APP_OPTIONS = ("--color", "--no-mouse")
+APP_OPTIONS = ("--color", "--ascii", "--no-mouse")
 
 
 def _version() -> str:
@@ -48,7 +48,7 @@ def _version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = commands.Parser(
         prog="nnbench",
-        usage="nnbench [EXPERIMENT] [--color auto|16|256|truecolor] [--no-mouse]\n"
+        usage="nnbench [EXPERIMENT] [--color auto|16|256|truecolor] [--ascii] [--no-mouse]\n"
         "       nnbench COMMAND [OPTIONS]",
         description=DESCRIPTION + " With no command, opens the app on EXPERIMENT: a "
         "sample's name or the path of an experiment file (default: digits_mlp).",
@@ -83,9 +83,16 @@ def _add_open(sub) -> None:
     )
     parser.add_argument(
         "--color",
-        choices=("auto", "16", "256", "truecolor"),
+        choices=commands.COLORS,
         default="auto",
-        help="colours to use (NO_COLOR in the environment turns them off)",
+        help="colours to use (default auto: as the terminal says; NO_COLOR in the "
+        "environment turns them off)",
+    )
+    parser.add_argument(
+        "--ascii",
+        action="store_true",
+        help="draw with ASCII characters only (automatic where the terminal's encoding has "
+        "no box or block characters)",
     )
     parser.add_argument("--no-mouse", action="store_true", help="do not capture the mouse")
     parser.set_defaults(handler=run_app)
@@ -207,11 +214,14 @@ def run_app(args) -> int:
         )
         return 2
     started = os.environ.get("NNBENCH_STARTUP_PROBE")  # set by benchmarks/startup.py
-    from .app import NnbenchApp, configure_terminal, exit_status
+    options = configure_terminal(args.color, args.no_mouse)  # before Textual is imported
+    from .app import NnbenchApp, exit_status
 
-    options = configure_terminal(args.color, args.no_mouse)
     app = NnbenchApp(
-        args.experiment, startup_probe=float(started) if started else None, handle_signals=True
+        args.experiment,
+        startup_probe=float(started) if started else None,
+        handle_signals=True,
+        ascii=args.ascii or not terminal_encodes_glyphs(),
     )
     result = app.run(**options)
     if started and result is not None:
@@ -222,6 +232,22 @@ def run_app(args) -> int:
         else:
             print(f"first paint after {result:.3f} s", file=sys.stderr)
     return exit_status(app)  # 1 if the app crashed; never waits for a stuck user thread
+
+
+def configure_terminal(color: str, no_mouse: bool) -> dict:
+    """Settings that must be in place before Textual is imported: it reads the colour
+    system from TEXTUAL_COLOR_SYSTEM once, when ``textual.constants`` is first imported."""
+    if color != "auto":
+        os.environ["TEXTUAL_COLOR_SYSTEM"] = commands.COLOR_SYSTEMS[color]
+    return {"mouse": not no_mouse}
+
+
+def terminal_encodes_glyphs() -> bool:
+    """Whether the streams the app writes to (Textual: stderr) take boxes and blocks."""
+    from .glyphs import encodes
+
+    streams = (sys.__stdout__, sys.__stderr__)
+    return all(encodes(getattr(s, "encoding", None) or "utf-8") for s in streams if s)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ import threading
 DEFAULT_CHECKPOINT_EVERY = 300.0  # seconds: a late failure loses at most five minutes
 MAX_COUNT = 10**9  # --epochs, --steps: more would run for years, and the step count stays exact
 DEVICES = "cpu (numpy), torch:cpu (torch on the CPU), cuda or cuda:N"
+COLORS = ("auto", "16", "256", "truecolor")  # --color, the app's and the commands'
+COLOR_SYSTEMS = {"auto": "auto", "16": "standard", "256": "256", "truecolor": "truecolor"}
 
 
 # ---------------------------------------------------------------------- usage errors
@@ -97,15 +99,25 @@ class Output:
     """stdout that remembers how it failed. A closed pipe (``| head``) or a full disk
     (``> /dev/full``) either raises :class:`OutputError` at once or, with ``keep_going``
     (``train``: the run matters more than its printout), drops the rest of the output;
-    the command says so in one line on stderr at the end."""
+    the command says so in one line on stderr at the end. Where the stream's encoding has
+    no box or block characters (``PYTHONIOENCODING=ascii``), or with ``ascii``
+    (``--ascii``), what is written is turned into ASCII first."""
 
     def __init__(self, stream, keep_going: bool = False):
+        from .glyphs import encodes
+
         self.stream, self.keep_going = stream, keep_going
         self.error: OSError | None = None
+        encoding = getattr(stream, "encoding", None)
+        self.ascii = encoding is not None and not encodes(encoding)
 
     def write(self, text: str) -> int:
         if self.error is None:
             try:
+                if self.ascii:
+                    from .glyphs import to_ascii
+
+                    text = to_ascii(text)
                 self.stream.write(text)
                 if "\n" in text or "\r" in text:
                     self.stream.flush()
@@ -247,6 +259,7 @@ def add_train(sub) -> None:
         "--device", type=device_option, default="cpu", help=f"{DEVICES} (default cpu)"
     )
     parser.add_argument("--plain", action="store_true", help="no colours, no live updating")
+    add_look(parser)
     parser.add_argument(
         "--runs", type=folder, default="runs", help="where runs/NAME/ goes (default ./runs)"
     )
@@ -259,6 +272,31 @@ def add_train(sub) -> None:
         f"{DEFAULT_CHECKPOINT_EVERY:g}; 0: at epoch ends only)",
     )
     parser.set_defaults(handler=train)
+
+
+def add_look(parser) -> None:
+    """--color and --ascii, as the app takes them."""
+    parser.add_argument(
+        "--color", choices=COLORS, default="auto",
+        help="colours to use on a terminal (default auto: as the terminal says; "
+        "NO_COLOR in the environment or --plain turns them off)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ascii", action="store_true",
+        help="draw with ASCII characters only (automatic where the output's encoding has "
+        "no box or block characters)",
+    )  # fmt: skip
+
+
+def look(args, out) -> tuple[str | None, bool]:
+    """The colour system to write in (None: no colours) and whether only ASCII may be
+    written: colours only on a terminal, without --plain or NO_COLOR."""
+    ascii = args.ascii or getattr(out, "ascii", False)
+    if isinstance(out, Output):
+        out.ascii = ascii
+    if args.plain or "NO_COLOR" in os.environ or not out.isatty():
+        return None, ascii
+    return COLOR_SYSTEMS[args.color], ascii
 
 
 class PlainProgress:
@@ -285,13 +323,14 @@ class PlainProgress:
 class LiveProgress:
     """rich's progress bar on a terminal, with the epoch lines printed above it."""
 
-    def __init__(self, out, total: int, color: bool):
+    def __init__(self, out, total: int, color_system: str | None):
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn
 
         console = Console(
-            file=out, force_terminal=True, no_color=not color, highlight=False, soft_wrap=True
-        )
+            file=out, force_terminal=True, color_system=color_system, no_color=not color_system,
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
         self.bar = Progress(
             BarColumn(bar_width=24), TextColumn("{task.description}"), console=console
         )
@@ -343,13 +382,13 @@ def epoch_line(report, epochs: int) -> str:
     return text
 
 
-def loss_plot(steps, losses, val_points, width: int = 72, color: bool = True) -> str:
-    from .plots import Series, line_plot
+def loss_plot(
+    steps, losses, val_points, width: int = 72, color: bool = True, ascii: bool = False
+) -> str:
+    from .plots import line_plot, loss_series
 
-    series = [Series("train loss", steps, losses)]
-    if val_points:
-        series.append(Series("val loss", [p[0] for p in val_points], [p[1] for p in val_points]))
-    return line_plot(series, "loss per step", width, 18, color)
+    series = loss_series(steps, losses, val_points)
+    return line_plot(series, "loss per step", width, 19, color, ascii=ascii)
 
 
 class StopOnSignals:
@@ -444,12 +483,12 @@ def _train_run(args, trainer, epochs: int, signals: StopOnSignals, shown: list) 
 
     out = sys.stdout if isinstance(sys.stdout, Output) else Output(sys.stdout, keep_going=True)
     live = out.isatty() and not args.plain
-    color = live and "NO_COLOR" not in os.environ
+    color_system, ascii = look(args, out)
     total = epochs * trainer.steps_per_epoch()
     experiment = trainer.experiment
     print(f"training {experiment.name} on {device_label(experiment.device)} for {epochs} "
           f"epoch(s), {total} steps", file=out)  # fmt: skip
-    progress = LiveProgress(out, total, color) if live else PlainProgress(out)
+    progress = LiveProgress(out, total, color_system) if live else PlainProgress(out)
     shown.append(progress)
     history = ([], [], [])  # steps, losses, (step, val loss)
     reports = trainer.run(epochs)
@@ -480,7 +519,8 @@ def _train_run(args, trainer, epochs: int, signals: StopOnSignals, shown: list) 
     if code == 0 and signals.received is None:
         steps, losses, val_points = history
         if steps:
-            print(loss_plot(steps, losses, val_points, color=color), file=out)
+            plot = loss_plot(steps, losses, val_points, color=bool(color_system), ascii=ascii)
+            print(plot, file=out)
         print(f"run: {trainer.run_dir}", file=out)
         print(f"checkpoint: {trainer.last_checkpoint[1]}", file=out)
     if out.error is not None:
@@ -618,6 +658,7 @@ def add_race(sub) -> None:
         help="a learning rate above 0 for one optimizer, e.g. --lr S=1.0 (repeatable)",
     )  # fmt: skip
     parser.add_argument("--plain", action="store_true", help="no colours")
+    add_look(parser)
     parser.set_defaults(handler=race, parser=parser)
 
 
@@ -638,27 +679,31 @@ def race(args) -> int:
     contest = playground.Race(args.surface, lrs=dict(args.lr))
     for _ in range(args.steps):
         contest.step()
+    color_system, ascii = look(args, sys.stdout)
     print(format_table(contest))
-    color = sys.stdout.isatty() and not args.plain and "NO_COLOR" not in os.environ
-    print(race_plot(contest, color))
+    print(race_plot(contest, bool(color_system), ascii=ascii))
     return 0
 
 
-def race_plot(contest, color: bool, width: int = 72) -> str:
-    """Loss per step for each optimizer; a diverged one is cut off at 10x the start loss
-    (and says so in its label), so the others stay readable."""
+def race_plot(contest, color: bool, width: int = 72, ascii: bool = False) -> str:
+    """Loss per step for each optimizer, drawn with its letter (S M N R A W) in its colour;
+    a diverged one is cut off at 10x the start loss (and says so in its label), so the
+    others stay readable."""
     from .plots import Series, line_plot
+    from .text import RACER_COLORS
 
     cap = 10 * (max(abs(r.losses[0]) for r in contest.racers) or 1.0)
     series = []
     for racer in contest.racers:
         losses = [v if math.isfinite(v) and abs(v) <= cap else math.nan for v in racer.losses]
-        label = f"{racer.kind.letter} {racer.kind.name}"
+        letter, label = racer.kind.letter, racer.kind.name
         if racer.stopped:
             label += f" ({racer.stopped} at step {len(racer.losses) - 1})"
-        series.append(Series(label, list(range(len(losses))), losses))
+        steps = list(range(len(losses)))
+        series.append(Series(label, steps, losses, letter, letter, RACER_COLORS[letter]))
     title = f"loss per step on {contest.surface.name}"
-    return line_plot(series, title, width, 20, color, log=contest.surface.log_scale)
+    log = contest.surface.log_scale
+    return line_plot(series, title, width, 22, color, log=log, ascii=ascii)
 
 
 # ---------------------------------------------------------------------- samples

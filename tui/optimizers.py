@@ -137,20 +137,23 @@ class SurfaceView(Static):
                 if mark is None:
                     text.append(RAMP[int(band * (len(RAMP) - 1) / (len(BANDS) - 1))])
                 else:
-                    text.append(mark[1] if mark[1] != "•" else "o", style="bold")
+                    racer, char = mark  # a path in the racer's small letter: s m n r a w
+                    text.append(char if char != "•" else racer.kind.letter.lower(), style="bold")
             text.append("\n")
         return text
 
 
-def race_table(race: P.Race, chosen: int, width: int) -> Text:
+def race_table(race: P.Race, chosen: int, width: int, color: bool = True) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"  {TABLE_HEADER}\n", style="bold")
     for i, racer in enumerate(race.racers):
-        style = Style(color=RACER_COLORS[racer.kind.letter][1], bold=i == chosen)
+        # without colours the letter tells them apart (greyed colours may not read)
+        hue = RACER_COLORS[racer.kind.letter][1] if color else None
+        style = Style(color=hue, bold=i == chosen)
         if not racer.enabled:
             style = Style(dim=True)
         if racer.stopped:
-            style += Style(color="red", bold=True)
+            style += Style(color="red" if color else None, bold=True)
         pointer = "▶ " if i == chosen else "  "
         text.append(pointer + table_row(racer) + "\n", style=style)
     racer = race.racers[chosen]
@@ -261,7 +264,9 @@ class OptimizersScreen(Screen):
         line.update(status_line(self.race.surface.title, state, line.content_size.width))
         self.query_one(SurfaceView).show(self.race, self.chosen)
         table = self.query_one("#race-table", Static)
-        table.update(race_table(self.race, self.chosen, table.content_size.width))
+        table.update(
+            race_table(self.race, self.chosen, table.content_size.width, uses_color(self.app))
+        )
 
     def pace_text(self) -> str:
         """The pace, and what the machine reaches where that is less ("full speed: 40/s")."""

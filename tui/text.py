@@ -45,6 +45,9 @@ def fit(value: float, width: int) -> str:
     return text
 
 
+# each optimizer's colour among the terminal's sixteen (the Optimizers pane's names for
+# them: bright_white, yellow, bright_red, cyan, magenta, green), for the headless plot
+RACER_COLORS = {"S": 15, "M": 3, "N": 9, "R": 6, "A": 5, "W": 2}
 STATE_LABELS = {
     "momentum_buffer": "velocity",
     "exp_avg": "m",

@@ -36,10 +36,10 @@ from .live import (
     start_user_thread,
 )
 from .messages import RunUpdate
-from .plots import Series, line_plot
+from .plots import Series, line_plot, loss_series
 from .runsettings import HistoryScreen, RunSettingsScreen, WatchScreen, earlier_curve, regression
 from .text import duration
-from .widgets import RAMP, ErrorPanel, PaneTabs, dimmed, half_blocks, uses_color
+from .widgets import RAMP, ErrorPanel, PaneTabs, dimmed, half_blocks, uses_ascii, uses_color
 
 REDRAW = 0.5  # seconds between redraws of the status line
 REPLOT = 1.0  # seconds between redraws of the plot and the tables
@@ -509,20 +509,15 @@ class TrainingScreen(Screen):
     def plot_text(self) -> Text:
         view = self.view
         plot = self.query_one("#train-plot", Static)
-        series = [Series("train", view.steps, view.losses, "hd")]
-        if view.val:
-            series.append(Series("val", [v[0] for v in view.val], [v[1] for v in view.val], "hd"))
-        if view.twin_losses:
-            twin_steps = view.steps[-len(view.twin_losses) :][: len(view.twin_losses)]
-            series.append(Series("torch twin", twin_steps, view.twin_losses[: len(twin_steps)],
-                                 "dot"))  # fmt: skip
+        series = loss_series(view.steps, view.losses, view.val, view.twin_losses)
         if self.overlay is not None:
             name, steps, losses = self.overlay
-            series.append(Series(f"run {name}", steps, losses, "dot"))
+            series.append(Series(f"run {name}", steps, losses, "+", "+", 14))
         color = uses_color(self.app)
         title = "loss" + (" (log)" if self.log_scale else "")
         width, height = max(30, plot.size.width), max(8, plot.size.height)
-        built = line_plot(series, title, width, height, color, self.log_scale, xlabel="")
+        built = line_plot(series, title, width, height, color, self.log_scale, xlabel="",
+                          ascii=uses_ascii(self.app))  # fmt: skip
         text = Text.from_ansi(built) if color else Text(built)
         text.no_wrap, text.overflow = True, "crop"
         return text
@@ -619,12 +614,14 @@ def _boundary_in_colour(classes, confidence, points: dict) -> Text:
 
 
 def _boundary_in_characters(classes, points: dict) -> Text:
-    """Few colours: a character per class (the top sample of each cell), points as o."""
+    """Few colours: a character per class (the top sample of each cell), each point as
+    its class's digit, so a point on the wrong side shows."""
     text = Text(no_wrap=True, overflow="crop")
     for row, line in enumerate(classes[0::2]):
         for column, label in enumerate(line):
             char = RAMP[2 + int(label) % (len(RAMP) - 2)]
-            text.append("o" if (row, column) in points else char)
+            point = points.get((row, column))
+            text.append(char if point is None else str(point % 10))
         text.append("\n")
     return text
 

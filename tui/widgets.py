@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from rich.cells import cell_len
 from rich.color import Color
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,12 +13,15 @@ from textual.binding import Binding
 from textual.color import BLACK
 from textual.color import Color as TextualColor
 from textual.containers import Vertical, VerticalScroll
+from textual.filter import LineFilter
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnbench.engine.errors import shape_str
 from nnbench.engine.formatting import number, statistics, to_numpy
+
+from .glyphs import to_ascii
 
 RAMP = " .:-=+*#%@"
 
@@ -29,6 +34,82 @@ def uses_color(app) -> bool:
         return False
     system = getattr(getattr(app, "console", None), "color_system", None)
     return system not in ("standard", "windows")
+
+
+def uses_ascii(app) -> bool:
+    """True where only ASCII may be drawn (--ascii, or a terminal without UTF-8)."""
+    return bool(getattr(app, "ascii", False))
+
+
+# How much of its cell each block character fills with its foreground colour.
+FILLS = {"█": 1.0, "▀": 0.5, "▄": 0.5, "▌": 0.5, "▐": 0.5, "▚": 0.5, "▞": 0.5,
+         "░": 0.25, "▒": 0.5, "▓": 0.75, "▔": 0.125, "▕": 0.125,
+         **{c: (i + 1) / 8 for i, c in enumerate("▁▂▃▄▅▆▇")},
+         **{c: (i + 1) / 8 for i, c in enumerate("▏▎▍▌▋▊▉")},
+         **{c: 0.25 for c in "▖▗▘▝"}, **{c: 0.75 for c in "▙▛▜▟"}}  # fmt: skip
+
+
+class AsciiFilter(LineFilter):
+    """The app's last step where only ASCII may be written: every character on screen,
+    Textual's own (borders, scroll bars, tree guides, the header's icon) and the panes',
+    becomes ASCII of the same width. A coloured block becomes a space in the colour that
+    covers most of its cell (half blocks: both colours mixed), so pictures keep their
+    colours, one sample per cell."""
+
+    def apply(self, segments: list[Segment], background) -> list[Segment]:
+        out = []
+        for text, style, control in segments:
+            if control or text.isascii():
+                out.append(Segment(text, style, control))
+            else:
+                out.extend(_ascii_segments(text, style))
+        return out
+
+
+def _ascii_segments(text: str, style: Style | None) -> list[Segment]:
+    shown = style or Style()
+    fg, bg = (shown.bgcolor, shown.color) if shown.reverse else (shown.color, shown.bgcolor)
+    if fg is None or not any(c in FILLS for c in text):
+        return [_same_width(text, style)]
+    segments = []
+    for char in text:
+        fill = FILLS.get(char)
+        if fill is None:
+            segments.append(_same_width(char, style))
+            continue
+        if fill == 0.5 and bg is not None:
+            mixed = TextualColor.from_rich_color(bg).blend(TextualColor.from_rich_color(fg), 0.5)
+            color = mixed.rich_color
+        else:
+            color = fg if fill > 0.5 or (fill == 0.5 and bg is None) else bg
+        segments.append(Segment(" ", shown + Style(bgcolor=color, reverse=False)))
+    return segments
+
+
+def _same_width(text: str, style: Style | None) -> Segment:
+    plain, width = to_ascii(text), cell_len(text)
+    return Segment(plain[:width].ljust(width), style)
+
+
+class StyledSegments(LineFilter):
+    """Every segment with a style: Textual's NO_COLOR filter fails on one without (a
+    ScrollView's ``Strip.blank(width)`` past its last line), and the app with it."""
+
+    def apply(self, segments: list[Segment], background) -> list[Segment]:
+        if all(style is not None or control for _, style, control in segments):
+            return segments
+        return [Segment(t, s if s is not None or c else Style(), c) for t, s, c in segments]
+
+
+ASCII_FILTER = AsciiFilter()  # one of each: strips cache what a filter made of them
+STYLED_FILTER = StyledSegments()
+
+
+def app_filters(app, filters: list) -> list:
+    """Textual's line filters and ours: under NO_COLOR styled segments first; ASCII last."""
+    if getattr(app, "no_color", False):
+        filters = [STYLED_FILTER, *filters]
+    return [*filters, ASCII_FILTER] if uses_ascii(app) else filters
 
 
 def dimmed(color: str, keep: float) -> str:

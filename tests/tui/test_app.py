@@ -364,9 +364,10 @@ async def test_no_color_draws_tensors_with_a_character_ramp(monkeypatch):
 
 
 def test_terminal_options(monkeypatch):
-    from nnbench.tui.app import configure_terminal
+    from nnbench.tui.cli import configure_terminal
 
-    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
+    monkeypatch.setenv("TEXTUAL_COLOR_SYSTEM", "auto")  # restored (unset) after the test
+    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM")
     assert configure_terminal("16", no_mouse=True) == {"mouse": False}
     import os
 
