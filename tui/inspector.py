@@ -83,14 +83,16 @@ class ValuesView(Static, can_focus=True):
         head_lines = 3
         for _ in range(3):  # the lines over the values depend on what the window shows
             height = max(2, self.size.height - head_lines)
-            text, extent = values.render(self.data, view, row, col, width, height, color, self.cell)
-            head = self._head(view, extent, *extent.clamp(row, col))
+            shown = values.extent(self.data, view, width, height, color, self.cell)
+            head = self._head(view, shown, *shown.clamp(row, col))
             needed = sum(len(line.wrap(self.app.console, width)) for line in head)
             if needed == head_lines:
                 break
             head_lines = needed
-        self.extent = extent
-        self.places[self.key] = (view, *extent.clamp(row, col))
+        text, self.extent = values.render(
+            self.data, view, row, col, width, height, color, self.cell
+        )
+        self.places[self.key] = (view, *self.extent.clamp(row, col))
         out = Text()
         for line in head:
             out.append_text(line)
@@ -142,7 +144,7 @@ class ValuesView(Static, can_focus=True):
 
     def action_to_end(self, last: bool) -> None:
         view, _, col = self.place
-        self.places[self.key] = (view, self.extent.rows if last else 0, 0 if not last else col)
+        self.places[self.key] = (view, self.extent.rows if last else 0, col if last else 0)
         self.redraw()
 
 
@@ -210,7 +212,9 @@ class InspectorScreen(Screen):
         if key not in self.entries:
             return False
         tree = self.query_one("#tensor-tree", Tree)
-        tree._tree_lines  # noqa: B018 - a tree just filled numbers its lines when drawn; now
+        # a tree just filled numbers its lines only when drawn, and move_cursor goes by
+        # line: number them now, so the cursor lands on the node (Textual 8's Tree)
+        tree._tree_lines  # noqa: B018
         for node in _walk(tree.root):
             if node.data == key:
                 tree.move_cursor(node)

@@ -16,18 +16,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
-from rich.text import Text
+from rich.color import Color
+from rich.style import Style
+from rich.text import Span, Text
 
 from nnbench.engine.errors import shape_str
 from nnbench.engine.formatting import number
 
-from .widgets import RAMP, _diverging, half_blocks, heatmap, histogram, table
+from .widgets import RAMP
 
 VIEWS = ("picture", "numbers", "whole", "histogram")
 SMALL = 64  # a tensor of at most this many values (and at most 2 dims) fits as a table
 SAMPLE = 2048  # values looked at to choose a column width for the numbers
+LEVELS = 32  # shades of each colour: a picture of thousands of cells shares a few styles
 
 
 def views_for(data: np.ndarray) -> list[str]:
@@ -92,6 +96,31 @@ def cell_width(data: np.ndarray) -> int:
     return max(len(number(v)) for v in [*sample.tolist(), *extremes])
 
 
+def extent(data: np.ndarray, view: str, width: int, height: int, color: bool, cell: int) -> Extent:
+    """How much of ``data`` the ``view`` shows in ``width`` x ``height`` characters."""
+    width, height = max(8, width), max(2, height)
+    if data.size <= SMALL and data.ndim <= 2 or view in ("whole", "histogram"):
+        return Extent()  # all of it fits
+    if view == "picture":
+        matrix_rows, matrix_cols = as_rows(data).shape
+        per_line = 2 if color else 1
+        return Extent(
+            rows=matrix_rows, cols=matrix_cols,
+            shown_rows=(height - 1) * per_line, shown_cols=width,  # the legend: a line
+            row_step=per_line, col_step=4,
+        )  # fmt: skip
+    if data.ndim <= 1:
+        label_width = len(f"[{data.size - 1}]") + 1
+        per_line = max(1, (width - label_width) // (cell + 1))
+        return Extent(rows=math.ceil(data.size / per_line), shown_rows=height)
+    matrix = as_rows(data)
+    label_width = len(_row_label(data.shape[:-1], matrix.shape[0] - 1)) + 1
+    return Extent(
+        rows=matrix.shape[0], cols=matrix.shape[1],
+        shown_rows=height - 1, shown_cols=max(1, (width - label_width) // (cell + 1)),
+    )  # fmt: skip
+
+
 def render(
     data: np.ndarray,
     view: str,
@@ -109,88 +138,138 @@ def render(
         return Text("(empty)"), Extent()
     if data.dtype.kind == "b":
         data = data.astype(np.int64)
-    if view == "numbers" and data.size <= SMALL and data.ndim <= 2:
-        return table(data), Extent()
+    cell = cell or cell_width(data)
+    shown = extent(data, view, width, height, color, cell)
+    row, col = shown.clamp(row, col)
+    if data.size <= SMALL and data.ndim <= 2:
+        return table(data), shown
     if view == "numbers":
-        return numbers(data, row, col, width, height, cell or cell_width(data))
+        return numbers(data, row, col, shown, cell), shown
+    matrix = as_rows(data).astype(np.float64)
     if view == "picture":
-        return picture(as_rows(data).astype(np.float64), row, col, width, height, color)
+        return picture(matrix, row, col, shown, color), shown
     if view == "whole":
-        return heatmap(as_rows(data).astype(np.float64), width, height - 1, color), Extent()
-    return histogram(data.astype(np.float64).ravel(), width, height), Extent()
+        return whole(matrix, width, height, color), shown
+    return histogram(data.astype(np.float64).ravel(), width, height), shown
 
 
-def picture(
-    matrix: np.ndarray, row: int, col: int, width: int, height: int, color: bool
-) -> tuple[Text, Extent]:
+def picture(matrix: np.ndarray, row: int, col: int, shown: Extent, color: bool) -> Text:
     """One element per column; in colour two rows per line (blue below zero, red above),
     else one row per line in a character ramp of |value|. The scale is the whole tensor's,
     so a colour means the same value wherever the window stands."""
     matrix = np.nan_to_num(matrix, nan=0.0, posinf=0.0, neginf=0.0)
     scale = float(np.abs(matrix).max()) or 1.0
-    per_line = 2 if color else 1
-    lines = height - 1  # the last line is the legend
-    extent = Extent(
-        rows=matrix.shape[0], cols=matrix.shape[1],
-        shown_rows=lines * per_line, shown_cols=width,
-        row_step=per_line, col_step=4,
-    )  # fmt: skip
-    row, col = extent.clamp(row, col)
-    window = matrix[row : row + extent.shown_rows, col : col + width] / scale
-    if color:
-        colors = [[_diverging(v) for v in r] for r in window]
-        if len(colors) % 2:
-            colors.append([None] * window.shape[1])  # an odd last row: no bottom half
-        text = half_blocks(colors)
-        text.append(f"blue -{number(scale)} .. red +{number(scale)}")
-        return text, extent
-    text = Text(no_wrap=True, overflow="crop")
-    top = len(RAMP) - 1
-    for r in window:
-        text.append("".join(RAMP[min(top, int(abs(v) * top))] for v in r) + "\n")
-    text.append(f"ramp '{RAMP}' = |value| from 0 to {number(scale)}")
-    return text, extent
+    window = matrix[row : row + shown.shown_rows, col : col + shown.shown_cols] / scale
+    return _paint(window, scale, color)
 
 
-def numbers(
-    data: np.ndarray, row: int, col: int, width: int, height: int, cell: int
-) -> tuple[Text, Extent]:
+def whole(matrix: np.ndarray, width: int, height: int, color: bool) -> Text:
+    """The picture pooled to fit: each cell the mean of its block of the tensor."""
+    matrix = np.nan_to_num(matrix, nan=0.0, posinf=0.0, neginf=0.0)
+    scale = float(np.abs(matrix).max()) or 1.0
+    pooled = _pool(matrix, (height - 1) * (2 if color else 1), width) / scale
+    return _paint(pooled, scale, color)
+
+
+def _pool(matrix: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Average-pool a matrix down to at most rows x cols (blocks of near-equal size)."""
+    r_edges = np.linspace(0, matrix.shape[0], min(rows, matrix.shape[0]) + 1).astype(int)
+    c_edges = np.linspace(0, matrix.shape[1], min(cols, matrix.shape[1]) + 1).astype(int)
+    sums = np.add.reduceat(np.add.reduceat(matrix, r_edges[:-1], axis=0), c_edges[:-1], axis=1)
+    return sums / np.outer(np.diff(r_edges), np.diff(c_edges))
+
+
+def _paint(scaled: np.ndarray, scale: float, color: bool) -> Text:
+    """A matrix of values in -1..1: half blocks in colour, or the ramp, then the legend."""
+    if not color:
+        top = len(RAMP) - 1
+        ramp = (np.minimum(np.abs(scaled), 1.0) * top).astype(int)
+        lines = ["".join(RAMP[i] for i in r) for r in ramp.tolist()]
+        text = Text("\n".join(lines) + "\n", no_wrap=True, overflow="crop")
+        text.append(f"ramp '{RAMP}' = |value| from 0 to {number(scale)}")
+        return text
+    levels = np.rint(np.clip(scaled, -1.0, 1.0) * LEVELS).astype(int).tolist()
+    if len(levels) % 2:
+        levels.append([None] * len(levels[0]))  # an odd last row: no bottom half
+    width = len(levels[0]) + 1
+    spans = []
+    for line, (tops, bottoms) in enumerate(zip(levels[0::2], levels[1::2])):
+        start = line * width
+        spans.extend(
+            Span(start + i, start + i + 1, _style(t, b))
+            for i, (t, b) in enumerate(zip(tops, bottoms))
+        )
+    plain = ("▀" * (width - 1) + "\n") * (len(levels) // 2)
+    text = Text(plain, spans=spans, no_wrap=True, overflow="crop")
+    text.append(f"blue -{number(scale)} .. red +{number(scale)}")
+    return text
+
+
+@cache
+def _shade(level: int) -> Color:
+    """-LEVELS blue, 0 near black, +LEVELS red."""
+    v = level / LEVELS
+    if v >= 0:
+        return Color.from_rgb(40 + 215 * v, 40 + 60 * v, 40)
+    return Color.from_rgb(40, 40 + 60 * -v, 40 + 215 * -v)
+
+
+@cache
+def _style(top: int, bottom: int | None) -> Style:
+    return Style(color=_shade(top), bgcolor=None if bottom is None else _shade(bottom))
+
+
+def numbers(data: np.ndarray, row: int, col: int, shown: Extent, cell: int) -> Text:
     """The values with their indices: a 1-d tensor wraps into lines that each start with
     the index of their first value; otherwise a header of column indices, and each row
     labelled with its index in the leading dims."""
-    if data.ndim <= 1:
-        return _wrapped(data.ravel(), row, width, height, cell)
-    matrix = as_rows(data)
-    leading = data.shape[:-1]
-    label_width = len(_row_label(leading, matrix.shape[0] - 1)) + 1
-    extent = Extent(
-        rows=matrix.shape[0], cols=matrix.shape[1],
-        shown_rows=height - 1, shown_cols=max(1, (width - label_width) // (cell + 1)),
-    )  # fmt: skip
-    row, col = extent.clamp(row, col)
-    columns = range(col, min(matrix.shape[1], col + extent.shown_cols))
     text = Text(no_wrap=True, overflow="crop")
+    if data.ndim <= 1:
+        flat = data.ravel()
+        label_width = len(f"[{flat.size - 1}]") + 1
+        per_line = math.ceil(flat.size / shown.rows)
+        for line in range(row, min(shown.rows, row + shown.shown_rows)):
+            start = line * per_line
+            text.append(f"[{start}]".ljust(label_width), style="dim")
+            chunk = flat[start : start + per_line].tolist()
+            text.append(" ".join(number(v).rjust(cell) for v in chunk) + "\n")
+        return text
+    matrix, leading = as_rows(data), data.shape[:-1]
+    label_width = len(_row_label(leading, matrix.shape[0] - 1)) + 1
+    columns = range(col, min(matrix.shape[1], col + shown.shown_cols))
     header = " " * label_width + " ".join(f"[{c}]".rjust(cell) for c in columns)
     text.append(header + "\n", style="dim")
-    for r in range(row, min(matrix.shape[0], row + extent.shown_rows)):
+    for r in range(row, min(matrix.shape[0], row + shown.shown_rows)):
         text.append(_row_label(leading, r).ljust(label_width), style="dim")
         text.append(" ".join(number(matrix[r, c]).rjust(cell) for c in columns) + "\n")
-    return text, extent
+    return text
 
 
-def _wrapped(flat: np.ndarray, row: int, width: int, height: int, cell: int):
-    label_width = len(f"[{flat.size - 1}]") + 1
-    per_line = max(1, (width - label_width) // (cell + 1))
-    lines = math.ceil(flat.size / per_line)
-    extent = Extent(rows=lines, cols=1, shown_rows=height, shown_cols=1)
-    row, _ = extent.clamp(row, 0)
-    text = Text(no_wrap=True, overflow="crop")
-    for line in range(row, min(lines, row + height)):
-        start = line * per_line
-        text.append(f"[{start}]".ljust(label_width), style="dim")
-        chunk = flat[start : start + per_line].tolist()
-        text.append(" ".join(number(v).rjust(cell) for v in chunk) + "\n")
-    return text, extent
+def table(data: np.ndarray) -> Text:
+    """A small tensor, all of it: one line per row (a 0-d or 1-d tensor is one line)."""
+    rows = data.reshape(1, -1) if data.ndim < 2 else data
+    cells = [[number(v) for v in row] for row in rows.tolist()]
+    width = max(len(c) for row in cells for c in row)
+    text = Text()
+    for row in cells:
+        text.append(" ".join(c.rjust(width) for c in row) + "\n")
+    return text
+
+
+def histogram(values: np.ndarray, width: int, height: int) -> Text:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return Text("(no finite values)")
+    bins = max(2, min(12, height))
+    counts, edges = np.histogram(finite, bins=bins)
+    label_width = max(len(f"{number(e)}") for e in edges) + 1
+    bar_room = max(4, width - 2 * label_width - 12)
+    most = counts.max() or 1
+    text = Text()
+    for count, low, high in zip(counts, edges[:-1], edges[1:]):
+        bar = "█" * int(round(count / most * bar_room))
+        text.append(f"{number(low):>{label_width}}..{number(high):<{label_width}} {bar} {count}\n")
+    return text
 
 
 def _row_label(leading: tuple, index: int) -> str:

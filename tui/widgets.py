@@ -1,4 +1,5 @@
-"""Pieces the panes share: tensor summaries and value views, the error panel, dialogs."""
+"""Pieces the panes share: the tensor summary, the half-block renderer, the colour dimmer,
+the tab line, the error panel, and the dialogs (help, Open)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ import os
 import textwrap
 from pathlib import Path
 
-import numpy as np
-from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -93,59 +92,6 @@ def tensor_summary(t, title: str, expression: str = "", literal: str | None = No
     return text
 
 
-def table(data: np.ndarray) -> Text:
-    rows = data.reshape(1, -1) if data.ndim < 2 else data
-    cells = [[number(v) for v in row] for row in rows.tolist()]
-    width = max(len(c) for row in cells for c in row)
-    text = Text()
-    for row in cells:
-        text.append(" ".join(c.rjust(width) for c in row) + "\n")
-    return text
-
-
-def _diverging(value: float) -> Color:
-    """-1 blue, 0 near black, +1 red."""
-    v = max(-1.0, min(1.0, value))
-    if v >= 0:
-        return Color.from_rgb(40 + 215 * v, 40 + 60 * v, 40)
-    return Color.from_rgb(40, 40 + 60 * -v, 40 + 215 * -v)
-
-
-def _fit(data: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """Average-pool a matrix down to at most rows x cols."""
-    r_index = np.linspace(0, data.shape[0], min(rows, data.shape[0]) + 1).astype(int)
-    c_index = np.linspace(0, data.shape[1], min(cols, data.shape[1]) + 1).astype(int)
-    out = np.empty((len(r_index) - 1, len(c_index) - 1))
-    for i in range(len(r_index) - 1):
-        block = data[r_index[i] : r_index[i + 1]]
-        for j in range(len(c_index) - 1):
-            out[i, j] = np.nanmean(block[:, c_index[j] : c_index[j + 1]])
-    return out
-
-
-def heatmap(data: np.ndarray, width: int, height: int, color: bool) -> Text:
-    """Two samples per character cell in colour (half_blocks), blue below zero and red
-    above; without colour, a character ramp of |value|."""
-    data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
-    scale = float(np.abs(data).max()) or 1.0
-    text = Text()
-    if not color:
-        fitted = _fit(data, height, width)
-        for row in fitted:
-            for v in row:
-                text.append(RAMP[min(len(RAMP) - 1, int(abs(v) / scale * (len(RAMP) - 1)))])
-            text.append("\n")
-        text.append(f"ramp '{RAMP}' = |value| from 0 to {number(scale)}")
-        return text
-    fitted = _fit(data, 2 * height, width) / scale
-    colors = [[_diverging(v) for v in row] for row in fitted]
-    if len(colors) % 2:
-        colors.append([None] * fitted.shape[1])  # an odd last row: no bottom half
-    text = half_blocks(colors)
-    text.append(f"blue -{number(scale)} .. red +{number(scale)}, shape {shape_str(data.shape)}")
-    return text
-
-
 def half_blocks(colors: list, marks: dict | None = None) -> Text:
     """A picture with two samples per character cell: each cell is '▀', its foreground
     the top sample (``colors[2 * row]``), its background the bottom one (``colors[2 * row
@@ -162,22 +108,6 @@ def half_blocks(colors: list, marks: dict | None = None) -> Text:
                 char, fg, bg = mark
                 text.append(char, Style(color=fg, bgcolor=bg, bold=True))
         text.append("\n")
-    return text
-
-
-def histogram(values: np.ndarray, width: int, height: int) -> Text:
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return Text("(no finite values)")
-    bins = max(2, min(12, height))
-    counts, edges = np.histogram(finite, bins=bins)
-    label_width = max(len(f"{number(e)}") for e in edges) + 1
-    bar_room = max(4, width - 2 * label_width - 12)
-    most = counts.max() or 1
-    text = Text()
-    for count, low, high in zip(counts, edges[:-1], edges[1:]):
-        bar = "█" * int(round(count / most * bar_room))
-        text.append(f"{number(low):>{label_width}}..{number(high):<{label_width}} {bar} {count}\n")
     return text
 
 
