@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from .graph import GraphScreen
+from .inspector import HELP_KEYS as INSPECTOR_KEYS
 from .inspector import InspectorScreen
 from .live import StepInFlight, held, in_user_thread, interrupt_thread, user_threads_alive
 from .messages import ExperimentChanged, Loaded, RunUpdate, StepperChanged, Traced
@@ -24,7 +25,7 @@ from .optimizers import OptimizersScreen
 from .session import DEFAULT_EXPERIMENT, Loading, Session
 from .stepper import Stepper
 from .training import ConfirmQuit, TrainingScreen, notify_saved
-from .widgets import HelpScreen, OpenScreen, app_filters, uses_color
+from .widgets import OPEN_KEYS, HelpScreen, OpenScreen, app_filters, failed_open, uses_color
 
 PANES = {
     "inspector": ("1", "Inspector", InspectorScreen),
@@ -128,18 +129,23 @@ class NnbenchApp(App):
             self.panes.append(pane)
 
     # ------------------------------------------------------------------ the experiment
-    def start_load(self, spec: str, then: Callable[[], None] | None = None) -> None:
-        """Load ``spec`` in place of the open experiment; ``then`` runs once it is open."""
+    def start_load(
+        self, spec: str, then: Callable[[], None] | None = None, keep: bool = False
+    ) -> None:
+        """Load ``spec`` in place of the open experiment; ``then`` runs once it is open.
+        ``keep``: a load that fails leaves a working experiment open (see ``on_loaded``)."""
         self.state = "loading"
         self.update_header()
-        self.load(spec, then)
+        self.load(spec, then, keep)
 
     @work(exclusive=True, group="load")
-    async def load(self, spec: str, then: Callable[[], None] | None = None) -> None:
+    async def load(
+        self, spec: str, then: Callable[[], None] | None = None, keep: bool = False
+    ) -> None:
         # the user's file runs in a daemon thread: an endless one never holds up quitting,
         # and a newer load (exclusive) makes this one's result go unused
         loading = await in_user_thread(self._build, spec, interrupt=True)
-        self.post_message(Loaded(loading, then))
+        self.post_message(Loaded(loading, then, keep))
 
     def _build(self, spec: str) -> Loading:
         """The experiment and the Graph pane's trace of its example batch (user thread)."""
@@ -158,9 +164,18 @@ class NnbenchApp(App):
         return loading
 
     def on_loaded(self, message: Loaded) -> None:
-        session = self.session
-        session.install(message.loading)
-        self.stepper = message.loading.stepper
+        """Install what was loaded. A file opened with o that fails does not replace a
+        working experiment: the Open dialog comes back with the path and why it failed.
+        R (and the first load) always install, so a broken file shows its error screen."""
+        session, loading = self.session, message.loading
+        working = session.error is None and session.experiment is not None
+        if message.keep and loading.error is not None and working:
+            self.state = "ready"
+            self.update_header()
+            self.open_again(loading.spec, failed_open(loading.error, session.name))
+            return
+        session.install(loading)
+        self.stepper = loading.stepper
         if session.error is None:
             self.state = "ready"
         else:
@@ -309,16 +324,23 @@ class NnbenchApp(App):
     def action_reload(self) -> None:
         self.confirm_then("reload", lambda: self.start_load(self.session.spec))
 
-    def action_open(self) -> None:
+    def action_open(self, typed: str = "", said: str = "") -> None:
         from nnbench.engine.workbench.experiment import sample_names, sample_summary
 
         samples = [(name, sample_summary(name)) for name in sample_names()]
 
         def chosen(spec: str | None) -> None:
             if spec:
-                self.confirm_then(f"open {spec}", lambda: self.start_load(spec))
+                self.confirm_then(f"open {spec}", lambda: self.start_load(spec, keep=True))
 
-        self.push_screen(OpenScreen(samples), chosen)
+        self.push_screen(OpenScreen(samples, typed, said), chosen)
+
+    def open_again(self, typed: str, said: str) -> None:
+        """The Open dialog once more, with the path that failed and why."""
+        if any(isinstance(screen, OpenScreen) for screen in self.screen_stack):
+            self.notify(said, title="Not opened", severity="error", timeout=15, markup=False)
+            return
+        self.action_open(typed, said)
 
     @work(exclusive=True, group="device")
     async def action_toggle_device(self) -> None:
@@ -477,13 +499,11 @@ def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
 
     return [
         ("Everywhere", keys(NnbenchApp.BINDINGS) + [("ctrl+p", "command palette")]),
+        ("Inspector pane (1)", INSPECTOR_KEYS),
         ("Graph pane (2)", keys(GraphScreen.BINDINGS)),
         ("Optimizers pane (3)", keys(OptimizersScreen.BINDINGS)),
         ("Training pane (4)", keys(TrainingScreen.BINDINGS)),
-        (
-            "Inspector pane (1)",
-            [("up / down", "choose a tensor"), ("enter", "open or close a section")],
-        ),
+        ("Open dialog (o)", OPEN_KEYS),
     ]
 
 

@@ -32,11 +32,12 @@ class StepperChanged(Message):
 
 
 class Loaded(Message):
-    """An experiment finished loading (or failed to) in a user thread; ``then`` runs after."""
+    """An experiment finished loading (or failed to) in a user thread; ``then`` runs after.
+    ``keep``: if it failed, the experiment open now stays open (the Open dialog's loads)."""
 
-    def __init__(self, loading, then=None):
+    def __init__(self, loading, then=None, keep: bool = False):
         super().__init__()
-        self.loading, self.then = loading, then
+        self.loading, self.then, self.keep = loading, then, keep
 
 
 class Traced(Message):

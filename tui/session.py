@@ -242,9 +242,29 @@ def _op_expression(stepper, record) -> str:
 
 
 def literal(t: Tensor) -> str | None:
-    """torch.tensor([...]) for a tensor small enough to write out."""
+    """torch.tensor([...]) for a tensor small enough to write out: the values as the
+    dtype prints them (0.1, not 0.10000000149011612), with requires_grad=True for a leaf
+    that requires grad, so pasting it into torch gives the same tensor."""
     if t.numel() > 8:
         return None
-    values = to_numpy(t.array).tolist()
-    dtype = "" if t.dtype.name in ("float32", "int64", "bool") else f", dtype=torch.{t.dtype.name}"
-    return f"torch.tensor({values}{dtype})"
+    data = to_numpy(t.array)
+    words = [_python(data)]
+    if t.dtype.name not in ("float32", "int64", "bool"):
+        words.append(f"dtype=torch.{t.dtype.name}")
+    if t.requires_grad and t.is_leaf:
+        words.append("requires_grad=True")
+    return f"torch.tensor({', '.join(words)})"
+
+
+def _python(data) -> str:
+    """An array as a Python literal: nested lists of its shortest round-trip values."""
+    if data.ndim:
+        return "[" + ", ".join(_python(row) for row in data) + "]"
+    value = data.item()
+    if isinstance(value, float):
+        if value != value:
+            return "float('nan')"
+        if value in (float("inf"), float("-inf")):
+            return "float('inf')" if value > 0 else "-float('inf')"
+        return repr(float(str(data)))  # str of a float32 is its shortest round trip
+    return repr(value)

@@ -1,10 +1,13 @@
-"""Pieces the panes share: tensor summaries and value views, the error panel, dialogs."""
+"""Pieces the panes share: the tensor summary, the half-block renderer, the colour dimmer,
+the tab line, the error panel, and the dialogs (help, Open)."""
 
 from __future__ import annotations
 
-import numpy as np
+import os
+import textwrap
+from pathlib import Path
+
 from rich.cells import cell_len
-from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -14,12 +17,14 @@ from textual.color import BLACK
 from textual.color import Color as TextualColor
 from textual.containers import Vertical, VerticalScroll
 from textual.filter import LineFilter
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnbench.engine.errors import shape_str
-from nnbench.engine.formatting import number, statistics, to_numpy
+from nnbench.engine.formatting import number, statistics
+from nnbench.engine.workbench.experiment import ExperimentError, resolve
 
 from .glyphs import to_ascii
 
@@ -168,73 +173,6 @@ def tensor_summary(t, title: str, expression: str = "", literal: str | None = No
     return text
 
 
-def value_view(array, width: int, height: int, color: bool) -> Text:
-    """A table for small tensors, a half-block heatmap for 2-D, a histogram otherwise."""
-    data = to_numpy(array)
-    if data.size == 0:
-        return Text("(empty)")
-    if data.dtype.kind == "b":
-        data = data.astype(np.int64)
-    if data.size <= 64 and data.ndim <= 2:
-        return table(data)
-    if data.ndim == 2:
-        return heatmap(data.astype(np.float64), width, height, color)
-    return histogram(data.astype(np.float64).ravel(), width, height)
-
-
-def table(data: np.ndarray) -> Text:
-    rows = data.reshape(1, -1) if data.ndim < 2 else data
-    cells = [[number(v) for v in row] for row in rows.tolist()]
-    width = max(len(c) for row in cells for c in row)
-    text = Text()
-    for row in cells:
-        text.append(" ".join(c.rjust(width) for c in row) + "\n")
-    return text
-
-
-def _diverging(value: float) -> Color:
-    """-1 blue, 0 near black, +1 red."""
-    v = max(-1.0, min(1.0, value))
-    if v >= 0:
-        return Color.from_rgb(40 + 215 * v, 40 + 60 * v, 40)
-    return Color.from_rgb(40, 40 + 60 * -v, 40 + 215 * -v)
-
-
-def _fit(data: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """Average-pool a matrix down to at most rows x cols."""
-    r_index = np.linspace(0, data.shape[0], min(rows, data.shape[0]) + 1).astype(int)
-    c_index = np.linspace(0, data.shape[1], min(cols, data.shape[1]) + 1).astype(int)
-    out = np.empty((len(r_index) - 1, len(c_index) - 1))
-    for i in range(len(r_index) - 1):
-        block = data[r_index[i] : r_index[i + 1]]
-        for j in range(len(c_index) - 1):
-            out[i, j] = np.nanmean(block[:, c_index[j] : c_index[j + 1]])
-    return out
-
-
-def heatmap(data: np.ndarray, width: int, height: int, color: bool) -> Text:
-    """Two samples per character cell in colour (half_blocks), blue below zero and red
-    above; without colour, a character ramp of |value|."""
-    data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
-    scale = float(np.abs(data).max()) or 1.0
-    text = Text()
-    if not color:
-        fitted = _fit(data, height, width)
-        for row in fitted:
-            for v in row:
-                text.append(RAMP[min(len(RAMP) - 1, int(abs(v) / scale * (len(RAMP) - 1)))])
-            text.append("\n")
-        text.append(f"ramp '{RAMP}' = |value| from 0 to {number(scale)}")
-        return text
-    fitted = _fit(data, 2 * height, width) / scale
-    colors = [[_diverging(v) for v in row] for row in fitted]
-    if len(colors) % 2:
-        colors.append([None] * fitted.shape[1])  # an odd last row: no bottom half
-    text = half_blocks(colors)
-    text.append(f"blue -{number(scale)} .. red +{number(scale)}  ({shape_str(data.shape)})")
-    return text
-
-
 def half_blocks(colors: list, marks: dict | None = None) -> Text:
     """A picture with two samples per character cell: each cell is '▀', its foreground
     the top sample (``colors[2 * row]``), its background the bottom one (``colors[2 * row
@@ -251,22 +189,6 @@ def half_blocks(colors: list, marks: dict | None = None) -> Text:
                 char, fg, bg = mark
                 text.append(char, Style(color=fg, bgcolor=bg, bold=True))
         text.append("\n")
-    return text
-
-
-def histogram(values: np.ndarray, width: int, height: int) -> Text:
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return Text("(no finite values)")
-    bins = max(2, min(12, height))
-    counts, edges = np.histogram(finite, bins=bins)
-    label_width = max(len(f"{number(e)}") for e in edges) + 1
-    bar_room = max(4, width - 2 * label_width - 12)
-    most = counts.max() or 1
-    text = Text()
-    for count, low, high in zip(counts, edges[:-1], edges[1:]):
-        bar = "█" * int(round(count / most * bar_room))
-        text.append(f"{number(low):>{label_width}}..{number(high):<{label_width}} {bar} {count}\n")
     return text
 
 
@@ -320,9 +242,21 @@ class ErrorPanel(VerticalScroll):
 
 
 # ---------------------------------------------------------------------- dialogs
+HELP_WIDTH = 50  # the description column of the help; the box is 76 wide
+
+
 class HelpScreen(ModalScreen[None]):
+    """Every key, pane by pane. How to close it and scroll it sits on the box's border,
+    so it shows however little of the list fits."""
+
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "Close", tooltip="Close the help"),
+        Binding("up", "scroll(-1)", "Up", show=False),
+        Binding("down", "scroll(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "to_end(False)", "Top", show=False),
+        Binding("end", "to_end(True)", "Bottom", show=False),
     ]
 
     def __init__(self, sections: list[tuple[str, list[tuple[str, str]]]]):
@@ -330,58 +264,225 @@ class HelpScreen(ModalScreen[None]):
         self.sections = sections
 
     def compose(self) -> ComposeResult:
-        text = Text()
-        for title, keys in self.sections:
-            text.append(f"{title}\n", style="bold")
-            for key, description in keys:
-                text.append(f"  {key:<14} {description}\n")
-            text.append("\n")
-        text.append("escape closes this help", style="dim")
-        with VerticalScroll(id="help-box"):
-            yield Static(text, markup=False, id="help-text")
+        box = VerticalScroll(id="help-box")
+        box.border_title = "nnbench keys · escape closes"
+        box.border_subtitle = "up/down pgup/pgdn home/end scroll"
+        with box:
+            yield Static(help_text(self.sections), markup=False, id="help-text")
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#help-box", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_page(self, pages: int) -> None:
+        box = self.query_one("#help-box", VerticalScroll)
+        box.scroll_relative(y=pages * max(1, box.scrollable_content_region.height - 1),
+                            animate=False)  # fmt: skip
+
+    def action_to_end(self, bottom: bool) -> None:
+        box = self.query_one("#help-box", VerticalScroll)
+        box.scroll_to(y=box.max_scroll_y if bottom else 0, animate=False)
+
+
+def help_text(sections: list[tuple[str, list[tuple[str, str]]]]) -> Text:
+    """Each section's title, then its keys, a description wrapped beside each key."""
+    text = Text()
+    for title, keys in sections:
+        text.append(f"{title}\n", style="bold")
+        for key, description in keys:
+            lines = textwrap.wrap(description, HELP_WIDTH) or [""]
+            text.append(f"  {key:<16} {lines[0]}\n")
+            for line in lines[1:]:
+                text.append(f"  {'':<16} {line}\n")
+        text.append("\n")
+    text.append("escape, q or ? closes this help", style="dim")
+    return text
+
+
+OPEN_KEYS = [
+    ("type", "A path to an experiment file, or a sample's name"),
+    ("tab", "Complete the path: what the matches share, then each match in turn"),
+    ("enter", "Open it; a path that is missing or fails keeps what is open"),
+    ("down / up", "Move to the samples and back"),
+    ("escape", "Close without opening"),
+]
+
+
+def path_matches(typed: str) -> list[str]:
+    """The files and folders ``typed`` can be completed to, spelled as typed (a leading
+    ~ stays), folders ending in '/'; hidden names only when ``typed`` names a dot."""
+    folder, _, start = typed.rpartition("/")
+    prefix = f"{folder}/" if folder or typed.startswith("/") else ""
+    if typed == "~":
+        return ["~/"]
+    where = Path(prefix or ".").expanduser()
+    try:
+        names = sorted(os.listdir(where))
+    except OSError:
+        return []
+    out = []
+    for name in names:
+        if not name.startswith(start) or name == "__pycache__":
+            continue
+        if name.startswith(".") and not start.startswith("."):
+            continue
+        out.append(prefix + name + ("/" if (where / name).is_dir() else ""))
+    return out
+
+
+def _last_part(path: str) -> str:
+    """'samples/spirals.py' -> 'spirals.py', 'samples/data/' -> 'data/'."""
+    return path.rstrip("/").rpartition("/")[2] + ("/" if path.endswith("/") else "")
+
+
+class PathInput(Input):
+    """The Open dialog's path field: tab completes files and folders as a shell does."""
+
+    BINDINGS = [Binding("tab", "complete", "Complete", show=False)]
+
+    class Completed(Message):
+        """Tab was pressed: ``said`` is what the dialog shows about the matches."""
+
+        def __init__(self, said: str, found: bool):
+            super().__init__()
+            self.said, self.found = said, found
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.cycle: list[str] = []  # the matches tab goes through once nothing is shared
+        self.completed = self.value  # the value last set for the user (tab, or a path kept
+        # after a failed open): typing anything else clears what the dialog said about it
+
+    def action_complete(self) -> None:
+        typed = self.value
+        if typed in self.cycle:
+            self.take(self.cycle[(self.cycle.index(typed) + 1) % len(self.cycle)])
+            return
+        matches = path_matches(typed)
+        self.cycle = []
+        if not matches:
+            folder, _, start = typed.rpartition("/")
+            said = f"no file or folder in {folder or '.'}/ starts with {start!r}"
+            self.post_message(self.Completed(said, False))
+            return
+        shared = os.path.commonprefix(matches)
+        if len(matches) > 1 and len(shared) == len(typed):
+            self.cycle = matches  # nothing more is shared: tab goes through them
+            self.take(matches[0])
+            return
+        self.set_path(shared)
+        said = ""
+        if len(matches) > 1:
+            names = "  ".join(_last_part(m) for m in matches[:20])
+            more = f" and {len(matches) - 20} more" if len(matches) > 20 else ""
+            said = f"{len(matches)} matches: {names}{more}"
+        self.post_message(self.Completed(said, True))
+
+    def take(self, match: str) -> None:
+        """One of the matches tab goes through, and which of them it is."""
+        self.set_path(match)
+        place = f"{self.cycle.index(match) + 1} of {len(self.cycle)}"
+        self.post_message(self.Completed(f"{place}: {_last_part(match)} (tab: the next)", True))
+
+    def set_path(self, path: str) -> None:
+        self.completed = path
+        self.value = path
+        self.cursor_position = len(path)
 
 
 class OpenScreen(ModalScreen[str | None]):
-    """Pick a sample, or type a path to an experiment file."""
+    """Type a path (tab completes it) or choose a sample. A path that does not name an
+    experiment keeps the dialog open with the reason; so does reopening it with ``said``
+    after a load that failed, the path kept for fixing."""
 
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel", tooltip="Close without opening")]
 
-    def __init__(self, samples: list[tuple[str, str]]):
+    def __init__(self, samples: list[tuple[str, str]], typed: str = "", said: str = ""):
         super().__init__()
         self.samples = samples
+        self.typed, self.said = typed, said
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="open-box"):
-            yield Label("Open an experiment: choose a sample, or type a path and press enter")
-            yield Input(placeholder="path/to/experiment.py", id="open-path")
+        box = Vertical(id="open-box")
+        box.border_title = "Open an experiment"
+        box.border_subtitle = "escape closes"
+        with box:
+            yield Label("Type a path (tab completes) and press enter, or down for a sample.")
+            yield PathInput(value=self.typed, placeholder="path/to/experiment.py", id="open-path")
+            yield Static("", id="open-said", markup=False)
             yield OptionList(
                 *(Option(f"{name}  {summary}", id=name) for name, summary in self.samples),
                 id="open-samples",
             )
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()  # typing a path needs no Tab first
-        self.query_one(OptionList).highlighted = 0
+        self.query_one(PathInput).focus()  # typing a path needs nothing pressed first
+        self.query_one(OptionList).highlighted = None  # none chosen until down moves there
+        self.say(self.said, error=bool(self.said))
+
+    def say(self, said: str, error: bool = False) -> None:
+        line = self.query_one("#open-said", Static)
+        line.update(said)
+        line.display = bool(said)
+        line.set_class(error, "-error")
+
+    def on_path_input_completed(self, event: PathInput.Completed) -> None:
+        self.say(event.said, error=not event.found)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.value != self.query_one(PathInput).completed:
+            self.say("")  # what was said was about another path
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """enter: the typed path, or with nothing typed the highlighted sample."""
+        """enter: the typed path, if it names an experiment; else why not, and stay."""
         typed = event.value.strip()
-        samples = self.query_one(OptionList)
-        if typed:
-            self.dismiss(typed)
-        elif samples.highlighted is not None:
-            self.dismiss(samples.get_option_at_index(samples.highlighted).id)
+        if not typed:
+            self.say("Type a path first, or press down to choose a sample.", error=True)
+            return
+        problem = not_an_experiment(typed)
+        if problem:
+            self.say(problem, error=True)
+            return
+        self.dismiss(typed)
 
     def on_key(self, event) -> None:
-        """down in the path field goes on to the samples below it (so does tab)."""
-        if event.key == "down" and self.focused is self.query_one(Input):
-            samples = self.query_one(OptionList)
+        """down in the path field goes on to the samples below it; up from the first
+        sample comes back."""
+        samples = self.query_one(OptionList)
+        if event.key == "down" and self.focused is self.query_one(PathInput):
             samples.focus()
-            samples.action_cursor_down()
+            if samples.highlighted is None:
+                samples.highlighted = 0
+            event.stop()
+        elif event.key == "up" and self.focused is samples and samples.highlighted in (0, None):
+            self.query_one(PathInput).focus()
             event.stop()
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+
+def not_an_experiment(spec: str) -> str:
+    """Why ``spec`` names no experiment (no such file, a folder, no such sample), or ''."""
+    try:
+        resolve(spec)
+    except ExperimentError as error:
+        return f"{error.summary}" + (f"\nHint: {error.hint}" if error.hint else "")
+    return ""
+
+
+def failed_open(error, kept: str) -> str:
+    """What the Open dialog says after ``error`` stopped an experiment from opening: the
+    user's last line and what went wrong, and that ``kept`` is still open."""
+    lines = [f"Could not open it: {kept} is still open."]
+    if error.frames:
+        filename, lineno, function, text = error.frames[-1]
+        lines.append(f'  File "{filename}", line {lineno}, in {function}')
+        if text:
+            lines.append(f"    {text.strip()}")
+    lines.append(error.summary)
+    if error.hint:
+        lines.append(f"Hint: {error.hint}")
+    return "\n".join(lines)

@@ -228,7 +228,7 @@ async def test_help_lists_every_key_and_closes():
         await started(pilot)
         await press(pilot, "question_mark")
         assert isinstance(app.screen, HelpScreen)
-        text = content(app, "#help-text")
+        text = " ".join(content(app, "#help-text").split())  # descriptions wrap beside keys
         for needed in (
             "Graph pane",
             "n / right",
@@ -248,7 +248,7 @@ async def test_open_a_sample_from_the_dialog():
         await started(pilot)
         await press(pilot, "o")
         assert isinstance(app.screen, OpenScreen)
-        await press(pilot, "down", "down", "down", "enter")  # attention, ..., digits_mlp
+        await press(pilot, "down", "down", "down", "down", "enter")  # attention, ..., digits_mlp
         assert app.session.name == "digits_mlp"
         assert not isinstance(app.screen, OpenScreen)
 

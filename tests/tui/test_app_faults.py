@@ -99,7 +99,7 @@ async def test_open_mid_run_saves_to_the_runs_folder_then_opens(tmp_path):
         run = screen.run
         await pilot.press("o")
         await until(pilot, lambda: isinstance(app.screen, OpenScreen))
-        await pilot.press("enter")  # the first sample: attention
+        await pilot.press("down", "enter")  # the first sample: attention
         await until(pilot, lambda: isinstance(app.screen, ConfirmQuit))
         assert run.state == "paused" and app.screen.doing == "open attention"
         steps = app.screen.steps
@@ -419,7 +419,7 @@ async def test_a_second_reload_while_the_first_loads_wins(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("o")
         await until(pilot, lambda: isinstance(app.screen, OpenScreen))
-        await pilot.press("enter")  # the first sample (attention), while slow.py still loads
+        await pilot.press("down", "enter")  # the first sample (attention), while slow.py loads
         await until(pilot, lambda: app.session.name == "attention")
         await asyncio.sleep(1.5)  # slow.py finishes now; its result must not replace it
         await pilot.pause()
