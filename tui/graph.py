@@ -228,10 +228,8 @@ class Drawing(Static):
             self.update(draw(self.stepper, width or 40))
 
 
-RETRACED = (
-    "Traced again with the current weights: training changed them since this step was "
-    "traced, and a step never mixes the two."
-)
+# fits one line at 80 columns; a step never mixes the old weights with the new
+RETRACED = "Traced again with the current weights: training changed them."
 
 
 class GraphScreen(Screen):
