@@ -339,6 +339,8 @@ class GraphScreen(Screen):
         return True
 
     def set_note(self, note: str) -> None:
+        if note == self.note:
+            return  # every step clears it: no refresh (and no layout) when it is clear
         self.note = note
         widget = self.query_one("#graph-note", Static)
         widget.update(note)
@@ -353,7 +355,8 @@ class GraphScreen(Screen):
             node_list.cursor = node_list.span_of(max(0, stepper.position - 1))
         else:
             node_list.refresh()
-        self.query_one("#graph-status", Static).update(self.status_text())
+        # one line of fixed height: no layout pass needed (a step pays for one, the details')
+        self.query_one("#graph-status", Static).update(self.status_text(), layout=False)
         wide = self.size.width >= 120
         can_draw = stepper.forward_total <= DRAW_AT_MOST
         show_drawing = can_draw and (wide or self.drawing)
@@ -482,7 +485,8 @@ class GraphScreen(Screen):
                 size = f"{shape_str(tuple(sent.shape))} {gradient_size(sent)}"
                 text.append(f"  sent to {name}: {size}\n", style="cyan")
 
-    @work(exclusive=True, group="oracle", exit_on_error=False)
+    # a description of its own: Textual would otherwise repr the request, arrays and all
+    @work(exclusive=True, group="oracle", exit_on_error=False, description="PyTorch check")
     async def check_against_torch(self, request: CheckRequest) -> None:
         """One check at a time, in a daemon thread (not a Textual thread worker: importing
         torch takes seconds, and quitting must not wait for it). A newer request replaces
