@@ -263,16 +263,31 @@ def _rule_lines(step: Step, with_numbers: bool) -> list[str]:
 
 
 def _topological_nodes(root: Node) -> list[Node]:
-    """Every node reachable from root, latest-created first (PyTorch's engine order)."""
+    """Every node reachable from root, latest-created first (PyTorch's engine order).
+
+    A leaf's AccumulateGrad is made once and kept, so its own number dates from the first
+    graph that used the leaf; it is placed as if made just before its first consumer in
+    this graph instead (where the first trace put it), so every trace of a model walks
+    its leaves in the same order, and still after all their consumers."""
     seen = {root}
     stack = [root]
+    leaves: dict = {}  # AccumulateGrad -> its place: (first consumer's number, input slot)
     while stack:
         node = stack.pop()
-        for child, _ in node.next_functions:
-            if child is not None and child not in seen:
+        inputs = len(node.next_functions)
+        for i, (child, _) in enumerate(node.next_functions):
+            if child is None:
+                continue
+            if type(child) is AccumulateGrad:
+                place = (node.sequence, i - inputs)  # below the consumer, last input first
+                if child not in leaves or place < leaves[child]:
+                    leaves[child] = place
+            if child not in seen:
                 seen.add(child)
                 stack.append(child)
-    return sorted(seen, key=_sequence_of, reverse=True)
+    if not leaves:
+        return sorted(seen, key=_sequence_of, reverse=True)
+    return sorted(seen, key=lambda node: leaves.get(node) or (node.sequence, 0), reverse=True)
 
 
 def _sequence_of(node) -> int:

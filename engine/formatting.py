@@ -10,7 +10,7 @@ import numpy as np
 
 from .dtypes import DType
 from .errors import shape_str
-from .rules import substitute
+from .rules import rename, substitute, usable_names
 
 SMALL = 6  # arrays with at most this many elements are shown in full
 
@@ -62,6 +62,23 @@ def value(x) -> str:
     return f"<{shape_str(array.shape)} mean {mean}{bad}>"
 
 
+def gradient_size(x) -> str:
+    """How big a gradient is, which its plain mean hides (it is about 0 for many):
+    ``norm 0.4312, mean |g| 0.005123``, over the finite values, NaN and Inf counted."""
+    array = to_numpy(x)
+    if array.dtype.kind not in "fiub" or array.size == 0:
+        return "norm 0, mean |g| 0" if array.size == 0 else ""
+    values = array.astype(np.float64)
+    finite = values[np.isfinite(values)]
+    norm = float(np.sqrt(np.sum(finite * finite))) if finite.size else math.nan
+    mean = float(np.abs(finite).mean()) if finite.size else math.nan
+    bad = ""
+    if finite.size != values.size:
+        nan, inf = int(np.isnan(values).sum()), int(np.isinf(values).sum())
+        bad = "".join(f", {n} {kind}" for n, kind in ((nan, "NaN"), (inf, "Inf")) if n)
+    return f"norm {number(norm)}, mean |g| {number(mean)}{bad}"
+
+
 def _nested(items) -> str:
     if isinstance(items, list):
         return "[" + ", ".join(_nested(i) for i in items) + "]"
@@ -90,28 +107,38 @@ def statistics(array) -> dict:
     return out
 
 
-def rule_lines(step, with_numbers: bool) -> list[str]:
+def rule_lines(step, with_numbers: bool, names: dict[str, str] | None = None) -> list[str]:
     """One line per input that received a gradient, e.g. ``grad_a = grad * b = 1 * 4 = 4``.
 
     Where the forward broadcast an input, the rule is shown inside broadcasting's
-    backward: ``grad_a = sum_to_shape(grad, (3, 1)) = ...``.
+    backward: ``grad_a = sum_to_shape(grad, (3, 1)) = ...``. ``names`` maps the op's own
+    names to a graph's (``{"a": "x", "b": "r0"}``: ``grad_x = grad * r0 = 1 * 5 = 5``;
+    ``{"leaf": "x"}`` for AccumulateGrad); those that would read ambiguously are left out.
     """
     node = step.node
     if node.name() == "AccumulateGrad":
         sign = "+=" if step.accumulated and step.accumulated[0] else "="
-        text = f"leaf.grad {sign} grad"
+        leaf = usable_names({"leaf": names["leaf"]}, []) if names and "leaf" in names else {}
+        text = f"{leaf.get('leaf', 'leaf')}.grad {sign} grad"
         return [text + (f" = {value(step.grad_output)}" if with_numbers else "")]
+    rules = [node.rules[i] if i < len(node.rules) else "?" for i in range(len(step.grad_inputs))]
+    names = usable_names(names, [*rules, *step.values]) if names else {}
+    values = {"grad": step.grad_output}
+    for key, v in step.values.items():
+        key = rename(key, names)
+        if not _is_number(key):  # a number put in for a scalar input reads as itself
+            values[key] = v
     lines = []
     for i, sent in enumerate(step.grad_inputs):
         if sent is None:
             continue
-        rule = node.rules[i] if i < len(node.rules) else "?"  # tests hold every op to words
+        rule = rename(rules[i], names)  # tests hold every op to words
         if step.reduced[i] is not None:
             rule = f"sum_to_shape({rule}, {shape_str(tuple(sent.shape))})"
         sign = "+=" if step.accumulated[i] else "="
-        line = f"grad_{node.input_name(i)} {sign} {rule}"
+        name = node.input_name(i)
+        line = f"grad_{names.get(name, name)} {sign} {rule}"
         if with_numbers:
-            values = {"grad": step.grad_output, **step.values}
             substituted = substitute(rule, values, lambda name, v: value(v))
             result = value(sent)
             if substituted not in (rule, result):
@@ -121,6 +148,14 @@ def rule_lines(step, with_numbers: bool) -> list[str]:
             line += f"  (broadcast: summed from {shape_str(step.reduced[i])})"
         lines.append(line)
     return lines
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 # ------------------------------------------------------------------ repr, as PyTorch prints

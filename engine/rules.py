@@ -282,3 +282,55 @@ def _host(value):
     if isinstance(value, tuple) and not isinstance(value, ViewPath):
         return tuple(_host(v) for v in value)
     return value
+
+
+# ---------------------------------------------------------------------- the graph's names
+# The words call an op's inputs by the op's own names (``a``, ``b``); a graph calls them by
+# what they are (``x``, ``0.weight``, ``r0``). ``rename`` puts the graph's names into the
+# words, where that cannot make two things read alike.
+_QUOTED = re.compile(r"('[^']*'|\"[^\"]*\")")
+_IDENTIFIER = re.compile(r"(?<![A-Za-z0-9_.])[A-Za-z_][A-Za-z0-9_]*")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.]*|-?\d+(\.\d+)?(e-?\d+)?")
+_RESERVED = {"grad", "leaf", "True", "False", "None", *VOCABULARY}
+
+
+def identifiers(text: str) -> set[str]:
+    """The names a rule's words use, outside quoted strings (einsum's subscripts)."""
+    found: set[str] = set()
+    for i, part in enumerate(_QUOTED.split(text)):
+        if i % 2 == 0:
+            found.update(_IDENTIFIER.findall(part))
+    return found
+
+
+def usable_names(names: dict[str, str], words) -> dict[str, str]:
+    """The part of ``names`` (the op's name -> the graph's) that the words can take: each
+    graph name plain (``r0``, ``0.weight``, ``2.5``), none of them the same, and none a
+    word the rules use for something else (``grad``, ``sum``, the op's other values)."""
+    names = dict(names)
+    used = set().union(*(identifiers(w) for w in words)) | _RESERVED
+    while True:
+        taken = used - set(names)
+        shown = list(names.values())
+        bad = [
+            mine
+            for mine, theirs in names.items()
+            if not _PLAIN_NAME.fullmatch(theirs) or theirs in taken or shown.count(theirs) > 1
+        ]
+        if not bad:
+            return names
+        for mine in bad:
+            del names[mine]
+
+
+def rename(text: str, names: dict[str, str]) -> str:
+    """``text`` with each of the op's names replaced by the graph's, all at once (so
+    ``a`` -> ``b`` and ``b`` -> ``a`` swap), never inside a longer word or a quoted string."""
+    if not names:
+        return text
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![A-Za-z0-9_.])(?:{alternatives})(?![A-Za-z0-9_])")
+    parts = _QUOTED.split(text)
+    for i in range(0, len(parts), 2):
+        parts[i] = pattern.sub(lambda m: names[m.group(0)], parts[i])
+    return "".join(parts)

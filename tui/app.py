@@ -246,9 +246,10 @@ class NnbenchApp(App):
             self.experiment_changed()
             return
         self.stepper = message.stepper
+        graph = self.pane(GraphScreen)  # runs ``then`` once it shows the new trace
         for pane in self.panes:
-            pane.post_message(StepperChanged())
-        if message.then is not None:
+            pane.post_message(StepperChanged(message.then if pane is graph else None))
+        if graph is None and message.then is not None:
             message.then(message.stepper)
 
     def experiment_changed(self) -> None:

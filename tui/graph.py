@@ -9,6 +9,8 @@ that the same list and details show until ``e`` or ``escape`` closes it.
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -27,7 +29,7 @@ from textual.strip import Strip
 from textual.widgets import Footer, Header, Static
 
 from nnbench.engine.errors import AutogradError, shape_str
-from nnbench.engine.formatting import value
+from nnbench.engine.formatting import gradient_size, value
 from nnbench.engine.tensor import Tensor
 
 from .live import StepInFlight, in_user_thread
@@ -83,19 +85,19 @@ class NodeList(ScrollView, can_focus=False):
         super().__init__(**kwargs)
         self.stepper = None
         self.spans: list[Span] = []
+        self.starts: list[int] = []
         self.grouped = False
 
     def set_stepper(self, stepper, grouped: bool) -> None:
         self.stepper, self.grouped = stepper, grouped
         self.spans = spans_for(stepper.rows, grouped) if stepper else []
+        self.starts = [span.start for span in self.spans]
         self.virtual_size = Size(self.size.width, len(self.spans))
         self.refresh()
 
     def span_of(self, row_index: int) -> int:
-        for i, span in enumerate(self.spans):
-            if span.start <= row_index < span.end:
-                return i
-        return max(0, len(self.spans) - 1)
+        """The line holding a row (a binary search: a step must not cost a scan)."""
+        return max(0, bisect.bisect_right(self.starts, row_index) - 1)
 
     def watch_cursor(self, cursor: int) -> None:
         top = self.scroll_offset.y
@@ -142,6 +144,94 @@ class OracleResult(Message):
         self.key, self.text = key, text
 
 
+@dataclass(frozen=True)
+class CheckRequest:
+    """One node's PyTorch check, with everything it reads taken on the UI thread: the
+    thread that runs it touches no stepper. ``key`` is (the stepper's generation, the row)."""
+
+    key: tuple
+    phase: str
+    function: type
+    params: dict
+    inputs: tuple
+    output: object = None  # forward: what the engine computed
+    grad_output: object = None  # backward: the gradient that arrived, and what it sent
+    grad_inputs: tuple = ()
+    needs: tuple = ()
+
+
+def check_request(stepper, row_index: int, done) -> CheckRequest | str:
+    """What the check of a computed row needs; or, where there is nothing to run, what
+    to say instead."""
+    key = (stepper.generation, row_index)
+    if stepper.rows[row_index].phase == "forward":
+        record = done.record
+        return CheckRequest(
+            key, "forward", record.function, dict(record.params), tuple(done.inputs), done.output
+        )
+    record = stepper.record_of(done.node)
+    if record is None:  # AccumulateGrad: it stores what arrives, nothing to check
+        name = stepper.name_of(done.node.variable)
+        if name in stepper.outside:
+            return f"PyTorch check: nothing to compute here; the parts hand this on to {name}"
+        return "PyTorch check: nothing to compute here; AccumulateGrad stores the gradient"
+    inputs = stepper.forward_done[record.index].inputs  # as the op saw them (in-place ops)
+    return CheckRequest(
+        key, "backward", record.function, dict(record.params), tuple(inputs),
+        grad_output=done.grad_output, grad_inputs=tuple(done.grad_inputs),
+        needs=tuple(done.node.needs_input_grad),
+    )  # fmt: skip
+
+
+def run_check(request: CheckRequest) -> str:
+    """The check itself, in a user thread (the first one imports torch: seconds)."""
+    from nnbench.engine.workbench import oracle
+
+    try:
+        if request.phase == "forward":
+            what = "output"
+            diff = oracle.forward_difference(
+                request.function, request.params, request.inputs, request.output
+            )
+        else:
+            what = "gradients"
+            diff = oracle.backward_difference(
+                request.function, request.params, request.inputs, request.grad_output,
+                request.grad_inputs, request.needs,
+            )  # fmt: skip
+    except ImportError:
+        return "PyTorch check: torch is not installed"
+    except Exception as error:  # an oracle failure is reported, never fatal
+        return f"PyTorch check failed: {type(error).__name__}: {error}"
+    if diff is None:
+        return "PyTorch check: not available for this node"
+    return f"PyTorch check: max |engine - torch| of the {what} = {diff:.3g}"
+
+
+class Drawing(Static):
+    """The drawing, laid out for the width it has (again whenever that changes)."""
+
+    def __init__(self, **kwargs):
+        super().__init__("", markup=False, **kwargs)
+        self.stepper = None
+
+    def show(self, stepper) -> None:
+        self.stepper = stepper
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        if self.stepper is not None:
+            width = self.content_size.width or self.parent.content_size.width
+            self.update(draw(self.stepper, width or 40))
+
+
+# fits one line at 80 columns; a step never mixes the old weights with the new
+RETRACED = "Traced again with the current weights: training changed them."
+
+
 class GraphScreen(Screen):
     BINDINGS = [
         Binding("n,right", "step", "Step", tooltip="Run one node: forward first, then backward"),
@@ -172,20 +262,23 @@ class GraphScreen(Screen):
         super().__init__()
         self.grouped = False
         self.drawing = False
-        self.oracle_cache: dict = {}
+        self.oracle_cache: dict = {}  # (stepper generation, row) -> the check's text
+        self._checking: asyncio.Future | None = None  # the check running in its thread
         self.parts = None  # the chosen fused node's parts, while they are open
         self.parts_of = ""  # which node they belong to, for the status line
         self.outer_cursor = 0  # where the cursor was in the step's own list
+        self.note = ""  # one line under the status: why the step was traced again
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield PaneTabs("graph")
         with Vertical(id="graph-body", classes="pane-body"):
             yield Static("", id="graph-status", markup=False)
+            yield Static("", id="graph-note", markup=False)
             with Horizontal(id="graph-columns"):
                 yield NodeList(id="node-list")
                 with VerticalScroll(id="graph-drawing"):
-                    yield Static("", id="drawing-text", markup=False)
+                    yield Drawing(id="drawing-text")
                 with VerticalScroll(id="node-details"):
                     yield Static("", id="details-text", markup=False)
         yield ErrorPanel(id="error-panel", classes="error-panel")
@@ -198,8 +291,15 @@ class GraphScreen(Screen):
     def on_experiment_changed(self, _message) -> None:
         self.experiment_changed()
 
-    def on_stepper_changed(self, _message) -> None:
+    def on_stepper_changed(self, message) -> None:
         self.experiment_changed()
+        if message.then is not None:
+            message.then(self.app.stepper)
+
+    def on_screen_resume(self) -> None:
+        # back from the Training pane, say: the weights may have moved under the trace
+        if self._ready():
+            self.retrace_if_stale()
 
     # ------------------------------------------------------------------ state
     @property
@@ -209,6 +309,7 @@ class GraphScreen(Screen):
 
     def experiment_changed(self) -> None:
         self.parts = None
+        self.set_note("")
         if not ErrorPanel.swap(self, "#graph-body"):
             return
         if self.app.session.experiment is None:
@@ -226,6 +327,42 @@ class GraphScreen(Screen):
         self.query_one(NodeList).set_stepper(self.stepper, self.grouped)
         self.redraw()
 
+    def stale(self) -> bool:
+        """Whether the experiment's weights are not the ones the step was traced with
+        (training changed them), or the experiment is another one."""
+        stepper, experiment = self.app.stepper, self.app.session.experiment
+        if stepper is None or experiment is None:
+            return False
+        return stepper.experiment is not experiment or stepper.weights_changed()
+
+    def retrace_if_stale(self, then=None) -> bool:
+        """Trace the step again, on its batch, if it is stale: True if a trace was asked
+        for (it is made in a worker; ``then`` runs on the new trace). Every value then
+        shown comes from the current weights."""
+        if not self.stale():
+            return False
+        stepper, experiment = self.app.stepper, self.app.session.experiment
+        same = stepper.experiment is experiment
+
+        def traced(_stepper) -> None:
+            if same:
+                self.set_note(RETRACED)
+            if then is not None:
+                then()
+
+        self.query_one("#graph-status", Static).update("Tracing again with the current weights…")
+        batch = stepper.batch if same else None
+        self.app.new_stepper(batch=batch, anomaly=stepper.anomaly is not None, then=traced)
+        return True
+
+    def set_note(self, note: str) -> None:
+        if note == self.note:
+            return  # every step clears it: no refresh (and no layout) when it is clear
+        self.note = note
+        widget = self.query_one("#graph-note", Static)
+        widget.update(note)
+        widget.display = bool(note)
+
     def redraw(self, follow: bool = True) -> None:
         stepper = self.stepper
         if stepper is None:
@@ -235,14 +372,15 @@ class GraphScreen(Screen):
             node_list.cursor = node_list.span_of(max(0, stepper.position - 1))
         else:
             node_list.refresh()
-        self.query_one("#graph-status", Static).update(self.status_text())
+        # one line of fixed height: no layout pass needed (a step pays for one, the details')
+        self.query_one("#graph-status", Static).update(self.status_text(), layout=False)
         wide = self.size.width >= 120
         can_draw = stepper.forward_total <= DRAW_AT_MOST
         show_drawing = can_draw and (wide or self.drawing)
         self.query_one("#graph-drawing").display = show_drawing
         self.query_one("#node-list").display = wide or not show_drawing
         if show_drawing:
-            self.query_one("#drawing-text", Static).update(draw(stepper))
+            self.query_one(Drawing).show(stepper)
         self.query_one("#details-text", Static).update(self.details_text())
         self.app.update_header()
 
@@ -306,15 +444,22 @@ class GraphScreen(Screen):
                 "(e), run the backward (b), then open them again\n",
                 style="cyan",
             )
-        key = (id(stepper), row_index)
         if done is not None:
-            checked = self.oracle_cache.get(key)
-            if checked is None:
-                self.oracle_cache[key] = "checking against PyTorch…"
-                self.check_against_torch(key, stepper, row.phase, row.index)
-                checked = self.oracle_cache[key]
-            text.append(f"\n{checked}", style="italic")
+            text.append(f"\n{self.check_text(stepper, row_index, done)}", style="italic")
         return text
+
+    def check_text(self, stepper, row_index: int, done) -> str:
+        """The row's PyTorch check: known, or asked for now (it arrives as OracleResult)."""
+        key = (stepper.generation, row_index)
+        checked = self.oracle_cache.get(key)
+        if checked is None:
+            request = check_request(stepper, row_index, done)
+            if isinstance(request, str):
+                checked = self.oracle_cache[key] = request
+            else:
+                checked = self.oracle_cache[key] = "checking against PyTorch…"
+                self.check_against_torch(request)
+        return checked
 
     def _forward_details(self, text: Text, row, record, done) -> None:
         text.append(f"{row.label}\n", style="bold")
@@ -334,7 +479,7 @@ class GraphScreen(Screen):
                         style="yellow",
                     )
             else:
-                text.append(f"in  {'abc'[i] if i < 3 else i}: {name}\n")
+                text.append(f"in  {record.function.input_name(i)}: {name}\n")
         if done is None:
             text.append("out not computed yet: press n to run this op\n", style="dim")
         else:
@@ -346,59 +491,44 @@ class GraphScreen(Screen):
             text.append("not run yet: press n (or b to run the whole backward)\n", style="dim")
             return
         text.append(f"incoming grad = {value(done.grad_output)}\n")
-        text.append(done.words + "\n")
+        text.append(f"  {gradient_size(done.grad_output)}\n", style="cyan")
+        text.append(self.stepper.words(done) + "\n")
+        record = self.stepper.record_of(done.node)
+        if record is None:
+            return
+        names = self.stepper.labels(record)[0]
+        for name, sent in zip(names, done.grad_inputs):
+            if sent is not None:
+                size = f"{shape_str(tuple(sent.shape))} {gradient_size(sent)}"
+                text.append(f"  sent to {name}: {size}\n", style="cyan")
 
-    @work(group="oracle", exit_on_error=False)
-    async def check_against_torch(self, key, stepper, phase: str, index: int) -> None:
-        # a daemon thread, not a Textual thread worker: importing torch takes seconds, and
-        # quitting must not wait for it (asyncio joins its executor's threads at exit)
-        await in_user_thread(self._check_against_torch, key, stepper, phase, index)
+    # a description of its own: Textual would otherwise repr the request, arrays and all
+    @work(exclusive=True, group="oracle", exit_on_error=False, description="PyTorch check")
+    async def check_against_torch(self, request: CheckRequest) -> None:
+        """One check at a time, in a daemon thread (not a Textual thread worker: importing
+        torch takes seconds, and quitting must not wait for it). A newer request replaces
+        this one while it waits; a check already running finishes, and its answer is kept
+        for its own node."""
+        while self._checking is not None and not self._checking.done():
+            await asyncio.wait({self._checking})
+        running = asyncio.ensure_future(in_user_thread(run_check, request))
+        running.add_done_callback(lambda done: self._checked(request.key, done))
+        self._checking = running
+        await asyncio.wait({running})
 
-    def _check_against_torch(self, key, stepper, phase: str, index: int) -> None:
-        from nnbench.engine.workbench import oracle
-
-        try:
-            if phase == "forward":
-                step = stepper.forward_done[index]
-                record = step.record
-                diff = oracle.forward_difference(
-                    record.function, record.params, step.inputs, step.output
-                )
-                what = "output"
-            else:
-                step = stepper.backward_done[index]
-                diff, what = None, "gradients"
-                record = stepper.record_of(step.node)
-                if record is None:  # AccumulateGrad: it stores what arrives, nothing to check
-                    self.post_message(
-                        OracleResult(
-                            key,
-                            "PyTorch check: nothing to compute here; "
-                            "AccumulateGrad stores the gradient",
-                        )
-                    )
-                    return
-                else:
-                    # the inputs as the op saw them (an in-place op may have changed them since)
-                    inputs = stepper.forward_done[record.index].inputs
-                    diff = oracle.backward_difference(
-                        record.function, record.params, inputs, step.grad_output,
-                        step.grad_inputs, step.node.needs_input_grad,
-                    )  # fmt: skip
-            text = (
-                "PyTorch check: not available for this node"
-                if diff is None
-                else f"PyTorch check: max |engine - torch| of the {what} = {diff:.3g}"
-            )
-        except ImportError:
-            text = "PyTorch check: torch is not installed"
-        except Exception as error:  # an oracle failure is reported, never fatal
-            text = f"PyTorch check failed: {type(error).__name__}: {error}"
+    def _checked(self, key, done: asyncio.Future) -> None:
+        if done.cancelled():
+            return
+        error = done.exception()
+        text = done.result() if error is None else f"PyTorch check failed: {error}"
         self.post_message(OracleResult(key, text))
 
     def on_oracle_result(self, message: OracleResult) -> None:
         self.oracle_cache[message.key] = message.text
-        self.query_one("#details-text", Static).update(self.details_text())
+        stepper = self.stepper
+        shown = stepper is not None and bool(stepper.rows)
+        if shown and message.key == (stepper.generation, self.selected_row()):
+            self.query_one("#details-text", Static).update(self.details_text())
 
     # ------------------------------------------------------------------ actions
     def _ready(self) -> bool:
@@ -406,7 +536,7 @@ class GraphScreen(Screen):
 
     # stepping runs the user's model and writes .grad: never in the middle of a training
     # step running in the Training pane's worker (app.run_lock)
-    def _advance(self, move) -> None:
+    def _advance(self, move, tries: int = 0) -> None:
         if not self._ready():
             return
         if self.parts is not None:  # the parts run on copies: the model is not touched
@@ -422,9 +552,12 @@ class GraphScreen(Screen):
                 title="Training paused",
                 markup=False,
             )
+        stale = False
         try:
             with self.app.run_lock():
-                move()
+                stale = self.stale()  # then trace first: never old values with new weights
+                if not stale:
+                    move()
         except StepInFlight as busy:
             self.notify(str(busy), title="Training step in flight", severity="warning")
             return
@@ -437,17 +570,16 @@ class GraphScreen(Screen):
                 )
                 self.redraw()
                 return
-            # training changed the weights since this step was traced: its saved values are
-            # stale, so trace the same batch again with the new ones
+            # a tensor the step saved changed, though no weight did: trace it again
             self.app.new_stepper(batch=self.stepper.batch)
             self.experiment_changed()
-            self.notify(
-                "The weights changed since this step was traced (training updated them), so "
-                "it was traced again with the current weights. Step again.",
-                title="Graph traced again",
-                markup=False,
-            )
+            self.set_note("Traced again: a tensor this step saved was changed since it was traced.")
             return
+        if stale:
+            if tries < 2:  # the key runs on the new trace
+                self.retrace_if_stale(then=lambda: self._advance(move, tries + 1))
+            return
+        self.set_note("")
         self.redraw()
 
     def action_step(self) -> None:
@@ -499,14 +631,14 @@ class GraphScreen(Screen):
             return
         row, record, done = self.stepper.item(self.selected_row())
         if row.phase == "forward":
-            key = f"graph/r{record.index} {record.op}" if done is not None else None
+            key = f"graph/{self.stepper.entry_name(record)}" if done is not None else None
         else:
             node = self.stepper.backward_order[row.index]
             if node.name() == "AccumulateGrad":
                 key = f"gradients/{self.stepper.name_of(node.variable)}"
             else:  # the tensor whose gradient this node computes
                 record = self.stepper.record_of(node)
-                key = f"graph/r{record.index} {record.op}" if record is not None else None
+                key = f"graph/{self.stepper.entry_name(record)}" if record is not None else None
         self.app.inspect(key)
 
     def action_parts(self) -> None:
@@ -560,44 +692,90 @@ def _short(array) -> str:
     return value(array) if size <= 6 else shape_str(tuple(array.shape))
 
 
-def draw(stepper) -> Text:
-    """Boxes and arrows, one box per forward op, its inputs arriving from the left."""
-    text = Text(no_wrap=True, overflow="crop")
+def _grad_short(array) -> str:
+    """A gradient in a box: its numbers if it has few, else its norm (its mean is ~0)."""
+    size = 1
+    for n in array.shape:
+        size *= n
+    return value(array) if size <= 6 else gradient_size(array).split(",")[0]
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` in at most ``width`` columns: cut short with "…", never wrapped."""
+    if len(text) <= width:
+        return text
+    return text[: max(0, width - 1)] + "…" if width > 0 else ""
+
+
+def draw(stepper, width: int = 200) -> Text:
+    """Boxes and arrows, one box per forward op, in at most ``width`` columns: its inputs
+    arrive from the left where there is room, else from a line above it. A box's first
+    line goes on two (``r1 = addmm`` / ``= (64, 128)``) where it is too long, and what is
+    still too long is cut short with "…": a box is never wrapped, which would put one
+    op's numbers beside another's name."""
     done = min(stepper.position, stepper.forward_total)
     grads = {}
     for step in stepper.backward_done[: max(0, stepper.position - stepper.forward_total)]:
         grads[id(step.node)] = step.grad_output
-    names_width = max(
-        (len(name) for r in stepper.records for name in stepper.labels(r)[0]), default=1
-    )
-    for record in stepper.records:
-        names, output = stepper.labels(record)
-        computed = record.index < done
-        result = _short(stepper.forward_done[record.index].output) if computed else "?"
-        lines = [
-            f" {output} = {record.op} = {result}",
-            f" {record.grad_name or '(no grad)'}",
-        ]
-        if id(record.node) in grads:
-            lines.append(f" grad {_short(grads[id(record.node)])}")
-        lines += [""] * (len(names) - len(lines))
-        inner = max(len(line) for line in lines) + 1
+    boxes = [_box(stepper, record, record.index < done, grads) for record in stepper.records]
+    longest = max((len(name) for names, *_ in boxes for name in names), default=1)
+    narrowest = max((len(line) + 1 for _, _, split, _ in boxes for line in split), default=1)
+    text = Text(no_wrap=True, overflow="crop")
+    beside = longest + 7 + narrowest <= width  # name, space, 4 of arrow, the box's borders
+    for names, whole, split, computed in boxes:
         style = Style(bold=computed, dim=not computed)
-        pad = " " * (names_width + 5)
-        text.append(f"{pad}┌{'─' * inner}┐\n", style=style)
-        for i, line in enumerate(lines):
-            if i < len(names):
-                if len(names) == 1:
-                    joint = "───▶"
-                elif i == 0:
-                    joint = "──┐ "
-                elif i < len(names) - 1:
-                    joint = "──┤ "
-                else:
-                    joint = "──┴▶"
-                left = f"{names[i]:>{names_width}} {joint}"
-            else:
-                left = pad
-            text.append(f"{left}│{line:<{inner}}│\n", style=style)
-        text.append(f"{pad}└{'─' * inner}┘\n", style=style)
+        room = width - longest - 7 if beside else width - 2
+        lines = whole if max(len(line) for line in whole) < room else split
+        if beside:
+            _beside(text, names, lines, longest, room, style)
+        else:
+            _below(text, names, lines, width, style)
     return text
+
+
+def _box(stepper, record, computed: bool, grads: dict):
+    """(input names, the box's lines, the same with the first line split, computed)."""
+    names, output = stepper.labels(record)
+    result = _short(stepper.forward_done[record.index].output) if computed else "?"
+    rest = [f" {record.grad_name or '(no grad)'}"]
+    if id(record.node) in grads:
+        rest.append(f" grad {_grad_short(grads[id(record.node)])}")
+    whole = [f" {output} = {record.op} = {result}", *rest]
+    split = [f" {output} = {record.op}", f" = {result}", *rest]
+    return names, whole, split, computed
+
+
+def _beside(text: Text, names, lines, names_width: int, room: int, style) -> None:
+    """A box with its inputs' names to its left, each with its arrow."""
+    lines = lines + [""] * (len(names) - len(lines))
+    inner = min(room, max(len(line) for line in lines) + 1)
+    pad = " " * (names_width + 5)
+    text.append(f"{pad}┌{'─' * inner}┐\n", style=style)
+    for i, line in enumerate(lines):
+        if i < len(names):
+            if len(names) == 1:
+                joint = "───▶"
+            elif i == 0:
+                joint = "──┐ "
+            elif i < len(names) - 1:
+                joint = "──┤ "
+            else:
+                joint = "──┴▶"
+            left = f"{names[i]:>{names_width}} {joint}"
+        else:
+            left = pad
+        text.append(f"{left}│{_fit(line, inner):<{inner}}│\n", style=style)
+    text.append(f"{pad}└{'─' * inner}┘\n", style=style)
+
+
+def _below(text: Text, names, lines, width: int, style) -> None:
+    """A box under a line of its inputs' names, an arrow from them into its top."""
+    inner = max(1, min(width - 2, max(len(line) for line in lines) + 1))
+    if names:
+        text.append(_fit(f"  {', '.join(names)}", width) + "\n", style=style)
+        text.append(f"┌─{'▼' if inner > 1 else ''}{'─' * (inner - 2)}┐\n", style=style)
+    else:
+        text.append(f"┌{'─' * inner}┐\n", style=style)
+    for line in lines:
+        text.append(f"│{_fit(line, inner):<{inner}}│\n", style=style)
+    text.append(f"└{'─' * inner}┘\n", style=style)

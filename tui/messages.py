@@ -28,7 +28,12 @@ class ExperimentChanged(Message):
 
 
 class StepperChanged(Message):
-    """The Graph pane's trace was replaced (a new batch, new weights, another device)."""
+    """The Graph pane's trace was replaced (a new batch, new weights, another device);
+    ``then(stepper)`` is for the Graph pane to run once it shows the new trace."""
+
+    def __init__(self, then=None):
+        super().__init__()
+        self.then = then
 
 
 class Loaded(Message):

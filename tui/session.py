@@ -209,7 +209,7 @@ class Session:
             for step in stepper.forward_done[: min(stepper.position, len(stepper.forward_done))]:
                 record = step.record
                 out.append(
-                    Entry("graph", f"r{record.index} {record.op}", record.output,
+                    Entry("graph", stepper.entry_name(record), record.output,
                           _op_expression(stepper, record))
                 )  # fmt: skip
         return out

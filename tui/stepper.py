@@ -8,12 +8,14 @@ already computed is kept, so the screen can show any earlier moment exactly as i
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from nnbench.engine import autograd
 from nnbench.engine.errors import AutogradError
+from nnbench.engine.formatting import value
 from nnbench.engine.tensor import Tensor
-from nnbench.engine.workbench.graph import NamedStep, has_parts, parts_experiment
+from nnbench.engine.workbench.graph import NamedStep, has_parts, part_names, parts_experiment
 
 
 @dataclass
@@ -28,19 +30,30 @@ class Row:
     shape: tuple | None
 
 
+_generations = itertools.count(1)
+
+
 class Stepper(NamedStep):
     """A NamedStep walked one node at a time, forward then backward (``anomaly=True``:
-    see NamedStep)."""
+    see NamedStep). ``generation`` tells it from every other trace of this process (a
+    cache keyed on it cannot mistake a new graph for an old one, as ``id()`` can).
 
-    def __init__(self, experiment, batch, anomaly=False, gradient=None, prefix: str = "r"):
+    ``outside`` is for the parts of a fused node: their leaves that are not leaves of the
+    step (name -> what receives their gradient in it, ``TBackward0``), and those that are
+    (name -> ``None``)."""
+
+    def __init__(
+        self, experiment, batch, anomaly=False, gradient=None, prefix: str = "r", outside=None
+    ):
         super().__init__(experiment, batch, anomaly, gradient, prefix)
+        self.generation = next(_generations)
+        self.outside: dict[str, str | None] = outside or {}
         self._replay = self.trace.replay()
         self.forward_done: list = []
         self.backward_order = autograd.graph_order(self.loss) if self._has_backward() else []
         self._backward = None
         self.backward_done: list = []
         self.position = 0
-        self.by_node = {id(r.node): r for r in self.records}
         self.rows = self._rows()
 
     def _has_backward(self) -> bool:
@@ -76,7 +89,12 @@ class Stepper(NamedStep):
         by_node = self.by_node
         for i, node in enumerate(self.backward_order):
             if node.name() == "AccumulateGrad":
-                label = f"{self.name_of(node.variable)}.grad"
+                name = self.name_of(node.variable)
+                if name in self.outside:  # the parts hand it on: the step goes on there
+                    rows.append(Row("backward", i, f"out to {name}", self._receiver(name),
+                                    None, None))  # fmt: skip
+                    continue
+                label = f"{name}.grad"
                 module = None
             else:
                 record = by_node.get(id(node))
@@ -84,6 +102,29 @@ class Stepper(NamedStep):
                 module = rows[record.index].module if record is not None else None
             rows.append(Row("backward", i, label, node.name(), module, None))
         return rows
+
+    def _receiver(self, name: str) -> str:
+        """What takes the gradient the parts send to ``name`` on, in the step's graph."""
+        receiver = self.outside[name]
+        return f"then {receiver}" if receiver else f"then {name}.grad (a leaf)"
+
+    def words(self, step) -> str:
+        node = step.node
+        if node.name() != "AccumulateGrad" or self.name_of(node.variable) not in self.outside:
+            return super().words(step)
+        name = self.name_of(node.variable)
+        sign = "+=" if step.accumulated and step.accumulated[0] else "="
+        receiver = self.outside[name]
+        where = (
+            f"{name} is the output of {receiver}: the step's backward goes on there"
+            if receiver
+            else f"{name} is a leaf: the step's AccumulateGrad adds this to {name}.grad"
+        )
+        return f"grad_{name} {sign} grad = {value(step.grad_output)}\n({where})"
+
+    def entry_name(self, record) -> str:
+        """The op's output as the Inspector lists it: ``y add``, ``r3 t``."""
+        return f"{self.labels(record)[1]} {record.op}"
 
     # ------------------------------------------------------------------ moving
     @property
@@ -156,10 +197,6 @@ class Stepper(NamedStep):
         done = row.index < len(self.backward_done) and row_index < self.position
         return row, None, self.backward_done[row.index] if done else None
 
-    def record_of(self, node):
-        """The forward op whose node this is (None for AccumulateGrad)."""
-        return self.by_node.get(id(node))
-
     # ------------------------------------------------------------------ fused nodes
     def node_of(self, row_index: int):
         """The graph node a row of the list is about (forward rows: the op's node)."""
@@ -188,4 +225,11 @@ class Stepper(NamedStep):
         grad = next((s.grad_output for s in shown if s.node is node), None)
         gradient = None if grad is None else record.output.grad_tensor(grad)
         experiment = parts_experiment(self, record, arrays)
-        return Stepper(experiment, (), gradient=gradient, prefix=f"{self.labels(record)[1]}.")
+        outside = {
+            name: x.grad_fn.name() if x.grad_fn is not None else None
+            for x, name in zip(record.inputs, part_names(self, record))
+            if isinstance(x, Tensor) and x.requires_grad
+        }
+        return Stepper(
+            experiment, (), gradient=gradient, prefix=f"{self.labels(record)[1]}.", outside=outside
+        )

@@ -13,14 +13,17 @@ This module never recomputes any maths itself.
 from __future__ import annotations
 
 import json
+import os
+import re
+import sys
 import warnings
 from dataclasses import dataclass, field
 
 from .. import autograd
 from ..errors import shape_str
-from ..formatting import statistics, to_numpy, value
+from ..formatting import rule_lines, statistics, to_numpy, value
 from ..tensor import Tensor
-from ..trace import trace
+from ..trace import Trace
 
 
 @dataclass
@@ -100,7 +103,8 @@ def missing_batch(experiment) -> str | None:
 class NamedStep:
     """One batch's forward, traced, with a name for every tensor a person knows:
     parameters and loose tensors by their names, the batch as ``input`` and ``target``,
-    each op's output as ``r<index>``; and each op's module by its path.
+    each op's output by the name the experiment's own code gives it (``y = a + b`` names
+    it ``y``; see ``_output_names``), else as ``r<index>``; and each op's module by its path.
 
     ``anomaly=True`` traces under ``detect_anomaly``: ``anomaly_index`` is then the first
     op whose output held NaN or Inf (None if none did). ``gradient`` is the gradient the
@@ -110,29 +114,53 @@ class NamedStep:
     def __init__(self, experiment, batch, anomaly=False, gradient=None, prefix: str = "r"):
         self.experiment, self.batch = experiment, batch
         self.gradient, self.prefix = gradient, prefix
-        # each named tensor's version now, to tell later whether training changed it
-        self.versions = [(t, t._version) for t in experiment.named_tensors().values()]
+        self.weights = weights_of(experiment)  # to tell later whether training changed them
         if experiment.model is not None:
             experiment.model.train()
         self.anomaly = autograd.detect_anomaly(check_nan=False) if anomaly else None
         self.trace = self._trace()
         self.records = self.trace.records
         self.loss = self.trace.output
+        self.by_node = {id(r.node): r for r in self.records}
         self.known = tensor_names(experiment, batch)  # the tensors a person named
-        self.names = dict(self.known)  # and each one's latest name
         self.modules = module_names(experiment)
+        self.names = dict(self.known)  # and each tensor's latest name
         self._name_constants()
+        self.outputs = self._output_names(self.trace.found())  # each op's output's name
         for record in self.records:
-            self.names[id(record.output)] = f"{prefix}{record.index}"
+            self.names[id(record.output)] = self.outputs[record.index]
         self._labels = None
         self.anomaly_index = self._first_anomaly()
 
-    def _trace(self):
+    def _trace(self) -> NamingTrace:
+        recorder = NamingTrace(code_files(self.experiment))
         if self.anomaly is None:
-            return trace(self.experiment.loss, self.batch)
+            return recorder.run(self.experiment.loss, self.batch)
         with self.anomaly, warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # the NaN it is there to find
-            return trace(self.experiment.loss, self.batch)
+            return recorder.run(self.experiment.loss, self.batch)
+
+    def _output_names(self, found) -> list[str]:
+        """``r<index>``, or the name the code gave the op's output: a name held by one
+        tensor only, the op the last to make that tensor (an in-place op keeps it), and
+        no name a person already knows (``x``) or that reads as another op's (``r3``)."""
+        last = {id(r.output): r.index for r in self.records}
+        holders: dict[str, set] = {}
+        for name, tensor in found:
+            if id(tensor) in last:
+                holders.setdefault(name, set()).add(id(tensor))
+        generated = re.compile(rf"({re.escape(self.prefix)}|const)\d+")
+        taken = set(self.known.values())
+        given: dict[int, str] = {}
+        for name, ids in holders.items():
+            if len(ids) == 1 and name not in taken and not generated.fullmatch(name):
+                given.setdefault(ids.pop(), name)
+        return [
+            given.get(id(r.output), f"{self.prefix}{r.index}")
+            if last[id(r.output)] == r.index
+            else f"{self.prefix}{r.index}"
+            for r in self.records
+        ]
 
     def _first_anomaly(self) -> int | None:
         found = self.anomaly.forward_node if self.anomaly is not None else None
@@ -160,9 +188,46 @@ class NamedStep:
         return value(x)
 
     def weights_changed(self) -> bool:
-        """Whether a tensor of the experiment (a weight) was changed in place since the
-        trace, as training does; an in-place op inside the forward changes no weight."""
-        return any(t._version != version for t, version in self.versions)
+        """Whether the experiment's tensors (its weights) are not those this step was
+        traced with any more: changed in place (an optimizer step, ``load_state_dict``: the
+        version counters say), given new arrays, or other tensors altogether. An in-place
+        op inside the forward changes no weight."""
+        now = weights_of(self.experiment)
+        return len(now) != len(self.weights) or any(
+            a[0] != b[0] or a[1] is not b[1] or a[2] != b[2] or a[3] is not b[3]
+            for a, b in zip(now, self.weights)
+        )
+
+    def record_of(self, node):
+        """The forward op whose node this is (None for AccumulateGrad)."""
+        return self.by_node.get(id(node))
+
+    def words(self, step) -> str:
+        """A backward step's rule with the numbers, in this graph's names (``grad_x =
+        grad * y = 1 * 5 = 5`` where the op's own words say ``grad_a = grad * b``)."""
+        return "\n".join(rule_lines(step, True, self.rule_names(step.node, step.values)))
+
+    def rule_names(self, node, values=None) -> dict[str, str]:
+        """The op's own names for its inputs -> this graph's (numbers for plain numbers),
+        and for its output where its words name it (softmax's ``y``): ``values`` are the
+        node's named values, the output among them found by identity."""
+        if node.name() == "AccumulateGrad":
+            leaf = node.variable
+            return {"leaf": self.names[id(leaf)]} if id(leaf) in self.names else {}
+        record = self.record_of(node)
+        if record is None:
+            return {}
+        names = {}
+        for i, (x, label) in enumerate(zip(record.inputs, self.labels(record)[0])):
+            if isinstance(x, Tensor):
+                names[node.input_name(i)] = label
+            elif isinstance(x, (int, float)) and not isinstance(x, bool):
+                names[node.input_name(i)] = _literal(x)
+        output = record.output.array
+        for key, v in (values or {}).items():
+            if v is output and key.isidentifier() and key not in names:
+                names[key] = self.labels(record)[1]
+        return names
 
     def labels(self, record) -> tuple[list[str], str]:
         """(the inputs' names, the output's name) as they were when the op ran: an in-place
@@ -175,7 +240,7 @@ class NamedStep:
         current, labels = dict(self.known), []
         for record in self.records:
             inputs = [self._name_in(current, x) for x in record.inputs]
-            current[id(record.output)] = output = f"{self.prefix}{record.index}"
+            current[id(record.output)] = output = self.outputs[record.index]
             labels.append((inputs, output))
         return labels
 
@@ -187,6 +252,84 @@ class NamedStep:
 
     def module_of(self, record) -> str | None:
         return self.modules.get(id(record.module)) if record.module is not None else None
+
+
+def weights_of(experiment) -> list:
+    """What the experiment's weights are now: each named tensor, its version and array
+    (held, so that a new array can never be taken for the old one)."""
+    return [
+        (name, t, t._version, t.array)
+        for name, t in experiment.named_tensors().items()
+        if isinstance(t, Tensor)
+    ]
+
+
+def _literal(x) -> str:
+    """A plain number as the words show it: exactly where that is short (1.0001)."""
+    text = repr(x)
+    return text if len(text) <= 8 else value(x)
+
+
+# ---------------------------------------------------------------------- the code's names
+def code_files(experiment) -> set[str]:
+    """The files of the experiment's own code: its file, and where its forward, its loss
+    function and its modules' forward methods were written, the engine's own left out."""
+    from ..nn import Module
+
+    engine = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    functions = [experiment.forward, experiment.loss_fn]
+    for owner in (experiment.model, experiment.loss_fn):
+        if isinstance(owner, Module):
+            functions += [type(m).forward for m in owner.modules()]
+    files = {experiment.source} if experiment.source else set()
+    for fn in functions:
+        code = getattr(fn, "__code__", None)
+        if code is not None:
+            files.add(code.co_filename)
+    return {f for f in files if not os.path.abspath(f).startswith(engine)}
+
+
+class NamingTrace(Trace):
+    """A trace that also keeps the frame of the experiment's own code (a function written
+    in one of ``files``) that made each op; once the forward has returned, their
+    ``f_locals`` are the names that code gave its tensors (``found``)."""
+
+    def __init__(self, files: set[str]):
+        super().__init__()
+        self.files = files
+        self.frames: dict[int, object] = {}
+        self.top = None  # the caller's frame: the walk up from an op stops there
+
+    def run(self, fn, *args):
+        self.top = sys._getframe(1)
+        try:
+            with self:
+                self.output = fn(*args)
+        finally:
+            self.top = None
+        return self
+
+    def record(self, *args):
+        super().record(*args)
+        if not self.files:
+            return
+        frame = sys._getframe(1)
+        while frame is not None and frame is not self.top:
+            if frame.f_code.co_filename in self.files:
+                self.frames.setdefault(id(frame), frame)
+                return
+            frame = frame.f_back
+
+    def found(self) -> list[tuple[str, Tensor]]:
+        """(name, tensor) for each tensor held by a local of those frames, as they ended."""
+        found = [
+            (name, x)
+            for frame in self.frames.values()
+            for name, x in frame.f_locals.items()
+            if isinstance(x, Tensor) and not name.startswith("_")
+        ]
+        self.frames = {}  # the frames hold every local of the user's code: let them go
+        return found
 
 
 def has_parts(function) -> bool:
@@ -288,10 +431,12 @@ def _add_backward(graph: StepGraph, named: NamedStep) -> None:
             leaf = node.variable
             name = named.names.get(id(leaf), "leaf")
             experiment_leaves[name] = summarize(step.grad_output)
-            graph.backward.append({"node": "AccumulateGrad", "leaf": name, "rule": step.words})
+            graph.backward.append(
+                {"node": "AccumulateGrad", "leaf": name, "rule": named.words(step)}
+            )
             continue
         target = by_node.get(id(node))
-        words = step.words
+        words = named.words(step)
         if target is not None:
             target.grad = summarize(step.grad_output)
             target.rule = words
@@ -351,6 +496,7 @@ def to_json(graph: StepGraph) -> str:
 
 def to_dot(graph: StepGraph) -> str:
     lines = [f'digraph "{graph.name}" {{', "  rankdir=LR;", "  node [shape=box, fontname=mono];"]
+    outputs = {node.output for node in graph.nodes}
     for name, info in graph.leaves.items():
         lines.append(
             f'  "{name}" [shape=ellipse, label="{name}\\n{shape_str(tuple(info["shape"]))}"];'
@@ -359,15 +505,8 @@ def to_dot(graph: StepGraph) -> str:
         label = f"{node.op}\\n{node.grad_fn or ''}\\n{shape_str(node.shape)}"
         lines.append(f'  "{node.output}" [label="{label}"];')
         for source in node.inputs:
-            if (
-                source.startswith(("r", "const"))
-                or source in graph.leaves
-                or source
-                in (
-                    "input",
-                    "target",
-                )
-            ):
+            known = source in outputs or source in graph.leaves or source in ("input", "target")
+            if known or source.startswith("const"):
                 lines.append(f'  "{source}" -> "{node.output}";')
     lines.append("}")
     return "\n".join(lines)

@@ -96,9 +96,9 @@ def test_breadcrumbs_graph_tells_the_seed_story():
     grads = {name: info["grad"]["value"] for name, info in graph.leaves.items()}
     assert grads == {"a": "4", "b": "4", "x": "5"}
     text = to_text(graph)
-    assert "r1 = mul(x, r0)" in text and "grad_a = grad * b = 1 * 5 = 5" in text
+    assert "z = mul(x, y)" in text and "grad_x = grad * y = 1 * 5 = 5" in text  # the code's names
     assert json.loads(to_json(graph))["loss"] == 20.0
-    assert to_dot(graph).startswith('digraph "breadcrumbs"') and '"r0" -> "r1"' in to_dot(graph)
+    assert to_dot(graph).startswith('digraph "breadcrumbs"') and '"y" -> "z"' in to_dot(graph)
 
 
 def test_digits_graph_names_modules_and_parameters():

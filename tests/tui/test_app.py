@@ -35,16 +35,16 @@ async def test_breadcrumbs_tells_the_seed_story_step_by_step(size):
         assert isinstance(app.screen, GraphScreen)
         await press(pilot, "n")
         details = content(app, "#details-text")
-        assert "r0 = add(a, b)" in details and "AddBackward0" in details
-        assert "out r0 () = 5" in details
+        assert "y = add(a, b)" in details and "AddBackward0" in details
+        assert "out y () = 5" in details  # named as the sample's code names it
         await press(pilot, "n")
-        assert "out r1 () = 20" in content(app, "#details-text")
+        assert "out z () = 20" in content(app, "#details-text")
         assert "MulBackward0" in content(app, "#details-text")
         assert "forward 2/2" in content(app, "#graph-status")
         await press(pilot, "n")
         details = content(app, "#details-text")
-        assert "grad_a = grad * b = 1 * 5 = 5" in details  # dz/dx = 5
-        assert "grad_b = grad * a = 1 * 4 = 4" in details  # dz/dy = 4
+        assert "grad_x = grad * y = 1 * 5 = 5" in details  # dz/dx = 5
+        assert "grad_y = grad * x = 1 * 4 = 4" in details  # dz/dy = 4
         assert "PyTorch check: max |engine - torch| of the gradients = 0" in details
         await press(pilot, "b")
         tensors = app.session.experiment.tensors
@@ -53,7 +53,7 @@ async def test_breadcrumbs_tells_the_seed_story_step_by_step(size):
         await press(pilot, "p", "p")
         assert app.stepper.position == app.stepper.total - 2
         assert "breadcrumbs · cpu" in app.sub_title
-        details = content(app, "#details-text")  # back on d r0: AddBackward0 sends 4 to a and b
+        details = content(app, "#details-text")  # back on d y: AddBackward0 sends 4 to a and b
         assert "grad_a = grad = 4" in details and "grad_b = grad = 4" in details
         assert "AddBackward0" in screen_text(app)
 
@@ -64,7 +64,7 @@ async def test_the_drawing_shows_boxes_when_wide_and_on_v_when_narrow():
         await started(pilot)
         await press(pilot, "2", "f")
         drawing = content(app, "#drawing-text")
-        assert "r1 = mul = 20" in drawing and "──┴▶│ MulBackward0" in drawing
+        assert "z = mul = 20" in drawing and "y ──┴▶│ MulBackward0" in drawing
         assert app.screen.query_one("#graph-drawing").display
     app = NnbenchApp("breadcrumbs")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -399,11 +399,11 @@ async def test_a_fused_node_opens_into_its_parts_and_closes_again(size):
         await press(pilot, "f", "n")  # the parts' first backward node: the add
         details = content(app, "#details-text")
         assert "backward: d r1.1   AddBackward0" in details
-        assert "grad_b = sum_to_shape(grad, (128,)) = " in details
+        assert "grad_0.bias = sum_to_shape(grad, (128,)) = " in details
         await press(pilot, "b", "up")  # d r1.0: the matmul's rule with its numbers
         assert "backward 4/4" in content(app, "#graph-status")
         details = content(app, "#details-text")
-        assert "grad_b = a.T @ grad = <(64, 64) mean" in details
+        assert "grad_r0 = input.T @ grad = <(64, 64) mean" in details
         assert "PyTorch check: max |engine - torch| of the gradients" in details
         node = app.stepper.records[1].node  # r1's AddmmBackward0
         fused = next(step for step in app.stepper.backward_done if step.node is node)

@@ -29,8 +29,8 @@ async def test_the_graph_pane_steps_through_the_conv_at_80x24():
         await press(pilot, "up", "up")  # d r0: the first conv's backward (past 0.bias)
         details = content(app, "#details-text")
         assert "backward: d r0   ConvolutionBackward0" in details
-        assert "grad_w = einsum(" in details and "unfold(a, kernel_size" in details
-        assert "grad_b = grad.sum((0, 2, 3))" in details
+        assert "grad_0.weight = einsum(" in details and "unfold(input, kernel_size" in details
+        assert "grad_0.bias = grad.sum((0, 2, 3))" in details
         assert "PyTorch check: max |engine - torch| of the gradients" in details
         assert "FAIL" not in screen_text(app)
 

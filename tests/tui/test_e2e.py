@@ -57,11 +57,11 @@ def test_nnbench_in_tmux_steps_the_seed_story_and_quits(tmux, tmp_path):
     tmux.keys("2")
     tmux.wait_for("forward 0/2")
     tmux.keys("n", "n")
-    screen = tmux.wait_for("out r1 () = 20")
+    screen = tmux.wait_for("out z () = 20")
     assert "MulBackward0" in screen
     tmux.keys("n")
-    screen = tmux.wait_for("grad_a = grad * b = 1 * 5 = 5")
-    assert "grad_b = grad * a = 1 * 4 = 4" in screen
+    screen = tmux.wait_for("grad_x = grad * y = 1 * 5 = 5")
+    assert "grad_y = grad * x = 1 * 4 = 4" in screen
     tmux.keys("b", "1")
     tmux.wait_for("gradients")
     tmux.keys("q")  # at once, though the PyTorch check may still be importing torch

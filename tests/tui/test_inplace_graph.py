@@ -41,10 +41,10 @@ def test_each_in_place_op_is_a_row_named_by_the_version_it_makes(tmp_path):
         "r2 = getitem(r1)",
         "r3 = sub_(r2, 1)",
         "r4 = index_put_(r1, r3)",
-        "r5 = div_(r4, 2)",
+        "d = div_(r4, 2)",  # the code's d: the tensor it holds at the end, as div_ left it
     ]
     backward = [row.label for row in stepper.rows[stepper.forward_total :]]
-    assert backward[2:5] == ["d r5", "d r4", "d r3"]
+    assert backward[2:5] == ["d d", "d r4", "d r3"]
     assert [row.grad_fn for row in stepper.rows[3:6]] == [
         "SubBackward0",
         "IndexPutBackward0",

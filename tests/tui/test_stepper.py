@@ -43,7 +43,12 @@ def test_a_fused_node_opens_into_a_stepper_of_its_parts():
     assert not stepper.parts_of_row(2)  # relu is one op
     assert stepper.parts(2) is None
     parts = stepper.parts(1)
-    assert [row.label for row in parts.rows][2:] == ["d r1.1", "0.bias.grad", "d r1.0", "r0.grad"]
+    assert [row.label for row in parts.rows][2:] == [
+        "d r1.1",
+        "out to 0.bias",
+        "d r1.0",
+        "out to r0",
+    ]
     parts.run_backward()
     fused = next(s for s in stepper.backward_done if s.node is stepper.records[1].node)
     sent = {parts.name_of(s.node.variable): s.grad_output for s in parts.backward_done[-3::2]}
@@ -51,3 +56,14 @@ def test_a_fused_node_opens_into_a_stepper_of_its_parts():
     assert abs(sent["r0"] - fused.grad_inputs[2]).max() < 1e-6
     assert experiment.model[0].bias.grad is not None  # the model's own grads stay as they were
     assert stepper.position == stepper.total
+
+
+def test_every_trace_of_a_model_walks_its_backward_in_the_same_order():
+    """A leaf's AccumulateGrad is made once, by the first trace: later traces used to
+    put every leaf at the end of the backward."""
+    experiment = load_experiment("digits_mlp")
+    first = Stepper(experiment, experiment.example_batch)
+    batches = iter(experiment.train_loader)
+    for _ in range(2):
+        again = Stepper(experiment, next(batches))
+        assert [row.label for row in again.rows] == [row.label for row in first.rows]

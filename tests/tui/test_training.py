@@ -281,14 +281,16 @@ async def test_stepping_the_graph_pauses_training_and_traces_the_current_weights
         screen = await training_pane(pilot, epochs=10_000)
         await pilot.press("space")
         await until(pilot, lambda: screen.run.trainer.step > 20)
-        await pilot.press("2", "f")
+        await pilot.press("2", "f")  # the trace predates the training steps: traced again
         await until(pilot, lambda: screen.run.state == "paused")
-        await pilot.press("b")  # the trace predates the training steps: it is traced again
         await pilot.pause()
-        assert app.stepper.position == 0
-        await pilot.press("f", "b")
+        stepper = app.stepper
+        assert stepper.position == stepper.forward_total
+        replayed = float(np.asarray(stepper.forward_done[-1].output))
+        assert replayed == pytest.approx(float(stepper.loss.item()), rel=1e-6)  # one set of weights
+        await pilot.press("b")
         await pilot.pause()
-        assert app.stepper.phase == "done"
+        assert app.stepper is stepper and app.stepper.phase == "done"
         paused_at = screen.run.trainer.step
         await pilot.press("4", "space")
         await until(pilot, lambda: screen.run.trainer.step > paused_at + 20)
