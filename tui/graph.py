@@ -579,7 +579,8 @@ class GraphScreen(Screen):
             if tries < 2:  # the key runs on the new trace
                 self.retrace_if_stale(then=lambda: self._advance(move, tries + 1))
             return
-        self.set_note("")
+        if tries == 0:  # a key run on a new trace keeps the note that says so
+            self.set_note("")
         self.redraw()
 
     def action_step(self) -> None:

@@ -128,9 +128,14 @@ async def test_a_superseded_endless_load_stops_its_thread(tmp_path):
     path = tmp_path / "endless.py"
     path.write_text("while True:\n    pass\n")
     app = NnbenchApp(str(path))
+    earlier = set(threading.enumerate())  # an earlier test's thread may still be ending
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await asyncio.sleep(0.3)  # well into the endless loop
-        stuck = [t for t in threading.enumerate() if t.name == USER_THREAD and t.is_alive()]
+        stuck = [
+            t
+            for t in threading.enumerate()
+            if t.name == USER_THREAD and t.is_alive() and t not in earlier
+        ]
         assert len(stuck) == 1
         path.write_text(textwrap.dedent(NO_VAL))
         await pilot.press("R")

@@ -1,4 +1,4 @@
-"""``nnbench samples`` shows each sample's whole summary, and the README lists them all."""
+"""``nnbench samples`` shows each sample's whole summary, and the user guide lists them all."""
 
 import re
 import subprocess
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from nnbench.engine.workbench.experiment import sample_names, sample_summary
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "using.md"
 
 
 def test_samples_shows_whole_summaries():
@@ -30,8 +30,8 @@ def test_a_summary_that_runs_on_is_joined_not_cut(monkeypatch):
     assert experiment.sample_summary("x") == "One sentence that runs on to a second line."
 
 
-def test_the_readme_lists_every_sample():
-    text = README.read_text()
-    listed = text.split("Samples: ", 1)[1].split("An experiment is")[0]
+def test_the_user_guide_lists_every_sample():
+    text = GUIDE.read_text()
+    listed = text.split("## The samples", 1)[1].split("\n## ", 1)[0]
     for name in sample_names():
         assert re.search(rf"`{name}`", listed), name
