@@ -489,7 +489,6 @@ def machine() -> dict:
     return {
         "cpu": model,
         "cores": os.cpu_count(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         **versions,
     }
@@ -510,7 +509,8 @@ def table(results: dict) -> str:
     m = results["machine"]
     lines += [
         "",
-        f"Machine: {m['cpu']}, {m['cores']} cores, load average {m['load_average'][0]}; "
+        f"Machine: {m['cpu']}, {m['cores']} cores, load average {m['load_start']} at the "
+        f"start and {m['load_end']} at the end (1 minute); "
         f"Python {m['python']}, textual {m['textual']}, numpy {m['numpy']}, "
         f"torch {m['torch']}, pyte {m['pyte']}.",
         f"Terminal {results['size']}; app started as `{results['app_command']}`.",
@@ -561,6 +561,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def measure(args: argparse.Namespace) -> dict:
     command = app_command()
+    load_start = round(os.getloadavg()[0], 2)
     bench = Bench(command, *args.size)
     if "start" in args.only:
         bench.starts(args.starts)
@@ -572,7 +573,11 @@ def measure(args: argparse.Namespace) -> dict:
         "command": shlex.join([Path(sys.executable).name, *sys.argv]),
         "app_command": shlex.join(command),
         "size": "{}x{}".format(*args.size),
-        "machine": machine(),
+        "machine": {
+            **machine(),
+            "load_start": load_start,
+            "load_end": round(os.getloadavg()[0], 2),
+        },
         "cases": {case: summary(s) for case, s in bench.samples.items()},
         "about": {case: CASES[case] for case in bench.samples},
         "pids": bench.pids,
@@ -581,7 +586,9 @@ def measure(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # SIGTERM or SIGHUP unwind like Ctrl-C, so every app started is closed on the way out
+    # Ctrl-C (even where a shell started us ignoring it), SIGTERM and SIGHUP unwind, so
+    # every app started is closed on the way out
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda number, frame: sys.exit(128 + number))
     try:
@@ -589,6 +596,8 @@ def main(argv: list[str] | None = None) -> int:
     except (Timeout, EOFError) as problem:
         print(f"latency.py: {problem}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # every app started has been closed on the way here
+        return 130
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0
 

@@ -11,6 +11,7 @@ that also shows the experiment loaded (first full frame) have been read.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -50,7 +51,7 @@ def main() -> None:
         )
     print(f"nnbench --help: {statistics.median(helps):.3f} s (median; target 0.3 s)")
     m = machine()
-    print(f"{m['cpu']}, {m['cores']} cores, load average {m['load_average'][0]}")
+    print(f"{m['cpu']}, {m['cores']} cores, load average {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
