@@ -1,61 +1,28 @@
-"""Process start to the first painted frame of `nnbench`, in a real pseudo-terminal.
+"""Process start to nnbench's first full frame, and `nnbench --help`, in wall-clock time.
 
-    python benchmarks/startup.py [--runs 10] [--experiment digits_mlp]
+    python benchmarks/startup.py [--runs 10] [--experiment digits_mlp] [--size 80x24]
 
-The app is started with NNBENCH_STARTUP_PROBE set to the launch time; after its first
-frame is painted it exits and reports how long that took. Also times `nnbench --help`.
+The frames are timed as benchmarks/latency.py times them (its docstring says how): the
+real command in a pseudo-terminal, its screen rebuilt by a terminal emulator, until the
+bytes of the first frame with the header, tabs and footer (first paint) and of the first
+that also shows the experiment loaded (first full frame) have been read.
 """
 
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
-import select
 import statistics
-import struct
 import subprocess
 import sys
-import tempfile
-import termios
 import time
 
-
-def first_paint(experiment: str, columns: int = 80, rows: int = 24) -> float:
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-    handle, report = tempfile.mkstemp(suffix=".txt")
-    os.close(handle)
-    env = dict(
-        os.environ,
-        TERM="xterm-256color",
-        NNBENCH_STARTUP_REPORT=report,
-        NNBENCH_STARTUP_PROBE=repr(time.time()),
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "nnbench.tui.cli", experiment],
-        stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
-    )  # fmt: skip
-    os.close(slave)
-    while process.poll() is None:  # drain the terminal so the app never blocks on output
-        ready, _, _ = select.select([master], [], [], 0.05)
-        if ready:
-            try:
-                os.read(master, 65536)
-            except OSError:
-                break
-    os.close(master)
-    with open(report) as f:
-        text = f.read().strip()
-    os.unlink(report)
-    if not text:
-        raise RuntimeError("nnbench exited without reporting its first paint")
-    return float(text)
+from latency import Bench, Timeout, app_command, machine, parse_size
 
 
 def help_time() -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "nnbench.tui.cli", "--help"], capture_output=True)
+    subprocess.run(app_command() + ["--help"], capture_output=True, check=True)
     return time.perf_counter() - start
 
 
@@ -63,14 +30,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--experiment", default="digits_mlp")
+    parser.add_argument("--size", type=parse_size, default=(80, 24), help="COLUMNSxROWS")
     args = parser.parse_args()
-    paints = [first_paint(args.experiment) for _ in range(args.runs)]
+    if args.runs < 1:
+        parser.error(f"--runs {args.runs}: give at least 1")
+    bench = Bench(app_command(), *args.size)
+    try:
+        bench.starts(args.runs, args.experiment, visits=False)
+    except (Timeout, EOFError) as problem:
+        sys.exit(f"startup.py: {problem}")
     helps = [help_time() for _ in range(args.runs)]
-    print(
-        f"nnbench {args.experiment}: first paint after {statistics.median(paints):.3f} s "
-        f"(median of {args.runs}; min {min(paints):.3f}, max {max(paints):.3f}; target 0.6 s)"
-    )
+    for case, what, target in (
+        ("first_paint", "first paint (header, tabs, footer)", ""),
+        ("first_frame", "first full frame (experiment loaded)", "; target 0.6 s"),
+    ):
+        seconds = bench.samples[case]
+        print(
+            f"nnbench {args.experiment}: {what} after {statistics.median(seconds):.3f} s "
+            f"(median of {args.runs}; min {min(seconds):.3f}, max {max(seconds):.3f}{target})"
+        )
     print(f"nnbench --help: {statistics.median(helps):.3f} s (median; target 0.3 s)")
+    m = machine()
+    print(f"{m['cpu']}, {m['cores']} cores, load average {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
